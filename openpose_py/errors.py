@@ -1,0 +1,44 @@
+"""Exception types. Every error a user can cause derives from :class:`OpenPoseError`; the CLI prints its message."""
+
+from __future__ import annotations
+
+__all__ = [
+    "OpenPoseError", "ImageReadError", "VideoError", "CameraError", "WeightsError", "WeightsNotFoundError",
+    "ChecksumError", "ArchitectureMismatchError", "DatasetError",
+]
+
+
+class OpenPoseError(Exception):
+    """Base class: a problem with the user's input or environment, described in one line."""
+
+
+class ImageReadError(OpenPoseError, ValueError):
+    """An image that cannot be read or is not a usable picture."""
+
+
+class VideoError(OpenPoseError):
+    """A video file or stream that cannot be opened, decoded or written."""
+
+
+class CameraError(VideoError):
+    """A camera that cannot be opened."""
+
+
+class WeightsError(OpenPoseError):
+    """A weights file that cannot be used."""
+
+
+class WeightsNotFoundError(WeightsError, FileNotFoundError):
+    """No weights file could be found locally or downloaded."""
+
+
+class ChecksumError(WeightsError):
+    """A weights file whose sha256 differs from the registered one."""
+
+
+class ArchitectureMismatchError(WeightsError):
+    """A weights file whose tensors do not fit the requested network."""
+
+
+class DatasetError(OpenPoseError):
+    """A dataset directory or annotation file that cannot be used."""
