@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "OpenPoseError", "ImageReadError", "VideoError", "CameraError", "WeightsError", "WeightsNotFoundError",
-    "ChecksumError", "ArchitectureMismatchError", "DatasetError",
+    "ChecksumError", "ArchitectureMismatchError", "DatasetError", "OutputError",
 ]
 
 
@@ -42,3 +42,7 @@ class ArchitectureMismatchError(WeightsError):
 
 class DatasetError(OpenPoseError):
     """A dataset directory or annotation file that cannot be used."""
+
+
+class OutputError(OpenPoseError):
+    """An output file or directory that cannot be written."""

@@ -17,7 +17,7 @@ import torch
 
 from .errors import ImageReadError
 
-__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "load_image", "as_bgr"]
+__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "input_geometry", "load_image", "as_bgr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,8 @@ def load_image(path: str | Path) -> np.ndarray:
     return as_bgr(image)
 
 
-def _input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float) -> Letterbox:
+def input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float = 1.0) -> Letterbox:
+    """The letterbox of a (width, height) image at ``scale``, without touching pixels."""
     target_h = max(spec.stride, int(round(spec.height * scale)))
     factor = target_h / height
     cw = max(1, int(round(width * factor)))
@@ -141,7 +142,7 @@ def preprocess(image_bgr: np.ndarray, spec: PreprocessSpec, scale: float = 1.0,
     """
     image_bgr = as_bgr(image_bgr)
     h, w = image_bgr.shape[:2]
-    box = _input_geometry(w, h, spec, scale)
+    box = input_geometry(w, h, spec, scale)
     if size is not None:
         if size[0] < box.content_size[0] or size[1] < box.content_size[1]:
             raise ValueError(f"input size {size} is smaller than the resized image {box.content_size}")

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 __all__ = [
     "Limb",
     "Skeleton",
@@ -172,6 +174,27 @@ class Skeleton:
         if not all(n in by_coco for n in COCO_17_NAMES):
             return None
         return tuple(by_coco[n] for n in COCO_17_NAMES)
+
+    def from_coco17(self, coco: np.ndarray) -> np.ndarray:
+        """(..., 17, 3) COCO keypoints (x, y, v) -> (..., K, 3) in this skeleton's order.
+
+        Keypoints the skeleton has but COCO lacks are synthesised from their parents (Neck = shoulder midpoint) when all
+        parents are present (v > 0), else left at zero; visibility is copied (a synthesised point gets the minimum).
+        """
+        order = self.coco17
+        if order is None:
+            raise ValueError(f"{self.name} has no COCO-17 correspondence")
+        coco = np.asarray(coco, dtype=np.float32)
+        out = np.zeros((*coco.shape[:-2], self.num_keypoints, 3), dtype=np.float32)
+        out[..., list(order), :] = coco
+        for child, parents in self.synthetic_parents.items():
+            if child in order:
+                continue
+            pts = out[..., list(parents), :]
+            ok = (pts[..., 2] > 0).all(axis=-1)
+            out[..., child, :2] = np.where(ok[..., None], pts[..., :2].mean(axis=-2), 0.0)
+            out[..., child, 2] = np.where(ok, pts[..., 2].min(axis=-1), 0.0)
+        return out
 
     @cached_property
     def synthetic_parents(self) -> dict[int, tuple[int, ...]]:

@@ -65,7 +65,10 @@ def cli(log_level: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs the group, turning library errors into one-line messages."""
     try:
-        cli.main(args=argv, prog_name="openpose-py", standalone_mode=False)
+        # without standalone mode click returns (rather than raises) the status of ctx.exit(n) / Exit(n)
+        status = cli.main(args=argv, prog_name="openpose-py", standalone_mode=False)
+        if isinstance(status, int) and status:
+            sys.exit(status)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

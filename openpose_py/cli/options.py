@@ -1,0 +1,187 @@
+"""Options shared by the commands that run a network (image, video, webcam, eval) and the helpers behind them.
+
+``@estimator_options`` adds ``--model --weights --device --height --scales --flip --decoder --number-people-max
+--threads`` and hands the command one :class:`EstimatorOptions` (keyword ``estimator_options``);
+:func:`build_estimator` turns it into a :class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these
+flags; the library receives frozen configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import click
+
+if TYPE_CHECKING:
+    from ..inference import PoseEstimator
+    from ..render import RenderStyle
+    from ..video import KeypointScale
+
+__all__ = [
+    "EstimatorOptions",
+    "estimator_options",
+    "build_estimator",
+    "render_threshold_option",
+    "keypoint_scale_option",
+    "render_style",
+    "keypoint_scale",
+    "quiet_video_backends",
+]
+
+DEFAULT_MODEL = "lightweight"
+
+
+@dataclass(frozen=True, slots=True)
+class EstimatorOptions:
+    """The estimator flags of one command line, as given."""
+
+    model: str = DEFAULT_MODEL
+    weights: Path | None = None
+    device: str = "cpu"
+    height: int | None = None
+    scales: tuple[float, ...] = (1.0,)
+    flip: bool = False
+    decoder: str = "default"
+    number_people_max: int = -1
+    threads: int | None = None
+
+
+def _parse_scales(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
+    try:
+        scales = tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers such as 1,0.75,0.5, got {value!r}") from None
+    if not scales or any(not 0 < s <= 4 for s in scales):
+        raise click.BadParameter(f"each scale must be in (0, 4], got {value!r}")
+    return scales
+
+
+def _check_model(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from ..weights import get_spec
+
+    try:
+        get_spec(value)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0] if exc.args else exc)) from None
+    return value
+
+
+def _check_decoder(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from ..decode.decoder import PRESETS
+
+    if value not in PRESETS:
+        raise click.BadParameter(f"unknown decoder preset {value!r}; choose from {', '.join(PRESETS)}")
+    return value
+
+
+def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    import torch
+
+    if value == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError):
+        raise click.BadParameter(f"not a torch device: {value!r} (cpu, cuda, cuda:1, mps, auto)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise click.BadParameter(f"{value}: CUDA is not available on this machine")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise click.BadParameter(f"{value}: only {torch.cuda.device_count()} CUDA device(s) present")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise click.BadParameter(f"{value}: MPS is not available on this machine")
+    return value
+
+
+_ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ...] = (
+    click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True, metavar="NAME", callback=_check_model,
+                 help="Registered weights name (see `openpose-py weights list`)."),
+    click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                 help="A weights file to load instead of the registered one (state_dict, safetensors, OpenVINO .xml)."),
+    click.option("--device", default="cpu", show_default=True, callback=_check_device,
+                 help="Torch device: cpu, cuda, cuda:N, mps, or auto."),
+    click.option("--height", type=click.IntRange(min=16), default=None,
+                 help="Network input height at scale 1 (default: the model's; OpenPose's -1x368 is --height 368)."),
+    click.option("--scales", default="1", show_default=True, callback=_parse_scales,
+                 help="Comma-separated input scales whose maps are averaged, e.g. 1,0.75,0.5."),
+    click.option("--flip/--no-flip", default=False, show_default=True,
+                 help="Also run the mirrored image and average the maps."),
+    click.option("--decoder", default="default", show_default=True, callback=_check_decoder,
+                 help="Post-processing preset: default, cvpr2017 or openpose-cpp."),
+    click.option("--number-people-max", type=click.IntRange(min=-1), default=-1, show_default=True,
+                 help="Keep at most this many people per image, best scores first (-1: all)."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="CPU threads for torch (default: torch's choice)."),
+)
+_ESTIMATOR_KEYS = ("model", "weights", "device", "height", "scales", "flip", "decoder", "number_people_max", "threads")
+
+
+def estimator_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: add the estimator flags to a click command, passed on as ``estimator_options=EstimatorOptions``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opts = EstimatorOptions(**{key: kwargs.pop(key) for key in _ESTIMATOR_KEYS})
+        return func(*args, estimator_options=opts, **kwargs)
+
+    for option in reversed(_ESTIMATOR_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def build_estimator(opts: EstimatorOptions) -> "PoseEstimator":
+    """Load the estimator the flags describe (the model name was checked against the registry when parsed)."""
+    import torch
+
+    from ..decode.decoder import DecoderConfig
+    from ..inference import PoseEstimator
+
+    if opts.threads is not None:
+        torch.set_num_threads(opts.threads)
+    max_people = None if opts.number_people_max < 0 else opts.number_people_max
+    decoder = DecoderConfig.preset(opts.decoder, max_people=max_people)
+    return PoseEstimator.from_pretrained(opts.model, device=opts.device, height=opts.height, scales=opts.scales,
+                                         flip=opts.flip, decoder=decoder, weights=opts.weights)
+
+
+def render_threshold_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--render-threshold``: keypoints at or below this score are not drawn (OpenPose's default 0.05)."""
+    return click.option("--render-threshold", type=click.FloatRange(0.0, 1.0), default=0.05, show_default=True,
+                        help="Do not draw keypoints (and their limbs) scoring at or below this.")(func)
+
+
+def keypoint_scale_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--keypoint-scale``: OpenPose's coordinate modes for JSON output, 0 (pixels), 3 ([0,1]) or 4 ([-1,1])."""
+    return click.option("--keypoint-scale", type=click.Choice(["0", "3", "4"]), default="0", show_default=True,
+                        help="JSON coordinates: 0 = pixels, 3 = [0,1] by image size, 4 = [-1,1] (OpenPose's modes).")(
+        func)
+
+
+def render_style(threshold: float) -> "RenderStyle":
+    from ..render import RenderStyle
+
+    return RenderStyle(threshold=threshold)
+
+
+def keypoint_scale(value: str) -> "KeypointScale":
+    from ..video import KeypointScale
+
+    return KeypointScale(int(value))
+
+
+def quiet_video_backends() -> None:
+    """Keep OpenCV's and FFmpeg's own stderr chatter out of the terminal unless debug logging is on.
+
+    Errors reach the user as one-line messages from this package instead; FFmpeg reads its level when the first
+    capture opens, so this must run before any video is opened.
+    """
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return
+    import cv2
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)

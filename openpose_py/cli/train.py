@@ -1,0 +1,110 @@
+"""``openpose-py train``: train or fine-tune a network on COCO-format keypoint data.
+
+Options override the values of ``--config`` (JSON or TOML holding the same names as
+:class:`openpose_py.train.TrainConfig`, with ``augment`` and ``data`` sub-tables). For several GPUs or machines, start
+it under ``torchrun``; the command is the same.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["train"]
+
+
+def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--arch-option")
+        value: Any = raw
+        for cast in (int, float):
+            try:
+                value = cast(raw)
+                break
+            except ValueError:
+                continue
+        out[key] = value
+    return out
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="JSON or TOML file of options.")
+@click.option("--model", help="Registered weights entry to train (its network, skeleton, pre-processing) "
+                               "[default: lightweight].")
+@click.option("--init", help="pretrained | imagenet (CMU VGG-19 front end, needs the vgg-init extra) | scratch | a "
+                              "weights file or training checkpoint [default: pretrained].")
+@click.option("--arch-option", multiple=True, metavar="KEY=VALUE",
+              help="Network builder option, e.g. width=0.5 or num_refinement_stages=3 (repeatable).")
+@click.option("--annotations", type=click.Path(path_type=Path), help="COCO person-keypoint annotation JSON.")
+@click.option("--images", type=click.Path(path_type=Path), help="Folder of the annotated images.")
+@click.option("--output-dir", type=click.Path(path_type=Path),
+              help="Receives checkpoint.pt, weights.safetensors, metrics.jsonl, config.json.")
+@click.option("--resume", type=click.Path(path_type=Path),
+              help="Continue from a training checkpoint (or an output directory holding one).")
+@click.option("--steps", type=int, help="Total optimiser steps [default: 1000].")
+@click.option("--batch-size", type=int, help="Global batch size, split over processes [default: 8].")
+@click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5].")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), help="[default: adam]")
+@click.option("--lr-step", type=int, help="Multiply the learning rate by --lr-gamma every N steps (0: never).")
+@click.option("--lr-gamma", type=float, help="[default: 0.333]")
+@click.option("--crop-size", type=int, help="Training crop side in pixels [default: 368].")
+@click.option("--augment/--no-augment", default=None,
+              help="Random scale, rotation, jitter and flip [default: augment].")
+@click.option("--negatives/--no-negatives", default=None, help="Also train on images without people.")
+@click.option("--amp/--no-amp", default=None, help="Mixed precision on CUDA [default: amp].")
+@click.option("--checkpoint-every", type=int, help="Steps between checkpoints [default: 1000].")
+@click.option("--log-every", type=int, help="Steps between metric records [default: 10].")
+@click.option("--val-images", type=click.Path(path_type=Path), help="Validation image folder.")
+@click.option("--val-annotations", type=click.Path(path_type=Path), help="Validation annotation JSON.")
+@click.option("--val-every", type=int, help="Steps between validation AP runs (0: never).")
+@click.option("--workers", type=int, help="Data-loading processes [default: 2].")
+@click.option("--seed", type=int, help="[default: 0]")
+@click.option("--device", help="cpu, cuda, cuda:1 ... [default: CUDA if available].")
+@click.option("--tensorboard/--no-tensorboard", default=None, help="Also log to output-dir/tensorboard.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path | None, crop_size: int | None,
+          augment: bool | None, negatives: bool | None, progress: bool, **options: Any) -> None:
+    """Train or fine-tune a network on COCO-format keypoint data.
+
+    \b
+    Examples:
+      openpose-py train --annotations person_keypoints_train2017.json --images train2017/ --output-dir runs/a
+      openpose-py train --resume runs/a --steps 20000 --annotations ... --images ... --output-dir runs/a
+      torchrun --nproc-per-node 4 --no-python openpose-py train --config run.toml
+    """
+    from ..data.transforms import AugmentConfig
+    from ..train.config import TrainConfig, load_config_file
+    from ..train.trainer import train as run_training
+
+    values: dict[str, Any] = load_config_file(config_file) if config_file is not None else {}
+    values.update({k: v for k, v in options.items() if v is not None})
+    if arch_option:
+        values["arch_options"] = {**dict(values.get("arch_options") or {}), **_arch_option(arch_option)}
+    aug = dict(values.get("augment") or {})
+    if crop_size is not None:
+        aug["crop_size"] = crop_size
+    if augment is False:
+        identity = AugmentConfig.identity(aug.get("crop_size", AugmentConfig().crop_size),
+                                          aug.get("stride", AugmentConfig().stride))
+        aug = {k: getattr(identity, k) for k in ("crop_size", "stride", "scale_range", "max_rotation",
+                                                 "center_jitter", "flip_prob")} | {
+            k: v for k, v in aug.items() if k in ("target_dist", "pad_value")}
+    if aug:
+        values["augment"] = aug
+    if negatives is not None:
+        values["data"] = {**dict(values.get("data") or {}), "negatives": negatives}
+    config = TrainConfig.from_dict(values)
+    result = run_training(config, resume=resume, progress=progress)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 reports
+    last = next((r for r in reversed(result.history) if "loss" in r), None)
+    summary = f"step {result.step}: weights {result.weights}"
+    if last is not None:
+        summary += f", loss {last['loss']:.4g}, {last['images_per_s']:.1f} images/s"
+    click.echo(summary)

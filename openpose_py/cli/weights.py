@@ -1,0 +1,110 @@
+"""``openpose-py weights``: what is registered, where each file is, whether its sha256 matches; fetch and import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import ChecksumError, WeightsNotFoundError
+
+__all__ = ["weights"]
+
+# status -> how `list`/`verify` show it
+_STATUS_TEXT = {"ok": "sha256 ok", "mismatch": "SHA256 MISMATCH", "unverified": "no sha256 published",
+                "missing": "missing"}
+
+
+def _spec_or_usage_error(name: str):
+    from ..weights import get_spec
+
+    try:
+        return get_spec(name)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0] if exc.args else exc), param_hint="'NAME'") from None
+
+
+@click.group("weights")
+def weights() -> None:
+    """List, fetch, import and verify weights files.
+
+    Files are looked for under $OPENPOSE_PY_WEIGHTS_DIR (recursively) and in the cache ($OPENPOSE_PY_CACHE_DIR,
+    default ~/.cache/openpose_py).
+    """
+
+
+@weights.command("list")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+def list_cmd(names: tuple[str, ...]) -> None:
+    """Registered weights: architecture, skeleton, licence, and each file's location and sha256 status."""
+    from ..weights import cache_dir, find_local, list_specs, weights_dir
+
+    specs = [_spec_or_usage_error(n) for n in names] or list_specs()
+    root = weights_dir()
+    click.echo(f"weights dir: {root if root else '(OPENPOSE_PY_WEIGHTS_DIR not set)'}")
+    click.echo(f"cache:       {cache_dir()}")
+    for spec in specs:
+        aliases = f" (aliases: {', '.join(spec.aliases)})" if spec.aliases else ""
+        click.echo(f"\n{spec.name}{aliases}")
+        click.echo(f"  {spec.architecture}, {spec.skeleton.name}, licence {spec.license}")
+        click.echo(f"  {spec.description}")
+        for found in find_local(spec):
+            where = f"{found.path} ({found.location})" if found.path else "not found"
+            click.echo(f"  {found.source.filename:<36} {_STATUS_TEXT[found.status]:<20} {where}")
+        if spec.published:
+            click.echo(f"  published: {spec.published}")
+
+
+@weights.command("fetch")
+@click.argument("name", metavar="NAME")
+@click.option("--no-download", is_flag=True, help="Only look locally; fail instead of downloading.")
+def fetch(name: str, no_download: bool) -> None:
+    """Find the files of NAME locally or download them into the cache (sha256-checked); print the path."""
+    from ..weights import resolve
+
+    spec = _spec_or_usage_error(name)
+    click.echo(str(resolve(spec.name, download=not no_download)))
+
+
+@weights.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--architecture", default=None, metavar="NAME",
+              help="Network or weights name the file must fit (default: recognised from its tensors).")
+def import_cmd(path: Path, architecture: str | None) -> None:
+    """Convert an OpenVINO IR (.xml with its .bin beside it), a state_dict (.pth) or safetensors file into the
+    cache, and print where it went. Load it later with --weights PATH or by its registered name."""
+    from ..weights import import_weights
+
+    if path.suffix.lower() == ".xml" and not path.with_suffix(".bin").is_file():
+        raise WeightsNotFoundError(f"{path}: the IR's weights {path.with_suffix('.bin').name} are not beside it")
+    target = import_weights(path, architecture=architecture)
+    click.echo(str(target))
+
+
+@weights.command("verify")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+def verify(names: tuple[str, ...]) -> None:
+    """Check the sha256 of every local file of NAME (default: all entries); exit 1 on any mismatch, or when a
+    named entry has no usable file."""
+    from ..weights import find_local, list_specs
+
+    specs = [_spec_or_usage_error(n) for n in names] or list_specs()
+    mismatched: list[str] = []
+    absent: list[str] = []
+    for spec in specs:
+        found = find_local(spec)
+        for item in found:
+            if item.path is not None:
+                click.echo(f"{spec.name}: {item.path}: {_STATUS_TEXT[item.status]}")
+            if item.status == "mismatch":
+                mismatched.append(f"{item.path} has sha256 {item.sha256}, expected {item.source.sha256}")
+        if not any(i.status in ("ok", "unverified") and not i.source.companion for i in found):
+            click.echo(f"{spec.name}: no local file")
+            if names:  # only an entry the user asked about must be present
+                absent.append(spec.name)
+    if mismatched:
+        raise ChecksumError(f"{len(mismatched)} file(s) differ from the registry: " + "; ".join(mismatched))
+    if absent:
+        raise WeightsNotFoundError(f"no usable local file for {', '.join(absent)} "
+                                   f"(see `openpose-py weights list`)")
+    click.echo("every file found matches its registered sha256")

@@ -1,0 +1,175 @@
+"""The decoder: (heatmaps, PAFs) of one image -> people, with the reference thresholds as presets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Literal, NamedTuple
+
+import numpy as np
+from torch import Tensor
+
+from ..results import Keypoint, Person
+from ..skeleton import Skeleton
+from .assemble import PartialPerson, assemble
+from .limbs import LimbScoring, match_limbs, score_limbs
+from .peaks import Peaks, find_peaks
+
+__all__ = ["DecoderConfig", "Decoded", "decode", "decode_batch", "PRESETS"]
+
+PersonScore = Literal["sum", "mean", "part_mean", "sum_x_parts"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderConfig:
+    """Every threshold of the post-processing (defaults: the CVPR'17 demo, with sub-pixel peaks and a faster grid).
+
+    Peaks: ``upsample`` (bicubic factor before the peak search; 1 = on the stride-8 map), ``blur_sigma`` (in
+    upsampled pixels), ``neighbourhood`` (4 or 8), ``peak_threshold``, ``refine`` (none|centroid|quadratic),
+    ``max_peaks`` (per part, best first; OpenPose C++ keeps 127, which also bounds the work on degenerate maps).
+    Limbs: ``paf_samples`` (None = C++'s length-dependent count), ``paf_threshold``, ``min_inlier_ratio``,
+    ``distance_prior``, ``inliers_only``, ``short_limb_fraction`` (C++: limbs shorter than sqrt(W H) times this are
+    accepted), ``matching`` (greedy|optimal).
+    People: ``min_parts``, ``min_mean_score`` (total score / parts), ``person_score`` (how ``Person.score`` is
+    reported: ``sum`` of part and limb scores, their ``mean``, ``part_mean`` = mean keypoint score, ``sum_x_parts`` =
+    sum times (parts - 1)), ``max_people``.
+    """
+
+    peak_threshold: float = 0.1
+    upsample: int = 2
+    blur_sigma: float = 0.0
+    neighbourhood: int = 8
+    refine: Literal["none", "centroid", "quadratic"] = "quadratic"
+    refine_radius: int = 3
+    max_peaks: int = 64
+    paf_samples: int | None = 10
+    paf_threshold: float = 0.05
+    min_inlier_ratio: float = 0.8
+    distance_prior: bool = True
+    inliers_only: bool = False
+    short_limb_fraction: float | None = 1.0 / 150.0
+    matching: Literal["greedy", "optimal"] = "greedy"
+    min_parts: int = 4
+    min_mean_score: float = 0.4
+    person_score: PersonScore = "sum"
+    max_people: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.neighbourhood not in (4, 8):
+            raise ValueError("neighbourhood must be 4 or 8")
+        if self.upsample < 1:
+            raise ValueError("upsample must be >= 1")
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "DecoderConfig":
+        """A named preset (``default``, ``cvpr2017``, ``openpose-cpp``), with optional field overrides."""
+        if name not in PRESETS:
+            raise KeyError(f"unknown decoder preset {name!r}; known: {', '.join(PRESETS)}")
+        return replace(PRESETS[name], **overrides)
+
+    def replace(self, **changes) -> "DecoderConfig":
+        names = {f.name for f in fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise TypeError(f"unknown DecoderConfig fields: {', '.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, DecoderConfig] = {
+    # The project's default: CVPR'17 limb and person thresholds; 8-neighbour peaks on a 2x map with quadratic sub-pixel
+    # refinement; C++'s short-limb rule.
+    "default": DecoderConfig(),
+    # The CVPR'17 demo: x8 bicubic maps, Gaussian blur sigma 3, 4-neighbour maxima > 0.1, 10 samples > 0.05, 80%.
+    "cvpr2017": DecoderConfig(upsample=8, blur_sigma=3.0, neighbourhood=4, refine="none", max_peaks=127),
+    # OpenPose C++: maps at input resolution, 8-neighbour maxima > 0.05 with centroid refinement, adaptive samples,
+    # 95% inliers scored by their mean, at least 3 parts.
+    "openpose-cpp": DecoderConfig(
+        peak_threshold=0.05, upsample=8, blur_sigma=0.0, neighbourhood=8, refine="centroid", max_peaks=127,
+        paf_samples=None, min_inlier_ratio=0.95, distance_prior=False, inliers_only=True,
+        short_limb_fraction=1.0 / 150.0, min_parts=3, person_score="mean",
+    ),
+}
+
+
+class Decoded(NamedTuple):
+    """People and all peaks of one image, in input pixels."""
+
+    people: list[Person]
+    peaks: Peaks
+
+
+def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderConfig, *, stride: float = 8.0,
+           content_size: tuple[float, float] | None = None) -> Decoded:
+    """Decode one image's maps into people.
+
+    Args:
+        heatmaps: (K+1, h, w) or (K, h, w) at ``stride`` input pixels per cell (background ignored).
+        pafs: (2L, h, w) on the same grid.
+        content_size: (width, height) in input pixels of the real image content (without padding), for the limb
+            length priors; defaults to the map extent.
+    """
+    k = skeleton.num_keypoints
+    if heatmaps.shape[0] not in (k, k + 1) or pafs.shape[0] != skeleton.num_pafs:
+        raise ValueError(f"{skeleton.name} needs {k}(+1) heatmaps and {skeleton.num_pafs} PAFs, got "
+                         f"{heatmaps.shape[0]} and {pafs.shape[0]}")
+    if content_size is None:
+        content_size = (heatmaps.shape[2] * stride, heatmaps.shape[1] * stride)
+    peaks = find_peaks(
+        heatmaps[:k], stride, config.peak_threshold, upsample=config.upsample, blur_sigma=config.blur_sigma,
+        neighbourhood=config.neighbourhood, refine=config.refine, refine_radius=config.refine_radius,
+        max_peaks=config.max_peaks,
+    )
+    if len(peaks.part) == 0:
+        return Decoded([], peaks)
+    short = None
+    if config.short_limb_fraction is not None:
+        short = math.sqrt(content_size[0] * content_size[1]) * config.short_limb_fraction
+    scoring = LimbScoring(config.paf_samples, config.paf_threshold, config.min_inlier_ratio, config.distance_prior,
+                          config.inliers_only, short)
+    candidates = score_limbs(peaks, pafs, stride, skeleton, scoring, content_size[1], content_size[0] * content_size[1])
+    connections = match_limbs(candidates, config.matching)
+    peak_scores = peaks.score.tolist()
+    partial = assemble(connections.tolist(), peak_scores, skeleton)
+    people = _finish(partial, peaks, peak_scores, skeleton, config)
+    return Decoded(people, peaks)
+
+
+def _finish(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
+            config: DecoderConfig) -> list[Person]:
+    xy = peaks.xy.tolist()
+    counted = skeleton.counted
+    kept: list[Person] = []
+    for p in partial:
+        present = [i for i, g in enumerate(p.parts) if g >= 0]
+        num_counted = sum(counted[i] for i in present)
+        if num_counted < config.min_parts or p.score / len(present) < config.min_mean_score:
+            continue
+        keypoints = tuple(
+            Keypoint(name, xy[g][0], xy[g][1], peak_scores[g]) if g >= 0 else None
+            for name, g in zip(skeleton.keypoints, p.parts)
+        )
+        kept.append(Person(keypoints, _person_score(p, present, peak_scores, config.person_score), skeleton))
+    kept.sort(key=lambda person: person.score, reverse=True)
+    if config.max_people is not None:
+        kept = kept[: config.max_people]
+    return kept
+
+
+def _person_score(p: PartialPerson, present: list[int], peak_scores: list[float], mode: PersonScore) -> float:
+    if mode == "sum":
+        return p.score
+    if mode == "mean":
+        return p.score / (len(present) + p.num_limbs)
+    if mode == "part_mean":
+        return float(np.mean([peak_scores[p.parts[i]] for i in present]))
+    if mode == "sum_x_parts":
+        return p.score * max(0, len(present) - 1)
+    raise ValueError(f"unknown person score {mode!r}")
+
+
+def decode_batch(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderConfig, *, stride: float = 8.0,
+                 content_sizes: list[tuple[float, float]] | None = None) -> list[Decoded]:
+    """:func:`decode` for each image of (B, K+1, h, w) / (B, 2L, h, w) maps."""
+    sizes = content_sizes or [None] * heatmaps.shape[0]
+    return [decode(h, p, skeleton, config, stride=stride, content_size=s) for h, p, s in zip(heatmaps, pafs, sizes)]
+

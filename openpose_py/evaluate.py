@@ -1,0 +1,222 @@
+"""COCO keypoint evaluation (OKS-based AP/AR) through pycocotools.
+
+:func:`evaluate` runs any pose estimator (anything that maps a BGR image to ``list[Person]`` in image pixels, such as
+:class:`~openpose_py.inference.PoseEstimator`) over every image of a COCO-format keypoint annotation file and returns
+the ten standard keypoint numbers. :func:`keypoint_stats` scores a ready list of COCO result entries (the
+ground-truth-as-results sanity check goes through it).
+
+Each person's COCO ``score`` is ``Person.score`` as the decoder produced it; the decoder's ``person_score`` option
+chooses its definition (see docs/benchmarks.md for the measured comparison).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .errors import DatasetError, ImageReadError, OutputError
+from .preprocess import load_image
+from .results import Person, coco_results
+
+__all__ = ["STAT_NAMES", "EvalResult", "load_coco", "keypoint_stats", "evaluate"]
+
+log = logging.getLogger(__name__)
+
+#: The ten numbers of pycocotools' keypoint summary, in its order (maxDets 20, OKS thresholds 0.50:0.95).
+STAT_NAMES: tuple[str, ...] = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The outcome of one evaluation.
+
+    Attributes:
+        stats: the ten :data:`STAT_NAMES` -> value; -1.0 where pycocotools has nothing to average (no ground truth
+            in that area range), as pycocotools reports it.
+        num_images: images evaluated.
+        results: the COCO result entries that were scored (COCO-17 order, image pixels).
+        summary: pycocotools' own ten-line table, as it prints it.
+    """
+
+    stats: dict[str, float]
+    num_images: int
+    results: tuple[dict[str, Any], ...]
+    summary: str
+
+    @property
+    def ap(self) -> float:
+        """The headline number: AP over OKS 0.50:0.95."""
+        return self.stats["AP"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready record: the ten stats, the number of images and of scored detections."""
+        return {**self.stats, "num_images": self.num_images, "num_detections": len(self.results)}
+
+
+def load_coco(annotations_path: str | Path):
+    """Load a COCO-format keypoint annotation file as a ``pycocotools.coco.COCO`` index.
+
+    Raises:
+        DatasetError: the file is missing, not JSON, or lacks ``images``/``annotations``/``categories``.
+    """
+    from pycocotools.coco import COCO
+
+    path = Path(annotations_path)
+    if not path.is_file():
+        raise DatasetError(f"no such annotation file: {path}")
+    try:
+        dataset = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"cannot read annotation file {path}: {exc}") from exc
+    missing = [k for k in ("images", "annotations", "categories") if not isinstance(dataset, dict) or k not in dataset]
+    if missing:
+        raise DatasetError(f"{path} is not a COCO annotation file (missing {', '.join(missing)})")
+    coco = COCO()
+    coco.dataset = dataset
+    # pycocotools reports progress on stdout; library code stays silent
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def keypoint_stats(coco_gt, results: Sequence[dict[str, Any]],
+                   image_ids: Iterable[int] | None = None) -> tuple[dict[str, float], str]:
+    """Score COCO keypoint results against ground truth with pycocotools' OKS evaluation.
+
+    Args:
+        coco_gt: a ``COCO`` index (see :func:`load_coco`).
+        results: entries ``{"image_id", "category_id": 1, "keypoints": [x, y, v] * 17, "score"}``.
+        image_ids: the images the results cover; all images of ``coco_gt`` if None. Images without results count
+            as images where nothing was found.
+
+    Returns:
+        (stats dict keyed by :data:`STAT_NAMES`, pycocotools' printed summary table).
+    """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    ids = sorted(coco_gt.getImgIds()) if image_ids is None else sorted(int(i) for i in image_ids)
+    known = set(coco_gt.getImgIds())
+    stray = {int(r["image_id"]) for r in results} - known
+    if stray:
+        raise DatasetError(f"results name {len(stray)} image id(s) absent from the annotations, e.g. {min(stray)}")
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        if results:
+            coco_dt = coco_gt.loadRes([dict(r) for r in results])
+        else:
+            # loadRes cannot take an empty list; an empty index scores every ground-truth person as missed
+            coco_dt = COCO()
+            coco_dt.dataset = {"images": coco_gt.dataset["images"], "categories": coco_gt.dataset["categories"],
+                               "annotations": []}
+            coco_dt.createIndex()
+        evaluator = COCOeval(coco_gt, coco_dt, iouType="keypoints")
+        evaluator.params.imgIds = ids
+        evaluator.evaluate()
+        evaluator.accumulate()
+    log.debug("pycocotools: %s", sink.getvalue().strip())
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        evaluator.summarize()
+    stats = {name: float(v) for name, v in zip(STAT_NAMES, np.asarray(evaluator.stats, dtype=np.float64))}
+    return stats, table.getvalue()
+
+
+def _probe_writable(path: Path) -> None:
+    """Fail before any work when ``path`` cannot be written (its folder is created if needed)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.probe"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    """``path`` ends up either untouched or holding the complete document, never a fragment."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; results should be readable like any output
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def evaluate(
+    estimator: Callable[[np.ndarray], list[Person]],
+    images_dir: str | Path,
+    annotations_path: str | Path,
+    *,
+    results_path: str | Path | None = None,
+    progress: bool = False,
+    max_images: int | None = None,
+) -> EvalResult:
+    """COCO keypoint AP of ``estimator`` on a COCO-format set.
+
+    Every image listed in the annotation file is evaluated (sorted by id; the first ``max_images`` if given), as
+    the COCO benchmark does, including images without annotated people.
+
+    Args:
+        estimator: maps an (H, W, 3) uint8 BGR image to people in its pixels (a ``PoseEstimator``).
+        images_dir: folder holding the files named by the annotations' ``file_name``.
+        annotations_path: COCO keypoint annotation JSON.
+        results_path: if given, the COCO results list is written there (atomically; checked writable first).
+        progress: show a progress bar on stderr.
+        max_images: evaluate only the first N images (quick checks during training).
+
+    Raises:
+        DatasetError: missing folder, unreadable annotations, an image that is missing or unreadable, or people
+            whose skeleton has no COCO-17 keypoints.
+        OutputError: ``results_path`` cannot be written.
+    """
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise DatasetError(f"no such image folder: {images_dir}")
+    coco_gt = load_coco(annotations_path)
+    if results_path is not None:
+        results_path = Path(results_path)
+        _probe_writable(results_path)
+    ids = sorted(coco_gt.getImgIds())
+    if max_images is not None:
+        ids = ids[:max(0, max_images)]
+    if not ids:
+        raise DatasetError(f"{annotations_path} lists no images")
+    infos = coco_gt.loadImgs(ids)
+    results: list[dict[str, Any]] = []
+    iterator: Iterable[dict[str, Any]] = infos
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(infos, desc="eval", unit="img")
+    for info in iterator:
+        path = images_dir / info["file_name"]
+        try:
+            image = load_image(path)
+        except ImageReadError as exc:
+            raise DatasetError(f"image {info['id']} of {annotations_path}: {exc}") from exc
+        people = estimator(image)
+        try:
+            results += coco_results(people, info["id"])
+        except ValueError as exc:
+            raise DatasetError(f"cannot evaluate on COCO: {exc}") from exc
+    log.info("evaluated %d images, %d detections", len(ids), len(results))
+    if results_path is not None:
+        _write_json_atomic(results_path, results)
+    stats, summary = keypoint_stats(coco_gt, results, ids)
+    return EvalResult(stats, len(ids), tuple(results), summary)

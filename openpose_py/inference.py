@@ -1,0 +1,255 @@
+"""PoseEstimator: pre-process -> network (multi-scale, flip) -> decode -> image pixels.
+
+Everything that runs a network on pictures (the CLI, the webcam demo, evaluation, benchmarks) goes through this class,
+so pre-processing and decoding cannot drift between them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .decode.decoder import DecoderConfig, decode
+from .models.outputs import StageOutput, final_output
+from .preprocess import Letterbox, PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
+from .results import Person
+from .skeleton import Skeleton
+from .weights import WeightsSpec
+
+__all__ = ["PoseEstimator", "Detection", "NetworkMaps", "ImageLike"]
+
+log = logging.getLogger(__name__)
+
+ImageLike = np.ndarray | str | Path
+#: Maps a normalised (B, 3, H, W) input to the final stage's maps (B, K+1, h, w) / (B, 2L, h, w).
+NetworkRunner = Callable[[Tensor], StageOutput]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """People and every keypoint candidate (all heatmap peaks) of one image, in source-image pixels."""
+
+    people: list[Person]
+    part_candidates: tuple[np.ndarray, ...]  # per keypoint: (M, 3) x, y, score
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkMaps:
+    """The network's final heatmaps (K+1, H, W) and PAFs (2L, H, W) resampled to the source image's pixels."""
+
+    heatmaps: np.ndarray
+    pafs: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Maps of one image on a grid of ``stride`` input pixels described by ``box``."""
+
+    heatmaps: Tensor  # (K+1, h, w)
+    pafs: Tensor  # (2L, h, w)
+    box: Letterbox
+    stride: float
+
+
+class PoseEstimator:
+    """Multi-person pose estimation with a bottom-up (heatmaps + PAFs) network.
+
+    >>> est = PoseEstimator.from_pretrained("lightweight")          # doctest: +SKIP
+    >>> people = est(cv2.imread("photo.jpg"))                       # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        spec: WeightsSpec,
+        *,
+        device: str | torch.device = "cpu",
+        height: int | None = None,
+        scales: Sequence[float] = (1.0,),
+        flip: bool = False,
+        decoder: DecoderConfig | str = "default",
+        runner: NetworkRunner | None = None,
+    ) -> None:
+        """Wrap a loaded network.
+
+        Args:
+            model: a network returning ``tuple[StageOutput, ...]``; moved to ``device`` and put in eval mode.
+            spec: its weights entry (skeleton and pre-processing).
+            height: network input height at scale 1 (default: the entry's).
+            scales: input scales whose maps are averaged (multi-scale testing), e.g. (0.5, 1, 1.5, 2).
+            flip: also run the horizontally flipped image and average.
+            decoder: a :class:`DecoderConfig` or a preset name.
+            runner: run the network through another backend (ONNX Runtime, OpenVINO...) instead of ``model``.
+        """
+        if not scales or any(s <= 0 for s in scales):
+            raise ValueError(f"scales must be positive, got {tuple(scales)}")
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.spec = spec
+        self.skeleton: Skeleton = spec.skeleton
+        self.preprocess_spec: PreprocessSpec = spec.preprocess
+        if height is not None:
+            if height < self.preprocess_spec.stride:
+                raise ValueError(f"height must be at least {self.preprocess_spec.stride}, got {height}")
+            self.preprocess_spec = replace(self.preprocess_spec, height=int(height))
+        self.scales = tuple(float(s) for s in scales)
+        self.flip = bool(flip)
+        self.decoder = DecoderConfig.preset(decoder) if isinstance(decoder, str) else decoder
+        self._runner = runner
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path = "lightweight",
+        *,
+        device: str | torch.device = "cpu",
+        height: int | None = None,
+        scales: Sequence[float] = (1.0,),
+        flip: bool = False,
+        decoder: DecoderConfig | str = "default",
+        weights: str | Path | None = None,
+        architecture: str | None = None,
+    ) -> "PoseEstimator":
+        """Load registered weights by name (or a weights file by path) and wrap them.
+
+        Weights are found as :func:`openpose_py.weights.resolve` describes: an explicit path (``weights=``),
+        ``$OPENPOSE_PY_WEIGHTS_DIR``, the user cache, then a download.
+        """
+        from .weights import load_model
+
+        model, spec = load_model(weights if weights is not None else name_or_path, device=device,
+                                 architecture=architecture)
+        return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder)
+
+    # ---- public API ------------------------------------------------------------------------------------------------
+    def __call__(self, image: ImageLike) -> list[Person]:
+        """People in one image (BGR array as OpenCV gives it, or a path), in source-image pixels, best first."""
+        return self.detect(image).people
+
+    def detect(self, image: ImageLike) -> Detection:
+        """People and all keypoint candidates of one image."""
+        return self.detect_batch([image])[0]
+
+    def predict_batch(self, images: Sequence[ImageLike]) -> list[list[Person]]:
+        """People in each image; images are run through the network together (padded to a common size)."""
+        return [d.people for d in self.detect_batch(images)]
+
+    def detect_batch(self, images: Sequence[ImageLike]) -> list[Detection]:
+        """:meth:`detect` for several images, batched through the network."""
+        frames = self._frames([_as_image(im) for im in images])
+        return [self._decode(f) for f in frames]
+
+    def network_output(self, image: ImageLike) -> NetworkMaps:
+        """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots)."""
+        img = _as_image(image)
+        frame = self._frames([img])[0]
+        h, w = img.shape[:2]
+        ys = torch.arange(h, dtype=torch.float32, device=frame.heatmaps.device)
+        xs = torch.arange(w, dtype=torch.float32, device=frame.heatmaps.device)
+        maps = torch.cat((frame.heatmaps, frame.pafs), 0)
+        out = _resample(maps, frame.box, frame.stride, xs, ys).cpu().numpy()
+        k = frame.heatmaps.shape[0]
+        return NetworkMaps(out[:k], out[k:])
+
+    # ---- internals -------------------------------------------------------------------------------------------------
+    def _run(self, x: Tensor) -> StageOutput:
+        x = x.to(self.device, non_blocking=True)
+        if self._runner is not None:
+            return self._runner(x)
+        with torch.inference_mode():
+            return final_output(self.model(x))
+
+    def _run_scale(self, images: list[np.ndarray], scale: float) -> tuple[Tensor, Tensor, list[Letterbox]]:
+        """Network maps (B, C, h, w) for one scale; the flipped pass is folded in when enabled."""
+        size = None
+        if len(images) > 1:
+            boxes = [input_geometry(im.shape[1], im.shape[0], self.preprocess_spec, scale) for im in images]
+            size = (max(b.input_size[0] for b in boxes), max(b.input_size[1] for b in boxes))
+        tensors, boxes = zip(*(preprocess(im, self.preprocess_spec, scale, size=size) for im in images))
+        x = torch.cat(tensors, 0)
+        out = self._run(x)
+        heatmaps, pafs = out.heatmaps.float(), out.pafs.float()
+        if self.flip:
+            fo = self._run(torch.flip(x, dims=[3]))
+            fh = torch.flip(fo.heatmaps.float(), dims=[3])[:, list(self.skeleton.flip_heatmap_channels)]
+            fp = torch.flip(fo.pafs.float(), dims=[3])[:, list(self.skeleton.flip_paf_channels)]
+            sign = torch.ones(self.skeleton.num_pafs, device=fp.device)
+            sign[list(self.skeleton.paf_x_channels)] = -1.0
+            heatmaps = (heatmaps + fh) / 2
+            pafs = (pafs + fp * sign[:, None, None]) / 2
+        return heatmaps, pafs, list(boxes)
+
+    def _frames(self, images: list[np.ndarray]) -> list[_Frame]:
+        if not images:
+            return []
+        stride = self.preprocess_spec.stride
+        if len(self.scales) == 1:
+            hm, pf, boxes = self._run_scale(images, self.scales[0])
+            return [_Frame(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
+        # Multi-scale: resample every scale's maps onto the grid of the largest scale (cropped to the image content)
+        # and average there, so the finest maps keep their resolution.
+        per_scale = [self._run_scale(images, s) for s in self.scales]
+        ref = max(range(len(self.scales)), key=lambda i: self.scales[i])
+        frames = []
+        for i in range(len(images)):
+            ref_box = per_scale[ref][2][i]
+            box = Letterbox(ref_box.scale, 0, 0, ref_box.content_size, ref_box.content_size, ref_box.image_size)
+            gw = -(-box.content_size[0] // stride)
+            gh = -(-box.content_size[1] // stride)
+            centres_x = torch.arange(gw, dtype=torch.float32) * stride + (stride - 1) / 2
+            centres_y = torch.arange(gh, dtype=torch.float32) * stride + (stride - 1) / 2
+            img_xy = box.to_image(torch.stack((centres_x, torch.zeros_like(centres_x)), -1))[:, 0]
+            img_y = box.to_image(torch.stack((torch.zeros_like(centres_y), centres_y), -1))[:, 1]
+            acc = None
+            for hm, pf, boxes in per_scale:
+                maps = torch.cat((hm[i], pf[i]), 0)
+                sampled = _resample(maps, boxes[i], stride, img_xy.to(maps.device), img_y.to(maps.device))
+                acc = sampled if acc is None else acc + sampled
+            acc = acc / len(self.scales)
+            k = self.skeleton.num_heatmaps
+            frames.append(_Frame(acc[:k], acc[k:], box, stride))
+        return frames
+
+    def _decode(self, frame: _Frame) -> Detection:
+        decoded = decode(frame.heatmaps, frame.pafs, self.skeleton, self.decoder, stride=frame.stride,
+                         content_size=frame.box.content_size)
+        sx, sy, dx, dy = frame.box.affine
+        people = [p.transformed(sx, sy, dx, dy) for p in decoded.people]
+        peaks = decoded.peaks
+        xy = frame.box.to_image(peaks.xy).cpu().numpy() if len(peaks.part) else np.zeros((0, 2), np.float32)
+        score = peaks.score.cpu().numpy()
+        part = peaks.part.cpu().numpy()
+        candidates = tuple(
+            np.concatenate((xy[part == k], score[part == k, None]), axis=1).astype(np.float32)
+            for k in range(self.skeleton.num_keypoints)
+        )
+        return Detection(people, candidates)
+
+
+def _as_image(image: ImageLike) -> np.ndarray:
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    return as_bgr(image)
+
+
+def _resample(maps: Tensor, box: Letterbox, stride: float, img_x: Tensor, img_y: Tensor) -> Tensor:
+    """Bilinearly sample (C, h, w) maps of a letterboxed input at source-image pixel columns/rows.
+
+    Returns (C, len(img_y), len(img_x)).
+    """
+    _, h, w = maps.shape
+    ix = box.to_input(torch.stack((img_x, torch.zeros_like(img_x)), -1))[:, 0]
+    iy = box.to_input(torch.stack((torch.zeros_like(img_y), img_y), -1))[:, 1]
+    # input pixels -> map cells -> grid_sample's [-1, 1] (align_corners=False: cell edges at -1 and 1)
+    gx = ((ix + 0.5) / stride) / w * 2 - 1
+    gy = ((iy + 0.5) / stride) / h * 2 - 1
+    grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], -1).unsqueeze(0)
+    return F.grid_sample(maps.unsqueeze(0), grid.to(maps.dtype), mode="bilinear", padding_mode="border",
+                         align_corners=False).squeeze(0)

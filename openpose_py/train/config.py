@@ -1,0 +1,165 @@
+"""Training configuration: one frozen dataclass, readable from a JSON or TOML file and stored in checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..data.coco import DatasetConfig
+from ..data.transforms import AugmentConfig
+from ..errors import OpenPoseError
+
+__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS"]
+
+#: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
+INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
+OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
+
+
+class TrainConfigError(OpenPoseError, ValueError):
+    """A training configuration (file or options) that cannot be used."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on.
+
+    Attributes:
+        annotations, images: COCO-format keypoint annotations and the folder of their images.
+        output_dir: receives ``checkpoint.pt`` (full training state), ``weights.safetensors`` (the network with its
+            spec, loadable by ``PoseEstimator`` and ``--weights``), ``metrics.jsonl`` and ``config.json``.
+        model: registered weights entry whose architecture, skeleton and pre-processing are trained.
+        init: ``"pretrained"`` (that entry's weights), ``"imagenet"`` (VGG-19 front end from torchvision),
+            ``"scratch"`` (seeded random), or a path to a weights file / training checkpoint.
+        arch_options: builder keyword overrides, e.g. ``(("width", 0.25),)`` for a reduced network.
+        steps: optimiser steps of the whole run (a resumed run continues up to it).
+        batch_size: global batch (split evenly over distributed workers).
+        lr: base learning rate; refinement stages get ``refinement_lr_mult`` times it (biases a further x2,
+            without weight decay), as in the reference recipes.
+        lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` steps (0: constant).
+        amp: mixed precision (float16 autocast + gradient scaling); only takes effect on CUDA.
+        checkpoint_every, log_every: in steps (0 disables periodic checkpoints; the final one is always written).
+        val_images, val_annotations, val_every, val_max_images: periodic COCO keypoint AP on a held-out set.
+        workers: data-loading processes per training process.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...; None picks CUDA when available (one GPU per process).
+        tensorboard: also log to ``output_dir/tensorboard`` (needs the ``tensorboard`` extra).
+        sigma, paf_width: target encoder parameters (Gaussian sigma in input pixels, PAF half-width in cells).
+    """
+
+    annotations: Path
+    images: Path
+    output_dir: Path
+    model: str = "lightweight"
+    init: str = "pretrained"
+    arch_options: tuple[tuple[str, Any], ...] = ()
+    steps: int = 1000
+    batch_size: int = 8
+    optimizer: str = "adam"
+    lr: float = 4e-5
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    refinement_lr_mult: float = 4.0
+    lr_step: int = 0
+    lr_gamma: float = 0.333
+    amp: bool = True
+    checkpoint_every: int = 1000
+    log_every: int = 10
+    val_images: Path | None = None
+    val_annotations: Path | None = None
+    val_every: int = 0
+    val_max_images: int | None = None
+    seed: int = 0
+    workers: int = 2
+    device: str | None = None
+    tensorboard: bool = False
+    sigma: float = 7.0
+    paf_width: float = 1.0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    data: DatasetConfig = field(default_factory=DatasetConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("annotations", "images", "output_dir", "val_images", "val_annotations"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+        if isinstance(self.arch_options, Mapping):
+            object.__setattr__(self, "arch_options", tuple(sorted(self.arch_options.items())))
+        checks = (
+            (self.steps > 0, f"steps must be positive, got {self.steps}"),
+            (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),
+            (self.lr > 0, f"lr must be positive, got {self.lr}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"),
+            (self.lr_step >= 0 and self.checkpoint_every >= 0 and self.val_every >= 0 and self.log_every > 0,
+             "lr_step, checkpoint_every and val_every must be >= 0, log_every > 0"),
+            (self.workers >= 0, f"workers must be >= 0, got {self.workers}"),
+            (self.val_every == 0 or (self.val_images is not None and self.val_annotations is not None),
+             "val_every needs val_images and val_annotations"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise TrainConfigError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping that :meth:`from_dict` turns back into an equal config."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif f.name == "arch_options":
+                value = dict(value)
+            elif f.name in ("augment", "data"):
+                value = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(value).items()}
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any]) -> TrainConfig:
+        """Build from a mapping such as a parsed config file (nested ``augment`` and ``data`` tables allowed)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise TrainConfigError(f"unknown training option(s): {', '.join(unknown)}")
+        missing = [k for k in ("annotations", "images", "output_dir") if mapping.get(k) is None]
+        if missing:
+            raise TrainConfigError(f"missing training option(s): {', '.join(missing)}")
+        kwargs = dict(mapping)
+        try:
+            if isinstance(kwargs.get("augment"), Mapping):
+                aug = dict(kwargs["augment"])
+                if "scale_range" in aug:
+                    aug["scale_range"] = tuple(float(v) for v in aug["scale_range"])
+                kwargs["augment"] = AugmentConfig(**aug)
+            if isinstance(kwargs.get("data"), Mapping):
+                kwargs["data"] = DatasetConfig(**kwargs["data"])
+            return cls(**kwargs)
+        except TrainConfigError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise TrainConfigError(f"invalid training configuration: {exc}") from exc
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON (``.json``) or TOML (any other suffix) training configuration as a mapping."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainConfigError(f"no such config file: {path}")
+    try:
+        text = path.read_text()
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            try:
+                import tomllib
+            except ImportError as exc:  # Python 3.10
+                raise TrainConfigError(f"TOML config files need Python 3.11 or later; write {path.name} as "
+                                       "JSON instead") from exc
+            data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TrainConfigError(f"cannot read config file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise TrainConfigError(f"config file {path} must hold a table of options")
+    return data

@@ -1,0 +1,85 @@
+"""Fixtures for driving ``openpose-py`` in-process (click's CliRunner) and as the installed console script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from openpose_py.cli import cli
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+WEIGHTS = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR") or SHARED / "weights")
+MEDIA = SHARED / "data" / "openpose-media"
+SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
+FIVE_FRAMES = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
+# a low network height keeps the real network cheap on CI's two cores; the code path is the same as at 368
+LOW = ("--height", "160", "--threads", "2")
+
+needs_weights = pytest.mark.skipif(not (WEIGHTS / "hpe-0001").is_dir() or not MEDIA.is_dir(),
+                                   reason="shared weights/data not present")
+
+
+@pytest.fixture(scope="session")
+def weights_cache(tmp_path_factory) -> Path:
+    """One cache for the session, so the IR -> safetensors conversion happens once."""
+    return tmp_path_factory.mktemp("weights-cache")
+
+
+@pytest.fixture
+def cli_env(monkeypatch, weights_cache) -> dict[str, str]:
+    """Environment the commands run in: offline, shared weights, a private cache."""
+    env = {"OPENPOSE_PY_WEIGHTS_DIR": str(WEIGHTS), "OPENPOSE_PY_CACHE_DIR": str(weights_cache),
+           "OPENPOSE_PY_OFFLINE": "1"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return {**os.environ, **env}
+
+
+@pytest.fixture
+def invoke(cli_env):
+    """Run ``openpose-py ARGS`` in-process; returns click's Result (stdout and stderr kept apart)."""
+
+    def run(*args: str | Path) -> Result:
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+
+    return run
+
+
+class Console:
+    """The installed ``openpose-py`` console script, run in a subprocess with the test environment."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.exe = shutil.which("openpose-py") or str(Path(sys.executable).parent / "openpose-py")
+        self.env = env
+
+    def argv(self, *args: str | Path) -> list[str]:
+        return [self.exe, *map(str, args)]
+
+    def __call__(self, *args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(*args), capture_output=True, text=True, env=self.env, timeout=timeout)
+
+
+@pytest.fixture
+def console(cli_env) -> Console:
+    return Console(cli_env)
+
+
+def files_under(directory: Path) -> list[str]:
+    """Relative paths of every file below ``directory`` (hidden temporaries included), sorted."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+
+
+def error_of(result: Result) -> str:
+    """The one-line message the user sees for a failed in-process run: click's usage text or the library error."""
+    if result.exit_code == 2:
+        return result.stderr.strip().splitlines()[-1]
+    assert result.exception is not None and not isinstance(result.exception, SystemExit), result.output
+    message = str(result.exception)
+    assert "\n" not in message, f"error message is not one line: {message!r}"
+    return message

@@ -1,0 +1,62 @@
+"""``openpose-py eval``: the dev-set AP with the real network, the CPU backend's AP, output modes and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import error_of, needs_weights
+
+STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+
+
+def _json_line(result) -> dict:
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    return json.loads(lines[0])
+
+
+@needs_weights
+def test_dev_set_ap_and_float32_cpu_backend_agrees(invoke, dev_set, tmp_path):
+    images, annotations = dev_set
+    torch_run = _json_line(invoke("eval", "--images", images, "--annotations", annotations, "--json",
+                                  "--threads", "2", "--results-json", tmp_path / "torch.json"))
+    assert torch_run["num_images"] == 24 and set(STATS) <= set(torch_run)
+    assert torch_run["AP"] >= 0.43  # the core AP of hpe-0001 at height 368 on these 24 photos
+    assert torch_run["backend"] == "torch" and torch_run["height"] == 368
+    assert len(json.loads((tmp_path / "torch.json").read_text())) == torch_run["num_detections"] > 0
+    ov_run = _json_line(invoke("eval", "--images", images, "--annotations", annotations, "--json",
+                               "--threads", "2", "--backend", "openvino"))
+    assert ov_run["backend"] == "openvino"
+    assert abs(ov_run["AP"] - torch_run["AP"]) <= 0.005
+    assert ov_run["num_detections"] == torch_run["num_detections"]
+
+
+@needs_weights
+def test_table_output_and_person_score_option(invoke, dev_set):
+    images, annotations = dev_set
+    result = invoke("eval", "--images", images, "--annotations", annotations, "--max-images", "2",
+                    "--height", "160", "--person-score", "part_mean")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 10
+    assert all(line.lstrip().startswith(("Average Precision", "Average Recall")) for line in lines)
+
+
+@needs_weights
+def test_bad_input_gives_one_line_errors(invoke, dev_set, tmp_path, shared_dir):
+    images, annotations = dev_set
+    broken = tmp_path / "broken.json"
+    broken.write_text("{\"images\": [], \"annotations\": []}")
+    result = invoke("eval", "--images", images, "--annotations", broken)
+    assert result.exit_code != 0 and "not a COCO annotation file" in error_of(result)
+    result = invoke("eval", "--images", tmp_path / "nowhere", "--annotations", annotations)
+    assert result.exit_code == 2 and "--images" in error_of(result)
+    result = invoke("eval", "--images", images, "--annotations", annotations, "--backend", "tensorrt")
+    assert result.exit_code == 2
+    pth = shared_dir / "weights" / "hpe-0001" / "hpe0001_float32_ir_names.pth"
+    result = invoke("eval", "--images", images, "--annotations", annotations, "--weights", pth,
+                    "--backend", "openvino-int8", "--max-images", "1")
+    assert result.exit_code != 0 and "no INT8 OpenVINO IR" in error_of(result)

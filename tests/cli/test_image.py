@@ -1,0 +1,132 @@
+"""``openpose-py image``: outputs on real photos with the real network, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from openpose_py.errors import ImageReadError, OpenPoseError, OutputError
+from openpose_py.results import read_openpose_json
+from openpose_py.skeleton import COCO_18
+
+from .conftest import LOW, MEDIA, error_of, files_under, needs_weights
+
+PHOTOS = ("COCO_val2014_000000000192.jpg", "COCO_val2014_000000000241.jpg", "COCO_val2014_000000000328.jpg")
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """A folder with three real photos, one corrupt JPEG and a text file (which folder expansion ignores)."""
+    folder = tmp_path / "photos"
+    (folder / "more").mkdir(parents=True)
+    shutil.copy(MEDIA / PHOTOS[0], folder)
+    shutil.copy(MEDIA / PHOTOS[1], folder)
+    shutil.copy(MEDIA / PHOTOS[2], folder / "more")
+    (folder / "broken.jpg").write_bytes((MEDIA / PHOTOS[0]).read_bytes()[:200])
+    (folder / "README.txt").write_text("not an image")
+    return folder
+
+
+@needs_weights
+def test_folder_run_writes_json_renders_and_coco_results_and_skips_a_corrupt_image(invoke, photos, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("image", photos, "--json-dir", out / "json", "--render-dir", out / "render",
+                    "--coco-json", out / "coco.json", "--threads", "2")
+    assert result.exit_code == 0, result.output
+    assert "broken.jpg" in result.stderr and "skipped" in result.stderr
+    stems = ["COCO_val2014_000000000192", "COCO_val2014_000000000241", "more/COCO_val2014_000000000328"]
+    assert files_under(out) == sorted(["coco.json", *(f"json/{s}_keypoints.json" for s in stems),
+                                       *(f"render/{s}_rendered.png" for s in stems)])
+    total = 0
+    for stem in stems:
+        doc = json.loads((out / "json" / f"{stem}_keypoints.json").read_text())
+        assert list(doc) == ["version", "people"] and doc["version"] == 1.3
+        for person in doc["people"]:
+            assert person["person_id"] == [-1] and len(person["pose_keypoints_2d"]) == 3 * 18
+        people = read_openpose_json(out / "json" / f"{stem}_keypoints.json", COCO_18)
+        assert people, f"nobody found in {stem}"
+        total += len(people)
+        source = cv2.imread(str(MEDIA / f"{stem.split('/')[-1]}.jpg"))
+        rendered = cv2.imread(str(out / "render" / f"{stem}_rendered.png"))
+        assert rendered.shape == source.shape
+        # skeletons are drawn where the keypoints are
+        h, w = source.shape[:2]
+        for person in people:
+            for k in person.keypoints:
+                if k is not None and k.score > 0.3 and 0 <= k.x < w - 0.5 and 0 <= k.y < h - 0.5:
+                    x, y = int(round(k.x)), int(round(k.y))
+                    assert (rendered[y, x].astype(int) - source[y, x]).any()
+    coco = json.loads((out / "coco.json").read_text())
+    assert len(coco) == total and {c["image_id"] for c in coco} == {192, 241, 328}
+
+
+@needs_weights
+def test_maps_candidates_scaled_coordinates_and_verbose_lines(invoke, tmp_path):
+    photo = MEDIA / PHOTOS[1]
+    result = invoke("image", photo, "--json-dir", tmp_path / "json", "--part-candidates", "--keypoint-scale", "4",
+                    "--save-maps", tmp_path / "maps", "--number-people-max", "1", "--verbose", *LOW)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{photo}: 1 person"
+    doc = json.loads((tmp_path / "json" / f"{photo.stem}_keypoints.json").read_text())
+    assert list(doc) == ["version", "people", "part_candidates"] and len(doc["people"]) == 1
+    assert sorted(doc["part_candidates"][0], key=int) == [str(k) for k in range(18)]
+    values = np.array(doc["people"][0]["pose_keypoints_2d"]).reshape(-1, 3)
+    present = values[:, 2] > 0
+    assert (np.abs(values[present, :2]) <= 1).all() and (values[~present] == 0).all()
+    picture = cv2.imread(str(tmp_path / "maps" / f"{photo.stem}_maps.jpg"))
+    source = cv2.imread(str(photo))
+    assert picture.shape == (source.shape[0], 2 * source.shape[1], 3)
+
+
+@needs_weights
+def test_strict_mode_fails_on_the_corrupt_image_and_leaves_no_outputs(invoke, photos, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("image", photos, "--json-dir", out / "json", "--render-dir", out / "render", "--strict", *LOW)
+    assert result.exit_code == 1 and isinstance(result.exception, ImageReadError)
+    assert "broken.jpg" in error_of(result)
+    assert files_under(out) == []
+
+
+def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
+    (tmp_path / "empty").mkdir()
+    photo = str(MEDIA / PHOTOS[0])
+    cases = [
+        (("image", tmp_path / "missing.jpg"), "no such file or folder"),
+        (("image", tmp_path / "empty"), "no images"),
+        (("image", str(tmp_path / "*.png")), "no images match"),
+        (("image", photo, "--model", "no-such-model", "--json-dir", tmp_path / "j"), "unknown weights 'no-such-model'"),
+        (("image", photo, "--part-candidates"), "--part-candidates needs --json-dir"),
+        (("image", photo, "--scales", "1,zero"), "comma-separated numbers"),
+        (("image", photo, "--keypoint-scale", "2"), "'2' is not one of"),
+    ]
+    for args, message in cases:
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in error_of(result), (args, result.stderr)
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"], "no output directory was created"
+
+
+def test_an_unwritable_output_directory_fails_before_the_network_runs(invoke, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = invoke("image", MEDIA / PHOTOS[0], "--json-dir", blocker / "json")
+    assert result.exit_code == 1 and isinstance(result.exception, OutputError)
+    assert "cannot write to output directory" in error_of(result)
+
+
+@needs_weights
+def test_console_script_runs_and_reports_errors_in_one_line(console, tmp_path):
+    done = console("image", MEDIA / PHOTOS[0], "--json-dir", tmp_path, *LOW)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / f"{PHOTOS[0][:-4]}_keypoints.json").is_file()
+    text = tmp_path / "text.jpg"
+    text.write_text("not a picture")
+    failed = console("image", text, "--json-dir", tmp_path / "out")
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1] == "Error: none of the 1 images could be read"
+    assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == []
+    assert issubclass(ImageReadError, OpenPoseError)

@@ -1,0 +1,116 @@
+"""``openpose-py video``: a rendered video and per-frame JSON from the real network, Ctrl-C, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import cv2
+import pytest
+
+from openpose_py.errors import OutputError, VideoError
+from openpose_py.results import read_openpose_json
+from openpose_py.skeleton import COCO_18
+
+from .conftest import LOW, SELFIE, error_of, files_under, needs_weights
+
+
+def _frames(path) -> tuple[int, float, int, int]:
+    cap = cv2.VideoCapture(str(path))
+    assert cap.isOpened() and cap.read()[0], f"{path} is not playable"
+    return (int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
+
+@needs_weights
+def test_whole_video_gives_a_same_size_same_rate_video_and_one_json_per_frame(invoke, tmp_path):
+    result = invoke("video", SELFIE, "--output", tmp_path / "pose.mp4", "--json-dir", tmp_path / "json",
+                    "--batch-size", "4", *LOW)
+    assert result.exit_code == 0, result.output
+    assert "58 frames" in result.stderr and "frame/s" in result.stderr, "summary and a frames-per-second bar"
+    count, fps, width, height = _frames(tmp_path / "pose.mp4")
+    assert (count, width, height) == (58, 540, 720) and fps == pytest.approx(29.92, abs=0.01)
+    names = files_under(tmp_path / "json")
+    assert names == [f"selfie_upper_body_{i:012d}_keypoints.json" for i in range(58)]
+    found = [len(read_openpose_json(tmp_path / "json" / n, COCO_18)) for n in names]
+    assert sum(n >= 1 for n in found) >= 50, f"the person in the selfie video is found in most frames: {found}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "pose.mp4"], "no temporary files left"
+
+
+@needs_weights
+def test_start_end_step_select_frames_and_name_files_by_source_index(invoke, tmp_path):
+    result = invoke("video", SELFIE, "--json-dir", tmp_path, "--start", "10", "--end", "30", "--step", "7",
+                    "--part-candidates", *LOW)
+    assert result.exit_code == 0, result.output
+    assert files_under(tmp_path) == [f"selfie_upper_body_{i:012d}_keypoints.json" for i in (10, 17, 24)]
+    doc = json.loads((tmp_path / "selfie_upper_body_000000000017_keypoints.json").read_text())
+    assert list(doc) == ["version", "people", "part_candidates"]
+
+
+def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, tmp_path):
+    (tmp_path / "text.mp4").write_text("not a video")
+    (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:20_000])  # header only: no frame decodes
+    out = tmp_path / "out"
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    usage = [
+        (("video", tmp_path / "missing.mp4", "--json-dir", out), "no such file"),
+        (("video", tmp_path, "--json-dir", out), "a folder"),
+        (("video", SELFIE, "--output", out / "pose.gif"), "must end in one of"),
+        (("video", SELFIE), "nothing to write"),
+        (("video", SELFIE, "--json-dir", out, "--start", "9", "--end", "3"), "must be greater than --start"),
+        (("video", SELFIE, "--json-dir", out, "--model", "nope"), "unknown weights 'nope'"),
+    ]
+    for args, message in usage:
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in error_of(result), (args, result.stderr)
+    runtime = [
+        (("video", tmp_path / "text.mp4", "--json-dir", out), VideoError, "not a readable video"),
+        (("video", tmp_path / "cut.mp4", "--output", out / "v.mp4"), VideoError, "no frame could be decoded"),
+        (("video", SELFIE, "--output", blocker / "v.mp4"), OutputError, "cannot write to output directory"),
+    ]
+    for args, kind, message in runtime:
+        result = invoke(*args)
+        assert result.exit_code == 1 and isinstance(result.exception, kind), (args, result.output)
+        assert message in error_of(result), args
+    assert not out.exists() or files_under(out) == []
+
+
+@needs_weights
+def test_a_video_truncated_mid_stream_is_an_error_that_removes_partial_outputs(invoke, tmp_path):
+    (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:60_000])  # about 7 decodable frames of 58
+    out = tmp_path / "out"
+    result = invoke("video", tmp_path / "cut.mp4", "--output", out / "v.mp4", "--json-dir", out / "json", *LOW)
+    assert result.exit_code == 1 and isinstance(result.exception, VideoError)
+    assert "truncated" in error_of(result)
+    assert files_under(out) == []
+
+
+@needs_weights
+def test_ctrl_c_leaves_a_playable_video_and_complete_json_files(console, tmp_path):
+    # the console script in a subprocess, interrupted by a real SIGINT once frames are being written
+    json_dir = tmp_path / "json"
+    proc = subprocess.Popen(console.argv("video", SELFIE, "--output", tmp_path / "pose.avi", "--json-dir", json_dir,
+                                         *LOW),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=console.env)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if json_dir.is_dir() and len(list(json_dir.glob("*.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    written = files_under(json_dir)
+    if proc.returncode == 0 and len(written) == 58:
+        pytest.skip("the run finished before the interrupt arrived")
+    assert proc.returncode == 130, stderr
+    assert "Stopped early" in stderr and "Traceback" not in stderr
+    assert 3 <= len(written) < 58
+    for name in written:
+        json.loads((json_dir / name).read_text())
+    count, _, width, height = _frames(tmp_path / "pose.avi")
+    assert (count, width, height) == (len(written), 540, 720), "one video frame per JSON file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "pose.avi"]

@@ -1,0 +1,47 @@
+"""Shared fixtures: the ../shared assets beside the project, found the way users find weights."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", REPO_ROOT.parent / "shared")).resolve()
+WEIGHTS_DIR = SHARED / "weights"
+DEV_SET = SHARED / "data" / "coco-val2017-dev"
+MMPOSE_COCO = SHARED / "data" / "mmpose-samples" / "coco"
+
+# Tests find the offline weights through the same resolution users have; they never download.
+os.environ.setdefault("OPENPOSE_PY_WEIGHTS_DIR", str(WEIGHTS_DIR))
+os.environ["OPENPOSE_PY_OFFLINE"] = "1"
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared assets are missing at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def dev_set(shared_dir: Path) -> tuple[Path, Path]:
+    """(images dir, annotations file) of the 24 COCO val2017 dev photos."""
+    return DEV_SET / "images", DEV_SET / "person_keypoints.json"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test session converts weights into its own cache, never the user's."""
+    monkeypatch.setenv("OPENPOSE_PY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def lightweight_estimator():
+    """The pretrained lightweight network (hpe-0001) at height 368, default decoder; shared by the tests."""
+    from openpose_py import PoseEstimator
+
+    return PoseEstimator.from_pretrained("lightweight")

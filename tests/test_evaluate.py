@@ -1,0 +1,123 @@
+"""COCO keypoint evaluation: pycocotools wiring, the GT-as-results sanity check, and user errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openpose_py import COCO_18, MPI_15, Keypoint, Person
+from openpose_py.errors import DatasetError, OutputError
+from openpose_py.evaluate import STAT_NAMES, evaluate, keypoint_stats, load_coco
+
+from .conftest import DEV_SET
+
+ANNOTATIONS = DEV_SET / "person_keypoints.json"
+IMAGES = DEV_SET / "images"
+
+pytestmark = pytest.mark.skipif(not ANNOTATIONS.is_file(), reason="shared COCO dev set not available")
+
+
+def _gt_people(coco_gt, image_id: int, shift: float = 0.0) -> list[Person]:
+    """The annotated people of one image as COCO_18 people (Neck missing), optionally shifted by ``shift`` px."""
+    slots = COCO_18.coco17
+    people = []
+    for ann in coco_gt.loadAnns(coco_gt.getAnnIds(imgIds=[image_id])):
+        if ann["num_keypoints"] == 0:
+            continue
+        kps: list[Keypoint | None] = [None] * COCO_18.num_keypoints
+        for slot, (x, y, v) in enumerate(np.asarray(ann["keypoints"], dtype=float).reshape(17, 3)):
+            if v > 0:
+                idx = slots[slot]
+                kps[idx] = Keypoint(COCO_18.keypoints[idx], x + shift, y + shift, 1.0)
+        people.append(Person(tuple(kps), 1.0, COCO_18))
+    return people
+
+
+class _Oracle:
+    """A fake estimator answering each image with its annotations (optionally displaced)."""
+
+    def __init__(self, coco_gt, shift: float = 0.0):
+        self.coco_gt = coco_gt
+        self.shift = shift
+        self.order = iter(sorted(coco_gt.getImgIds()))
+
+    def __call__(self, image: np.ndarray) -> list[Person]:
+        image_id = next(self.order)  # evaluate() visits images sorted by id
+        info = self.coco_gt.loadImgs([image_id])[0]
+        assert image.shape[:2] == (info["height"], info["width"])
+        return _gt_people(self.coco_gt, image_id, self.shift)
+
+
+@pytest.fixture(scope="module")
+def coco_gt():
+    return load_coco(ANNOTATIONS)
+
+
+def test_ground_truth_as_results_scores_one(coco_gt):
+    results = [
+        {"image_id": a["image_id"], "category_id": 1, "keypoints": a["keypoints"], "score": 1.0}
+        for a in coco_gt.dataset["annotations"] if a["num_keypoints"] > 0
+    ]
+    stats, summary = keypoint_stats(coco_gt, results)
+    assert stats["AP"] == pytest.approx(1.0)
+    assert stats["AR"] == pytest.approx(1.0)
+    assert all(stats[n] == pytest.approx(1.0) or stats[n] == -1.0 for n in STAT_NAMES)
+    assert summary.count("\n") == 10 and "Average Precision" in summary
+
+
+def test_evaluate_with_annotations_as_people_scores_one(coco_gt, tmp_path):
+    out = tmp_path / "sub" / "results.json"
+    result = evaluate(_Oracle(coco_gt), IMAGES, ANNOTATIONS, results_path=out)
+    assert result.num_images == len(coco_gt.getImgIds())
+    assert result.ap == pytest.approx(1.0)
+    assert len(result.results) == sum(a["num_keypoints"] > 0 for a in coco_gt.dataset["annotations"])
+    assert json.loads(out.read_text()) == list(result.results)
+    assert list(out.parent.iterdir()) == [out]  # no temporary left behind
+    assert set(result.as_dict()) == {*STAT_NAMES, "num_images", "num_detections"}
+
+
+def test_displaced_and_missing_people_lower_the_scores(coco_gt):
+    shifted = evaluate(_Oracle(coco_gt, shift=6.0), IMAGES, ANNOTATIONS)
+    assert 0.0 < shifted.ap < 0.9 and shifted.stats["AP50"] == pytest.approx(1.0)  # 6 px: found, imprecise
+    nothing = evaluate(lambda image: [], IMAGES, ANNOTATIONS)
+    assert nothing.ap == 0.0 and nothing.stats["AR"] == 0.0 and nothing.results == ()
+
+
+def test_max_images_limits_the_set(coco_gt):
+    result = evaluate(_Oracle(coco_gt), IMAGES, ANNOTATIONS, max_images=3)
+    assert result.num_images == 3
+    assert {r["image_id"] for r in result.results} <= set(sorted(coco_gt.getImgIds())[:3])
+
+
+def test_user_errors_are_dataset_errors(coco_gt, tmp_path):
+    with pytest.raises(DatasetError, match="no such annotation file"):
+        evaluate(lambda image: [], IMAGES, tmp_path / "missing.json")
+    with pytest.raises(DatasetError, match="no such image folder"):
+        evaluate(lambda image: [], tmp_path / "nope", ANNOTATIONS)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\"images\": []")
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_coco(bad)
+    bad.write_text("[]")
+    with pytest.raises(DatasetError, match="not a COCO annotation file"):
+        load_coco(bad)
+    partial = tmp_path / "images"
+    partial.mkdir()
+    first = coco_gt.loadImgs(sorted(coco_gt.getImgIds())[:1])[0]["file_name"]
+    shutil.copy(IMAGES / first, partial / first)
+    with pytest.raises(DatasetError, match="no such image file"):
+        evaluate(lambda image: [], partial, ANNOTATIONS)
+    mpi = Person((None,) * MPI_15.num_keypoints, 1.0, MPI_15)
+    with pytest.raises(DatasetError, match="COCO-17"):
+        evaluate(lambda image: [mpi], IMAGES, ANNOTATIONS, max_images=1)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(OutputError, match="cannot write"):
+        evaluate(lambda image: pytest.fail("ran before checking the output"), IMAGES, ANNOTATIONS,
+                 results_path=blocker / "results.json")
+    with pytest.raises(DatasetError, match="absent from the annotations"):
+        keypoint_stats(coco_gt, [{"image_id": -5, "category_id": 1, "keypoints": [0] * 51, "score": 1.0}])
