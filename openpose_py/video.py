@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import numbers
 import os
 import queue
 import re
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 import cv2
 import numpy as np
 
-from .errors import CameraError, ImageReadError, OpenPoseError, OutputError, VideoError
+from .errors import CameraError, ImageReadError, OutputError, VideoError
 from .preprocess import load_image
 from .render import RenderStyle, draw_people, maps_picture
 from .results import Person, coco_results, openpose_json
@@ -51,7 +52,6 @@ __all__ = [
     "FrameSource",
     "ImageSource",
     "VideoSource",
-    "open_source",
     "is_stream_url",
     "expand_image_paths",
     "FrameSink",
@@ -182,11 +182,22 @@ def ensure_writable_dir(directory: str | Path) -> Path:
     return directory
 
 
+def _file_mode() -> int:
+    """Permissions of a new ordinary file under the process umask (mkstemp's 0600 would hide outputs from others)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -196,12 +207,12 @@ def _write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def _format_number(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"not a JSON number: {value!r}")
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
     # C++ streams print floats with 6 significant digits and no trailing zeros, which is what %g does
-    return f"{value:.6g}" if np.isfinite(value) else "0"
+    return f"{float(value):.6g}" if np.isfinite(value) else "0"
 
 
 def format_openpose_json(doc: Any) -> str:
@@ -211,11 +222,11 @@ def format_openpose_json(doc: Any) -> str:
     dict's order.
     """
     if isinstance(doc, Mapping):
-        return "{" + ",".join(f'"{k}":{format_openpose_json(v)}' for k, v in doc.items()) + "}"
+        return "{" + ",".join(f"{json.dumps(str(k))}:{format_openpose_json(v)}" for k, v in doc.items()) + "}"
     if isinstance(doc, (list, tuple)):
         return "[" + ",".join(format_openpose_json(v) for v in doc) + "]"
     if isinstance(doc, str):
-        return '"' + doc.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(doc)
     return _format_number(doc)
 
 
@@ -373,9 +384,14 @@ class VideoSource(FrameSource):
         fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.source_fps = fps if 0 < fps < 1000 else 0.0
         self._position = 0
+        if self.total is not None and frames.start >= self.total:
+            self.cap.release()
+            raise VideoError(f"{self.label} has {self.total} frames: nothing to read from frame {frames.start} on")
         self._pending = self._advance_to(frames.start)
         if self._pending is None:
             self.cap.release()
+            if camera is not None:
+                raise CameraError(f"camera {camera} opened but delivered no frame")
             where = f" at frame {frames.start}" if frames.start else ""
             raise VideoError(f"no frame could be decoded from {self.label}{where}: not a video, or corrupt")
         height, width = self._pending.shape[:2]
@@ -415,15 +431,11 @@ class VideoSource(FrameSource):
         expected = self.info.frame_count
         # container frame counts can be estimates (duration x rate); only a clear shortfall means truncation
         if expected is not None and produced < expected - max(1, expected // 100):
-            raise VideoError(f"{self.label} ended after {produced} of {expected} frames: the file is truncated or corrupt")
+            raise VideoError(f"{self.label} ended after {produced} of {expected} frames: "
+                             "the file is truncated or corrupt")
 
     def close(self) -> None:
         self.cap.release()
-
-
-def open_source(source: str | Path | int, frames: FrameRange = FrameRange()) -> VideoSource:
-    """Open a video file, stream URL or camera index (an int, or a string of digits) as a :class:`VideoSource`."""
-    return VideoSource(source, frames)
 
 
 # ---- sinks ---------------------------------------------------------------------------------------------------------
@@ -582,6 +594,7 @@ class VideoSink(FrameSink):
         if self._writer is not None and self._tmp is not None:
             self._writer.release()
             self._writer = None
+            os.chmod(self._tmp, _FILE_MODE)
             os.replace(self._tmp, self.path)
             self._tmp = None
 
@@ -640,15 +653,32 @@ class _Pipeline:
         return False
 
 
-def _reader(source: FrameSource, pipe: _Pipeline) -> None:
+def _reader(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
     try:
         for frame in source:
-            if not pipe.put(pipe.frames_in, frame):
+            if pipe.stop.is_set():
+                return
+            if latest_only:
+                _put_dropping_oldest(pipe.frames_in, frame)
+            elif not pipe.put(pipe.frames_in, frame):
                 return
     except BaseException as exc:  # handed to the inference thread, which raises it
         pipe.put(pipe.frames_in, _Failure(exc))
         return
     pipe.put(pipe.frames_in, _END)
+
+
+def _put_dropping_oldest(q: queue.Queue, item: object) -> None:
+    """Queue ``item``, discarding the oldest waiting frame when full (only the reader puts, so it cannot starve)."""
+    while True:
+        try:
+            q.put_nowait(item)
+            return
+        except queue.Full:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
 
 
 def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
@@ -708,6 +738,7 @@ def run_video(
     queue_size: int = 8,
     progress: Callable[[FrameResult], None] | None = None,
     stop: threading.Event | None = None,
+    latest_only: bool = False,
 ) -> RunReport:
     """Estimate poses on every frame of ``source`` and hand the results to ``sinks``, in frame order.
 
@@ -724,6 +755,8 @@ def run_video(
             ``frames`` (and closed here).
         progress: called from the writer thread after each frame has gone through every sink.
         stop: an event another thread (or a sink, e.g. a window's quit key) sets to end the run early.
+        latest_only: for live sources (cameras, streams): when inference falls behind, drop the oldest waiting frames
+            so that what is processed stays current. Ignored for files, which are always processed frame by frame.
 
     Returns:
         A :class:`RunReport`.
@@ -731,16 +764,19 @@ def run_video(
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     owned = not isinstance(source, FrameSource)
-    src = open_source(source, frames) if owned else source
+    src = VideoSource(source, frames) if owned else source
     need_candidates = any(s.needs_candidates for s in sinks)
     need_maps = any(s.needs_maps for s in sinks)
     # the run's own event: the caller's ``stop`` is only watched, never set here
-    pipe = _Pipeline(threading.Event(), queue.Queue(queue_size * batch_size), queue.Queue(queue_size))
+    latest_only = latest_only and src.info.live
+    # a live run keeps a single batch waiting, so the frame inferred next is at most one batch old
+    waiting = batch_size if latest_only else queue_size * batch_size
+    pipe = _Pipeline(threading.Event(), queue.Queue(waiting), queue.Queue(queue_size))
     requested = stop or threading.Event()
     started = time.perf_counter()
     interrupted = False
     failure: BaseException | None = None
-    reader = threading.Thread(target=_reader, args=(src, pipe), name="openpose-reader", daemon=True)
+    reader = threading.Thread(target=_reader, args=(src, pipe, latest_only), name="openpose-reader", daemon=True)
     writer = threading.Thread(target=_writer, args=(sinks, src.info, pipe, progress), name="openpose-writer",
                               daemon=True)
     try:

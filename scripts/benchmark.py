@@ -12,6 +12,9 @@ Keys ``preprocess_ms``, ``network_ms``, ``decode_ms``, ``total_ms`` are medians 
 by its size), each with ``_p10_ms``/``_p90_ms`` as spread; ``fps`` = 1000 / ``total_ms``; ``peak_rss_mb`` is the
 process's peak resident memory, ``cuda_max_allocated_mb`` the peak CUDA allocation (null on the CPU).
 
+With ``--compare-torch``, every timed input also goes through the torch float32 network (untimed) and
+``max_abs_diff_heatmaps`` / ``max_abs_diff_pafs`` report the backend's largest deviation from it.
+
 Video mode (``--video FILE``) runs the library's pipelined video loop (:func:`openpose_py.video.run_video`: reader
 thread, estimator, writer thread) over the file, optionally rendering into ``--render-output``; it reports the
 frame rate over the whole run, ``total_ms`` = wall time per frame, and ``network_ms`` (median per frame).
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -34,6 +38,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from openpose_py.backends import BACKENDS
 
 _DTYPES = ("float32", "bfloat16", "float16")
 
@@ -48,7 +54,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--height", type=int, default=368, help="network input height")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (torch, OpenCV and the CPU backends)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    p.add_argument("--backend", default="torch", choices=("torch", "onnxruntime", "openvino", "openvino-int8"))
+    p.add_argument("--backend", default="torch", choices=BACKENDS)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--dtype", default="float32", choices=_DTYPES, help="torch backend: autocast dtype")
     p.add_argument("--channels-last", action="store_true", help="torch backend: channels-last memory format")
@@ -56,9 +62,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--decoder", default="default", help="decoder preset")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches first (images mode)")
     p.add_argument("--repeat", type=int, default=3, help="passes over the images (images mode)")
-    p.add_argument("--max-images", type=int, default=None, help="use only the first N images (sorted by name)")
+    p.add_argument("--max-images", type=int, default=None, help="use only the first N images (sorted by path)")
     p.add_argument("--max-frames", type=int, default=None, help="video mode: stop after N frames")
     p.add_argument("--render-output", type=Path, default=None, help="video mode: also render into this video")
+    p.add_argument("--compare-torch", action="store_true",
+                   help="images mode: also run the torch float32 network on every input and report the largest "
+                        "absolute difference of the backend's heatmaps and PAFs from it")
     args = p.parse_args(argv)
     for name in ("batch_size", "repeat", "height"):
         if getattr(args, name) < 1:
@@ -83,6 +92,8 @@ def _machine() -> dict[str, Any]:
 
     info: dict[str, Any] = {"python": platform.python_version(), "torch": torch.__version__, "cpu": _cpu_name(),
                             "logical_cpus": _cpu_count()}
+    if hasattr(os, "getloadavg"):  # other processes on the machine skew every figure: say how busy it was
+        info["load_avg_1m"] = round(os.getloadavg()[0], 2)
     for module in ("onnxruntime", "openvino"):
         try:
             info[module] = __import__(module).__version__
@@ -104,8 +115,6 @@ def _cpu_name() -> str:
 
 
 def _cpu_count() -> int | None:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -131,7 +140,7 @@ def _build(args: argparse.Namespace):
     import cv2
     import torch
 
-    from openpose_py.backends import make_runner, find_int8_ir
+    from openpose_py.backends import TorchRunner, find_int8_ir, make_runner
     from openpose_py.inference import PoseEstimator
     from openpose_py.weights import load_model
 
@@ -151,25 +160,24 @@ def _build(args: argparse.Namespace):
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     timed = _TimedRunner(runner, sync)
     estimator = PoseEstimator(model, spec, device=device, height=args.height, decoder=args.decoder, runner=timed)
-    return estimator, timed, sync
+    reference = TorchRunner(model) if args.compare_torch else None
+    return estimator, timed, sync, reference
 
 
-def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync) -> dict[str, Any]:
+def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync, reference) -> dict[str, Any]:
     import torch
 
+    from openpose_py.backends import max_abs_difference
     from openpose_py.decode.decoder import decode
     from openpose_py.preprocess import input_geometry, load_image, preprocess
+    from openpose_py.video import expand_image_paths
 
-    suffixes = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-    paths = sorted(p for p in args.images.iterdir() if p.suffix.lower() in suffixes) if args.images.is_dir() else []
-    if args.max_images is not None:
-        paths = paths[:args.max_images]
-    if not paths:
-        raise SystemExit(f"error: no images in {args.images}")
-    images = [load_image(p) for p in paths]
+    paths = [path for path, _ in expand_image_paths([args.images])]
+    images = [load_image(p) for p in paths[:args.max_images]]
     batches = [images[i:i + args.batch_size] for i in range(0, len(images), args.batch_size)]
     spec = estimator.preprocess_spec
     stride = spec.stride
+    worst = {"heatmaps": 0.0, "pafs": 0.0}
 
     def staged(batch: list[np.ndarray]) -> tuple[float, float, float, int]:
         t0 = time.perf_counter()
@@ -189,6 +197,9 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync)
             found += len(decode(out.heatmaps[i].float(), out.pafs[i].float(), estimator.skeleton, estimator.decoder,
                                 stride=stride, content_size=box.content_size).people)
         t3 = time.perf_counter()
+        if reference is not None:
+            diff = max_abs_difference(reference(x), out)
+            worst.update({k: max(worst[k], v) for k, v in diff.items()})
         return t1 - t0, t2 - t1, t3 - t2, found
 
     timed.recording = False
@@ -218,6 +229,8 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync)
         record.update(_percentiles(name, samples))
     record["fps"] = round(1e3 / record["total_ms"], 2)
     record["people_per_image"] = round(people / len(total_s), 3)
+    if reference is not None:
+        record.update({f"max_abs_diff_{k}": float(f"{v:.3g}") for k, v in worst.items()})
     return record
 
 
@@ -227,7 +240,7 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
     if not args.video.is_file():
         raise SystemExit(f"error: no such video: {args.video}")
     sinks = [VideoSink(args.render_output)] if args.render_output is not None else []
-    frames = FrameRange(stop=args.max_frames) if args.max_frames is not None else FrameRange()
+    frames = FrameRange(end=args.max_frames) if args.max_frames is not None else FrameRange()
     timed.recording = True
     report = run_video(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
     record: dict[str, Any] = {"mode": "video", "video": str(args.video), "frames": report.frames,
@@ -245,8 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from openpose_py.errors import OpenPoseError
 
     try:
-        estimator, timed, sync = _build(args)
-        record = _video_mode(args, estimator, timed) if args.video else _images_mode(args, estimator, timed, sync)
+        estimator, timed, sync, reference = _build(args)
+        if args.video:
+            record = _video_mode(args, estimator, timed)
+        else:
+            record = _images_mode(args, estimator, timed, sync, reference)
     except OpenPoseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

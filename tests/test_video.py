@@ -6,6 +6,7 @@ through the same code in tests/cli/.
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from openpose_py.video import (
     FrameRange,
     FrameResult,
     FrameSink,
+    FrameSource,
     ImageSink,
     ImageSource,
     JsonSink,
@@ -182,6 +184,28 @@ def test_video_source_reads_the_selected_frames():
     assert np.array_equal(whole.read()[1], frames[1].image), "index 13 is the 14th frame of the file"
 
 
+@needs_shared
+def test_a_stream_url_is_read_like_a_live_source():
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(SELFIE.parent), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{SELFIE.name}"
+        with VideoSource(url, FrameRange(0, None, 10)) as src:
+            assert src.info.live and src.info.frame_count is None and src.info.name == "selfie_upper_body"
+            assert [f.index for f in src] == [0, 10, 20, 30, 40, 50]
+        with pytest.raises(VideoError, match="cannot open stream"):
+            VideoSource(f"http://127.0.0.1:{server.server_address[1]}/missing.mp4")
+    finally:
+        server.shutdown()
+
+
 def test_unusable_videos_and_cameras_fail_with_one_line_errors(tmp_path):
     with pytest.raises(VideoError, match="no such video file"):
         VideoSource(tmp_path / "missing.mp4")
@@ -268,6 +292,43 @@ def test_a_stop_event_ends_the_run_early_and_cleanly(tmp_path):
     report = run_video(FakeEstimator(), SELFIE, [StopAfterFive(), JsonSink(tmp_path)], stop=stop)
     assert report.interrupted and 5 <= report.frames < 58
     assert len(_files(tmp_path)) == report.frames
+
+
+def test_live_runs_can_drop_stale_frames_to_stay_current():
+    class Live(FrameSource):
+        """Ten frames as fast as they are taken; ``all_read`` is set once the reader has queued the last one."""
+
+        info = StreamInfo("cam", 30.0, (8, 8), None, live=True)
+
+        def __init__(self):
+            self.all_read = threading.Event()
+
+        def __iter__(self):
+            for i in range(10):
+                yield Frame(i, np.full((8, 8, 3), i, np.uint8), f"cam_{i:012d}")
+            self.all_read.set()
+
+    class Slow(FakeEstimator):
+        def __init__(self, source):
+            super().__init__()
+            self.source = source
+
+        def predict_batch(self, images):
+            self.source.all_read.wait(10)  # inference is slower than the camera
+            return super().predict_batch(images)
+
+    def indices(latest_only: bool) -> list[int]:
+        source = Live()
+        seen: list[int] = []
+        # without dropping, the reader waits for room in the queue, so the estimator must not wait for the reader
+        estimator = Slow(source) if latest_only else FakeEstimator()
+        run_video(estimator, source, [], progress=lambda r: seen.append(r.frame.index), latest_only=latest_only)
+        return seen
+
+    # the frame being inferred when the camera ran ahead, then straight to the newest one
+    dropping = indices(True)
+    assert dropping[-1] == 9 and len(dropping) <= 2 and dropping == sorted(set(dropping))
+    assert indices(False) == list(range(10))
 
 
 def test_sinks_write_renders_coco_results_candidates_and_scaled_json(tmp_path):

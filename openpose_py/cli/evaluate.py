@@ -10,18 +10,19 @@ import click
 
 from .options import EstimatorOptions, build_estimator, estimator_options
 
-__all__ = ["eval_cmd", "backend_option", "PERSON_SCORES", "DEFAULT_PERSON_SCORE"]
+__all__ = ["eval_cmd", "backend_option", "PERSON_SCORES", "BACKEND_NAMES", "DEFAULT_PERSON_SCORE"]
 
-# Keep in sync with openpose_py.decode.decoder.PersonScore; listed here so that --help needs no torch import.
+# Copies of decode.decoder.PersonScore and backends.BACKENDS, so that --help needs no torch import; a test keeps
+# them equal.
 PERSON_SCORES = ("sum", "mean", "part_mean", "sum_x_parts")
+BACKEND_NAMES = ("torch", "onnxruntime", "openvino", "openvino-int8")
 #: The person score eval reports to COCO: the one that measured the best AP (docs/benchmarks.md, "Person score").
 DEFAULT_PERSON_SCORE = "sum"
-_BACKENDS = ("torch", "onnxruntime", "openvino", "openvino-int8")
 
 
 def backend_option(func):
     """``--backend``: which runtime executes the network (see :mod:`openpose_py.backends`)."""
-    return click.option("--backend", type=click.Choice(_BACKENDS), default="torch", show_default=True,
+    return click.option("--backend", type=click.Choice(BACKEND_NAMES), default="torch", show_default=True,
                         help="Network runtime: torch, ONNX Runtime or OpenVINO on an ONNX export (float32), or "
                              "OpenVINO on the model's own INT8 IR (hpe-0001). Non-torch backends run on the CPU.")(func)
 

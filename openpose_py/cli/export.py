@@ -53,10 +53,12 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
     from ..backends import ONNX_OPSET, OnnxRuntimeRunner, TorchRunner, export_onnx, export_torchscript, \
         max_abs_difference
     from ..models.outputs import StageOutput
+    from ..video import ensure_writable_dir
     from ..weights import load_model
 
     if fmt == "torchscript" and (static or opset is not None):
         raise click.UsageError("--static and --opset apply to --format onnx only")
+    ensure_writable_dir(output.parent)  # before loading anything
     net, spec = load_model(weights if weights is not None else model)
     try:
         if fmt == "onnx":

@@ -51,8 +51,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
       openpose-py image photo.jpg --render-dir out/
       openpose-py image dataset/ --json-dir json/ --coco-json results.json --number-people-max 5
     """
-    from ..video import (CocoSink, ImageSink, ImageSource, JsonSink, MapsSink, ensure_writable_dir,
-                         expand_image_paths, run_video)
+    from ..video import (CocoSink, FrameResult, FrameSink, ImageSink, ImageSource, JsonSink, MapsSink,
+                         ensure_writable_dir, expand_image_paths, run_video)
 
     if part_candidates and json_dir is None:
         raise click.UsageError("--part-candidates needs --json-dir")
@@ -62,9 +62,10 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         raise click.BadParameter(str(exc), param_hint="'PATH...'") from None
     quiet_video_backends()
     # sinks first: they prove their directories writable before a network is loaded or run
-    sinks = []
+    sinks: list[FrameSink] = []
     if json_dir is not None:
-        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale), part_candidates=part_candidates))
+        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
+                              part_candidates=part_candidates))
     if render_dir is not None:
         sinks.append(ImageSink(render_dir, render_style(render_threshold)))
     if coco_json is not None:
@@ -80,13 +81,13 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
 
     bar = tqdm(total=len(items), unit="image", disable=verbose, dynamic_ncols=True)
 
-    def skipped(path: Path, reason: str) -> None:
+    def warn_skipped(path: Path, reason: str) -> None:
         bar.write(f"Warning: skipped {reason}", file=sys.stderr)
         bar.update(1)
 
-    source = ImageSource(items, strict=strict, on_skip=skipped)
+    source = ImageSource(items, strict=strict, on_skip=warn_skipped)
 
-    def progress(result) -> None:
+    def progress(result: FrameResult) -> None:
         if verbose:
             n = len(result.people)
             click.echo(f"{result.frame.path}: {n} {'person' if n == 1 else 'people'}")
@@ -98,8 +99,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         bar.close()
     if report.frames == 0 and source.skipped and not report.interrupted:
         raise ImageReadError(f"none of the {len(source.skipped)} images could be read")
-    skipped = f", {len(source.skipped)} skipped (unreadable)" if source.skipped else ""
-    click.echo(f"{report.frames} images, {report.people} people, {report.fps:.1f} images/s{skipped}", err=True)
+    unread = f", {len(source.skipped)} skipped (unreadable)" if source.skipped else ""
+    click.echo(f"{report.frames} images, {report.people} people, {report.fps:.1f} images/s{unread}", err=True)
     if report.interrupted:
         click.echo("Interrupted: the outputs written so far are complete.", err=True)
         raise click.exceptions.Exit(130)

@@ -19,6 +19,8 @@ from .options import (
 from .options import keypoint_scale as to_keypoint_scale
 
 if TYPE_CHECKING:
+    import threading
+
     from ..inference import PoseEstimator
     from ..video import FrameSink, FrameSource, RunReport
 
@@ -35,7 +37,8 @@ def check_video_output(output: Path | None) -> None:
 
 
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
-                      batch_size: int = 1, stop=None) -> "RunReport":
+                      batch_size: int = 1, stop: "threading.Event | None" = None,
+                      latest_only: bool = False) -> "RunReport":
     """:func:`run_video` with a frames-per-second progress bar, then a summary line; Ctrl-C exits with 130."""
     from tqdm import tqdm
 
@@ -44,7 +47,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     bar = tqdm(total=source.info.frame_count, unit="frame", dynamic_ncols=True, smoothing=0.1)
     try:
         report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
-                           stop=stop)
+                           stop=stop, latest_only=latest_only)
     finally:
         bar.close()
     click.echo(f"{report.frames} frames, {report.people} people, {report.fps:.1f} frames/s", err=True)

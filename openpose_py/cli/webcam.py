@@ -141,6 +141,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         raise CameraError(f"cannot open camera {spec!r}: {exc}") from None
     with source:
         estimator = build_estimator(estimator_options)
-        report = run_with_progress(estimator, source, sinks, stop=stop)
+        # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame
+        report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True)
     if report.interrupted and not stop.is_set():  # Ctrl-C rather than the window's quit key
         raise click.exceptions.Exit(130)

@@ -39,7 +39,7 @@ class DecoderConfig:
     upsample: int = 2
     blur_sigma: float = 0.0
     neighbourhood: int = 8
-    refine: Literal["none", "centroid", "quadratic"] = "quadratic"
+    refine: Literal["none", "centroid", "quadratic", "gaussian"] = "quadratic"
     refine_radius: int = 3
     max_peaks: int = 64
     paf_samples: int | None = 10

@@ -38,15 +38,24 @@ def gaussian_blur(maps: Tensor, sigma: float) -> Tensor:
     return x.squeeze(0)
 
 
-def _local_maxima(maps: Tensor, neighbourhood: int) -> Tensor:
-    """Boolean (C, H, W): value >= every neighbour (4- or 8-connected); plateaus keep all their cells."""
+def _local_maxima(maps: Tensor, threshold: float, neighbourhood: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(part, y, x) of the cells above ``threshold`` that are >= every 4- or 8-connected neighbour.
+
+    Only the cells above the threshold (a small fraction of the map) are compared with their neighbours, which is several
+    times cheaper than a dense max-pool. Plateaus keep all their cells.
+    """
+    c, h, w = maps.shape
+    part, y, x = (maps > threshold).nonzero(as_tuple=True)
+    padded = F.pad(maps.unsqueeze(0), (1, 1, 1, 1), value=float("-inf")).squeeze(0).reshape(-1)
+    offsets = ((-1, 0), (1, 0), (0, -1), (0, 1))
     if neighbourhood == 8:
-        pooled = F.max_pool2d(maps.unsqueeze(0), 3, stride=1, padding=1).squeeze(0)
-        return maps >= pooled
-    padded = F.pad(maps.unsqueeze(0), (1, 1, 1, 1), value=float("-inf")).squeeze(0)
-    centre = padded[:, 1:-1, 1:-1]
-    return ((centre >= padded[:, :-2, 1:-1]) & (centre >= padded[:, 2:, 1:-1])
-            & (centre >= padded[:, 1:-1, :-2]) & (centre >= padded[:, 1:-1, 2:]))
+        offsets += ((-1, -1), (-1, 1), (1, -1), (1, 1))
+    centre_index = (part * (h + 2) + y + 1) * (w + 2) + x + 1
+    centre = padded[centre_index]
+    keep = torch.ones_like(centre, dtype=torch.bool)
+    for dy, dx in offsets:
+        keep &= centre >= padded[centre_index + dy * (w + 2) + dx]
+    return part[keep], y[keep], x[keep]
 
 
 def _refine(maps: Tensor, part: Tensor, y: Tensor, x: Tensor, radius: int) -> tuple[Tensor, Tensor]:
@@ -65,14 +74,21 @@ def _refine(maps: Tensor, part: Tensor, y: Tensor, x: Tensor, radius: int) -> tu
     return fx, fy
 
 
-def _quadratic(maps: Tensor, part: Tensor, y: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
-    """Sub-cell offset of each peak from a separable parabola through the peak and its two neighbours."""
+def _quadratic(maps: Tensor, part: Tensor, y: Tensor, x: Tensor, log: bool) -> tuple[Tensor, Tensor]:
+    """Sub-cell position of each peak from a separable parabola through the peak and its two neighbours.
+
+    With ``log`` the parabola is fitted to the logarithm of the values, which is exact for a Gaussian peak (what
+    the networks are trained to output), even when it is narrower than a cell.
+    """
     _, h, w = maps.shape
     c = maps[part, y, x]
     left = maps[part, y, (x - 1).clamp(min=0)]
     right = maps[part, y, (x + 1).clamp(max=w - 1)]
     up = maps[part, (y - 1).clamp(min=0), x]
     down = maps[part, (y + 1).clamp(max=h - 1), x]
+    if log:
+        floor = torch.tensor(1e-4, device=maps.device)
+        c, left, right, up, down = (torch.log(torch.maximum(v, floor)) for v in (c, left, right, up, down))
 
     def offset(lo: Tensor, hi: Tensor) -> Tensor:
         curv = lo - 2 * c + hi
@@ -103,8 +119,8 @@ def find_peaks(
         blur_sigma: Gaussian blur (in upsampled pixels) before the maximum test (CVPR'17 demo: 3); scores are read
             from the unblurred map.
         neighbourhood: 4 or 8 (which neighbours a peak must be >= to).
-        refine: ``"none"``, ``"centroid"`` (score-weighted centroid in a (2r+1)^2 window, as OpenPose C++) or
-            ``"quadratic"`` (parabola fit through the neighbours).
+        refine: ``"none"``, ``"centroid"`` (score-weighted centroid in a (2r+1)^2 window, as OpenPose C++),
+            ``"quadratic"`` (parabola through the neighbours) or ``"gaussian"`` (parabola through their logarithms).
         max_peaks: keep at most this many per part (highest scores).
 
     Returns:
@@ -116,16 +132,15 @@ def find_peaks(
         maps = F.interpolate(maps.unsqueeze(0), scale_factor=upsample, mode="bicubic", align_corners=False).squeeze(0)
         cell = stride / upsample
     test = gaussian_blur(maps, blur_sigma) if blur_sigma > 0 else maps
-    mask = _local_maxima(test, neighbourhood) & (test > threshold)
-    part, y, x = mask.nonzero(as_tuple=True)
+    part, y, x = _local_maxima(test, threshold, neighbourhood)
     score = maps[part, y, x]
     if max_peaks is not None and len(part):
         keep = _top_per_part(part, score, maps.shape[0], max_peaks)
         part, y, x, score = part[keep], y[keep], x[keep], score[keep]
     if refine == "centroid":
         fx, fy = _refine(maps, part, y, x, refine_radius)
-    elif refine == "quadratic":
-        fx, fy = _quadratic(maps, part, y, x)
+    elif refine in ("quadratic", "gaussian"):
+        fx, fy = _quadratic(maps, part, y, x, log=refine == "gaussian")
     elif refine == "none":
         fx, fy = x.float(), y.float()
     else:

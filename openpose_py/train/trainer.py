@@ -389,8 +389,11 @@ class Trainer:
     def _loader(self) -> DataLoader:
         sampler = StepSampler(len(self.dataset), self.config.batch_size, self.config.steps, rank=self.ctx.rank,
                               world_size=self.ctx.world_size, seed=self.config.seed, start_step=self.step)
+        # the loader's own generator (it only seeds worker processes): drawing from the global one would make a
+        # resumed run's RNG state differ from a straight run's
+        generator = torch.Generator().manual_seed(self.config.seed)
         return DataLoader(self.dataset, batch_sampler=sampler, num_workers=self.config.workers, collate_fn=collate,
-                          pin_memory=self.device.type == "cuda")
+                          pin_memory=self.device.type == "cuda", generator=generator)
 
     def fit(self, *, progress: bool = False) -> TrainResult:
         """Train until ``config.steps``; checkpoint, log and validate on the way. Returns what this call did.

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from openpose_py.cli import cli
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", Path(__file__).resolve().parents[2].parent / "shared")).resolve()
 WEIGHTS = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR") or SHARED / "weights")
 MEDIA = SHARED / "data" / "openpose-media"
 SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
@@ -25,20 +25,13 @@ needs_weights = pytest.mark.skipif(not (WEIGHTS / "hpe-0001").is_dir() or not ME
                                    reason="shared weights/data not present")
 
 
-@pytest.fixture(scope="session")
-def weights_cache(tmp_path_factory) -> Path:
-    """One cache for the session, so the IR -> safetensors conversion happens once."""
-    return tmp_path_factory.mktemp("weights-cache")
-
-
 @pytest.fixture
-def cli_env(monkeypatch, weights_cache) -> dict[str, str]:
-    """Environment the commands run in: offline, shared weights, a private cache."""
-    env = {"OPENPOSE_PY_WEIGHTS_DIR": str(WEIGHTS), "OPENPOSE_PY_CACHE_DIR": str(weights_cache),
-           "OPENPOSE_PY_OFFLINE": "1"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return {**os.environ, **env}
+def cli_env(monkeypatch) -> dict[str, str]:
+    """Environment the commands run in: offline, the shared weights, and the session's private cache (which the
+    top-level conftest already points $OPENPOSE_PY_CACHE_DIR at)."""
+    monkeypatch.setenv("OPENPOSE_PY_WEIGHTS_DIR", str(WEIGHTS))
+    monkeypatch.setenv("OPENPOSE_PY_OFFLINE", "1")
+    return dict(os.environ)
 
 
 @pytest.fixture

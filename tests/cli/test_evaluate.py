@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from .conftest import error_of, needs_weights
 
 STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+
+
+def test_option_choices_match_the_library():
+    from typing import get_args
+
+    from openpose_py.backends import BACKENDS
+    from openpose_py.cli.evaluate import BACKEND_NAMES, DEFAULT_PERSON_SCORE, PERSON_SCORES
+    from openpose_py.decode.decoder import DecoderConfig, PersonScore
+
+    assert BACKEND_NAMES == BACKENDS
+    assert PERSON_SCORES == get_args(PersonScore) and DEFAULT_PERSON_SCORE in PERSON_SCORES
+    assert DecoderConfig().person_score == DEFAULT_PERSON_SCORE  # the library's default is the measured best too
 
 
 def _json_line(result) -> dict:

@@ -17,11 +17,6 @@ from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError
 from openpose_py.skeleton import BODY_25, COCO_17_NAMES, COCO_18, MPI_15
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-DEV = SHARED / "data" / "coco-val2017-dev"
-ANNOTATIONS = DEV / "person_keypoints.json"
-needs_dev = pytest.mark.skipif(not ANNOTATIONS.is_file(), reason="shared COCO dev set missing")
-
 _PERSON_CATEGORY = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO_17_NAMES),
                     "skeleton": []}
 
@@ -54,33 +49,33 @@ _BODY = {"nose": (40.0, 20.0), "left_shoulder": (50.0, 35.0), "right_shoulder": 
          "left_hip": (48.0, 60.0), "right_hip": (32.0, 60.0), "left_wrist": (55.0, 55.0)}
 
 
-@needs_dev
-def test_dev_set_samples_one_per_main_person() -> None:
-    data = json.loads(ANNOTATIONS.read_text())
+def test_dev_set_samples_one_per_main_person(dev_set: tuple[Path, Path]) -> None:
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
     mains = [a for a in data["annotations"] if a["num_keypoints"] >= 5 and a["area"] >= 32 * 32 and not a["iscrowd"]]
-    ds = CocoKeypoints(DEV / "images", ANNOTATIONS, COCO_18, AugmentConfig(crop_size=184))
+    ds = CocoKeypoints(images, annotations, COCO_18, AugmentConfig(crop_size=184))
     assert len(ds) == len(mains)
     assert sorted(ds.image_ids) == sorted(a["image_id"] for a in mains)
     s = ds[0]
     assert s.image.dtype == torch.uint8 and s.image.shape == (3, 184, 184)
     assert s.keypoints.dtype == torch.float32 and s.keypoints.shape[1:] == (18, 3)
     assert s.mask.shape == (1, 23, 23)
-    with_negatives = CocoKeypoints(DEV / "images", ANNOTATIONS, COCO_18, AugmentConfig(crop_size=184),
+    with_negatives = CocoKeypoints(images, annotations, COCO_18, AugmentConfig(crop_size=184),
                                    DatasetConfig(negatives=True))
     images_with_main = {a["image_id"] for a in mains}
     assert len(with_negatives) == len(mains) + len(data["images"]) - len(images_with_main)
 
 
-@needs_dev
-def test_dev_loss_mask_covers_people_without_keypoints() -> None:
+def test_dev_loss_mask_covers_people_without_keypoints(dev_set: tuple[Path, Path]) -> None:
     """Image 434204 has two annotated people without keypoints: the mask is 0 on their segmentation area only."""
     from pycocotools import mask as mask_utils
 
-    data = json.loads(ANNOTATIONS.read_text())
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
     info = next(im for im in data["images"] if im["id"] == 434204)
     ignored = [a for a in data["annotations"] if a["image_id"] == 434204 and a["num_keypoints"] == 0]
     assert len(ignored) == 2
-    ds = CocoKeypoints(DEV / "images", ANNOTATIONS, COCO_18, AugmentConfig())
+    ds = CocoKeypoints(images, annotations, COCO_18, AugmentConfig())
     index = ds.image_ids.index(434204)
     mask = ds.source(index).mask
     assert mask is not None and mask.shape == (info["height"], info["width"])
@@ -202,20 +197,20 @@ def test_unreadable_image_is_a_dataset_error(tmp_path: Path) -> None:
         ds[0]
 
 
-@needs_dev
-def test_wrong_keypoint_count_and_skeleton(tmp_path: Path) -> None:
-    crowdpose = SHARED / "data" / "mmpose-samples" / "crowdpose"
+def test_wrong_keypoint_count_and_skeleton(tmp_path: Path, shared_dir: Path, dev_set: tuple[Path, Path]) -> None:
+    images, annotations = dev_set
+    crowdpose = shared_dir / "data" / "mmpose-samples" / "crowdpose"
     if (crowdpose / "test_crowdpose.json").is_file():  # 14 keypoints per person
         with pytest.raises(DatasetError, match="17 COCO keypoints"):
             CocoKeypoints(crowdpose, crowdpose / "test_crowdpose.json")
-    data = json.loads(ANNOTATIONS.read_text())
+    data = json.loads(annotations.read_text())
     data["annotations"][0]["keypoints"] = data["annotations"][0]["keypoints"][:42]
     short = tmp_path / "short.json"
     short.write_text(json.dumps(data))
     with pytest.raises(DatasetError, match="has 14 keypoints"):
-        CocoKeypoints(DEV / "images", short)
+        CocoKeypoints(images, short)
     with pytest.raises(DatasetError, match="MPI_15 has no COCO-17"):
-        CocoKeypoints(DEV / "images", ANNOTATIONS, MPI_15)
+        CocoKeypoints(images, annotations, MPI_15)
 
 
 def test_dataset_from_a_copied_subset_still_finds_its_images(tmp_path: Path) -> None:

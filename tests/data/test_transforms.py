@@ -14,10 +14,6 @@ from openpose_py.data.transforms import AugmentConfig, AugmentParams, augment, d
 from openpose_py.encode import encode_heatmaps
 from openpose_py.skeleton import COCO_18
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-DEV = SHARED / "data" / "coco-val2017-dev"
-needs_dev = pytest.mark.skipif(not (DEV / "person_keypoints.json").is_file(), reason="shared COCO dev set missing")
-
 
 def _draw(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """The people's limbs and keypoints, each keypoint labelled with its name's first two letters (LW = LWrist)."""
@@ -51,12 +47,11 @@ def _marker_centroid(source: np.ndarray, xy: np.ndarray, radius: int, warp) -> n
     return np.array([(xs * w).sum() / w.sum(), (ys * w).sum() / w.sum()])
 
 
-@needs_dev
-def test_keypoints_heatmap_peaks_and_pixels_move_together(tmp_path: Path) -> None:
+def test_keypoints_heatmap_peaks_and_pixels_move_together(tmp_path: Path, dev_set: tuple[Path, Path]) -> None:
     """Discs painted on the source at each keypoint land (after the image warp) on the transformed keypoint of the
     flipped label, and the encoded heatmap of that label peaks within one cell of them; the pictures are saved."""
     config = AugmentConfig()
-    ds = CocoKeypoints(DEV / "images", DEV / "person_keypoints.json", COCO_18, config)
+    ds = CocoKeypoints(*dev_set, COCO_18, config)
     rng = np.random.default_rng(0)
     checked = 0
     for index in (0, 4, 9):
@@ -161,9 +156,8 @@ def test_invalid_config_is_rejected(kwargs: dict) -> None:
         AugmentConfig(**kwargs)
 
 
-@needs_dev
-def test_dataset_samples_are_reproducible_and_differ_between_draws() -> None:
-    ds = CocoKeypoints(DEV / "images", DEV / "person_keypoints.json", COCO_18, AugmentConfig(crop_size=128),
+def test_dataset_samples_are_reproducible_and_differ_between_draws(dev_set: tuple[Path, Path]) -> None:
+    ds = CocoKeypoints(*dev_set, COCO_18, AugmentConfig(crop_size=128),
                        DatasetConfig(), seed=5)
     a, b, c = ds[(2, 11)], ds[(2, 11)], ds[(2, 12)]
     assert torch.equal(a.image, b.image) and torch.equal(a.keypoints, b.keypoints) and torch.equal(a.mask, b.mask)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,6 @@ from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.models.outputs import StageOutput
 from openpose_py.train.loss import masked_l2, pose_loss
 from openpose_py.train.trainer import normalise
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-DEV = SHARED / "data" / "coco-val2017-dev"
-WEIGHTS = SHARED / "weights"
 
 
 def test_masked_l2_value_and_mask() -> None:
@@ -57,20 +52,17 @@ def test_every_stage_and_branch_is_supervised_none_skipped() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (DEV / "person_keypoints.json").is_file() or not (WEIGHTS / "hpe-0001").is_dir(),
-                    reason="shared COCO dev set or weights missing")
-def test_pretrained_network_agrees_with_the_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pretrained_network_agrees_with_the_targets(dev_set: tuple[Path, Path]) -> None:
     """On the dev images (augmented as in training), the pretrained Lightweight network's loss against our targets is
     under half that of the same network with random weights, per branch, and grows when the left/right labels of
     the targets are swapped (so the test sees a wrong channel convention)."""
     from openpose_py.weights import load_model
 
-    monkeypatch.setenv("OPENPOSE_PY_WEIGHTS_DIR", os.environ.get("OPENPOSE_PY_WEIGHTS_DIR", str(WEIGHTS)))
     pretrained, spec = load_model("lightweight")
     torch.manual_seed(0)
     random_net = models.create(spec.architecture, **spec.builder_kwargs).eval()
     config = AugmentConfig()
-    ds = CocoKeypoints(DEV / "images", DEV / "person_keypoints.json", spec.skeleton, config, seed=0)
+    ds = CocoKeypoints(*dev_set, spec.skeleton, config, seed=0)
     batch = collate([ds[(i, i)] for i in range(len(ds))])
     size = (config.map_size, config.map_size)
     skeleton = spec.skeleton

@@ -1,0 +1,61 @@
+"""``openpose-py export``: ONNX and TorchScript files that reproduce the torch network, and bad input."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+
+from .conftest import error_of, files_under, needs_weights
+
+
+def _reported(stdout: str) -> tuple[float, float]:
+    match = re.search(r"heatmaps ([0-9.e+-]+), pafs ([0-9.e+-]+)", stdout)
+    assert match, stdout
+    return float(match.group(1)), float(match.group(2))
+
+
+@needs_weights
+def test_onnx_export_runs_at_other_sizes_and_matches_torch(invoke, tmp_path, lightweight_estimator):
+    import onnxruntime as ort
+
+    out = tmp_path / "models" / "lightweight.onnx"
+    result = invoke("export", "--format", "onnx", "-o", out, "--input-size", "128x96")
+    assert result.exit_code == 0, result.output
+    assert max(_reported(result.stdout)) < 1e-3
+    assert files_under(tmp_path / "models") == ["lightweight.onnx"]
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["image"]
+    assert [o.name for o in session.get_outputs()] == ["heatmaps", "pafs"]
+    x = torch.randn(2, 3, 64, 120, generator=torch.Generator().manual_seed(0))  # batch and size unlike the trace
+    heatmaps, pafs = session.run(None, {"image": x.numpy()})
+    with torch.inference_mode():
+        final = lightweight_estimator.model(x)[-1]
+    np.testing.assert_allclose(heatmaps, final.heatmaps.numpy(), atol=1e-3)
+    np.testing.assert_allclose(pafs, final.pafs.numpy(), atol=1e-3)
+
+
+@needs_weights
+def test_torchscript_export(invoke, tmp_path):
+    out = tmp_path / "lightweight.pt"
+    result = invoke("export", "--format", "torchscript", "-o", out, "--input-size", "96x64")
+    assert result.exit_code == 0, result.output
+    assert max(_reported(result.stdout)) < 1e-4
+    heatmaps, pafs = torch.jit.load(str(out))(torch.zeros(1, 3, 64, 96))
+    assert heatmaps.shape == (1, 19, 8, 12) and pafs.shape == (1, 38, 8, 12)
+
+
+def test_bad_input(invoke, tmp_path):
+    result = invoke("export", "--format", "onnx", "-o", tmp_path / "x.onnx", "--input-size", "100x60")
+    assert result.exit_code == 2 and "multiples of 8" in error_of(result)
+    result = invoke("export", "--format", "tflite", "-o", tmp_path / "x.onnx")
+    assert result.exit_code == 2
+    result = invoke("export", "--format", "torchscript", "-o", tmp_path / "x.pt", "--static")
+    assert result.exit_code == 2 and "onnx only" in error_of(result)
+    result = invoke("export", "--format", "onnx", "-o", tmp_path / "x.onnx", "--model", "no-such-model")
+    assert result.exit_code != 0 and "unknown weights" in error_of(result)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a_file").write_text("")
+    result = invoke("export", "--format", "onnx", "-o", tmp_path / "a_file" / "x.onnx")
+    assert result.exit_code != 0 and "cannot write" in error_of(result)

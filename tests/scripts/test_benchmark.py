@@ -1,0 +1,64 @@
+"""scripts/benchmark.py: one well-formed JSON line per run, in both modes, with the real network (kept tiny)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pytest
+
+from ..conftest import DEV_SET, REPO_ROOT, SHARED
+
+SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
+VIDEO = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
+STAGES = ("preprocess", "network", "decode", "total")
+TINY = ("--height", "128", "--threads", "2", "--warmup", "1", "--repeat", "1")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("openpose_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(bench, capsys, *args) -> dict:
+    assert bench.main([str(a) for a in args]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
+def test_images_mode_reports_every_stage(bench, capsys):
+    record = _run(bench, capsys, "--images", DEV_SET / "images", "--max-images", "2", *TINY)
+    assert record["mode"] == "images" and record["images"] == 2 and record["timed_images"] == 2
+    for stage in STAGES:
+        p10, median, p90 = (record[f"{stage}_p10_ms"], record[f"{stage}_ms"], record[f"{stage}_p90_ms"])
+        assert 0 < p10 <= median <= p90
+    assert record["fps"] == pytest.approx(1000 / record["total_ms"], rel=1e-2)
+    assert record["peak_rss_mb"] > 0 and record["cuda_max_allocated_mb"] is None
+    assert record["backend"] == "torch" and record["threads"] == 2 and record["torch"]
+
+
+def test_batches_on_a_cpu_backend(bench, capsys, tmp_path):
+    record = _run(bench, capsys, "--images", DEV_SET / "images", "--max-images", "3", "--batch-size", "2",
+                  "--backend", "onnxruntime", "--compare-torch", *TINY)
+    assert record["backend"] == "onnxruntime" and record["batch_size"] == 2 and record["timed_images"] == 3
+    assert record["network_ms"] > 0
+    assert 0 <= record["max_abs_diff_heatmaps"] < 1e-3 and 0 <= record["max_abs_diff_pafs"] < 1e-3
+
+
+def test_video_mode_runs_the_library_pipeline(bench, capsys, tmp_path):
+    out = tmp_path / "rendered.mp4"
+    record = _run(bench, capsys, "--video", VIDEO, "--max-frames", "3", "--render-output", out, "--height", "128",
+                  "--threads", "2")
+    assert record["mode"] == "video" and record["frames"] == 3 and record["rendered"]
+    assert record["fps"] > 0 and record["network_ms"] > 0 and out.stat().st_size > 0
+
+
+def test_bad_arguments(bench, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--images", str(tmp_path), "--height", "100"])
+    assert exc.value.code == 2
+    assert bench.main(["--images", str(tmp_path), "--height", "128"]) == 1
+    assert "no images" in capsys.readouterr().err

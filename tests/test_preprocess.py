@@ -1,0 +1,77 @@
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from openpose_py.errors import ImageReadError
+from openpose_py.preprocess import PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
+
+
+@pytest.mark.parametrize("pad", ["bottom_right", "center"])
+def test_letterbox_round_trip_and_content_placement(pad):
+    spec = PreprocessSpec(height=100, pad=pad)
+    image = np.zeros((50, 77, 3), np.uint8)
+    image[10, 20] = 255
+    x, box = preprocess(image, spec)
+    assert x.shape[2] % 8 == 0 and x.shape[3] % 8 == 0 and x.shape[2] == 104
+    assert box.content_size == (154, 100)
+    pts = np.array([[20.0, 10.0], [0.0, 0.0], [76.0, 49.0]])
+    np.testing.assert_allclose(box.to_image(box.to_input(pts)), pts, atol=1e-9)
+    np.testing.assert_allclose(box.to_image(torch.tensor(box.to_input(pts))).numpy(), pts, atol=1e-6)
+    # the bright source pixel lands where the forward map says (pixel centres), up to resampling blur
+    ix, iy = box.to_input(np.array([20.0, 10.0]))
+    bright = np.unravel_index(x[0, 0].numpy().argmax(), x.shape[2:])
+    assert abs(bright[0] - iy) <= 1 and abs(bright[1] - ix) <= 1
+    sx, sy, dx, dy = box.affine
+    np.testing.assert_allclose([ix * sx + dx, iy * sy + dy], [20.0, 10.0], atol=1e-9)
+
+
+def test_normalisation_and_padding_value():
+    spec = PreprocessSpec(mean=128, std=256, height=16)
+    x, box = preprocess(np.full((16, 12, 3), 192, np.uint8), spec)
+    assert box.input_size == (16, 16) and box.content_size == (12, 16)
+    assert torch.allclose(x[0, :, :, :12], torch.tensor(0.25))
+    assert torch.allclose(x[0, :, :, 12:], torch.tensor(0.0))  # pad value 128 normalises to 0
+    rgb = preprocess(np.dstack([np.full((16, 16), v, np.uint8) for v in (0, 128, 255)]), PreprocessSpec(
+        channel_order="RGB", height=16))[0]
+    assert rgb[0, 0, 0, 0] > 0.4 and rgb[0, 2, 0, 0] < -0.4
+
+
+def test_fixed_size_padding_and_errors():
+    spec = PreprocessSpec(height=32)
+    x, box = preprocess(np.zeros((32, 32, 3), np.uint8), spec, size=(64, 40))
+    assert x.shape == (1, 3, 40, 64) and box.input_size == (64, 40)
+    with pytest.raises(ValueError, match="smaller"):
+        preprocess(np.zeros((32, 64, 3), np.uint8), spec, size=(32, 32))
+    assert input_geometry(640, 480, spec, 0.5).content_size == (21, 16)
+
+
+def test_as_bgr_conversions():
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    assert as_bgr(gray).shape == (3, 4, 3)
+    assert as_bgr(gray[..., None]).shape == (3, 4, 3)
+    bgra = np.zeros((3, 4, 4), np.uint8)
+    assert as_bgr(bgra).shape == (3, 4, 3)
+    floats = np.full((2, 2, 3), 0.5, np.float32)
+    assert as_bgr(floats)[0, 0, 0] == 128
+    with pytest.raises(ImageReadError, match="empty"):
+        as_bgr(np.zeros((0, 5, 3), np.uint8))
+    with pytest.raises(ImageReadError, match="expected an image array"):
+        as_bgr("not an array")
+
+
+def test_load_image_reads_and_rejects(tmp_path):
+    png = tmp_path / "a.png"
+    cv2.imwrite(str(png), np.full((5, 6), 200, np.uint8))
+    assert load_image(png).shape == (5, 6, 3)
+    png16 = tmp_path / "b.png"
+    cv2.imwrite(str(png16), np.full((5, 6, 3), 65535, np.uint16))
+    assert load_image(png16).max() == 255
+    bad = tmp_path / "c.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    with pytest.raises(ImageReadError, match="not a readable image"):
+        load_image(bad)
+    empty = tmp_path / "d.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(ImageReadError):
+        load_image(empty)

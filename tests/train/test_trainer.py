@@ -1,0 +1,221 @@
+"""The trainer: optimiser groups, initialisation, overfitting, bit-for-bit resume, torchrun DDP, fine-tuning AP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from openpose_py import models
+from openpose_py.data import AugmentConfig, CocoKeypoints, collate
+from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.errors import DatasetError, WeightsError
+from openpose_py.preprocess import PreprocessSpec
+from openpose_py.train.checkpoint import load_checkpoint
+from openpose_py.train.config import TrainConfig
+from openpose_py.train.trainer import (
+    CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, copy_vgg19_front_end, load_imagenet_vgg19, normalise,
+    param_groups, refinement_parameters, train,
+)
+
+#: dev images with exactly one main person each: four samples, one step sees them all
+_FOUR_IMAGES = (139, 136334, 181303, 549055)
+_TINY = {"width": 0.25, "num_refinement_stages": 1}
+
+
+@pytest.fixture()
+def four_images(tmp_path: Path, dev_set: tuple[Path, Path]) -> tuple[Path, Path]:
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
+    data["images"] = [im for im in data["images"] if im["id"] in _FOUR_IMAGES]
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] in _FOUR_IMAGES]
+    path = tmp_path / "four.json"
+    path.write_text(json.dumps(data))
+    return images, path
+
+
+def _config(images: Path, annotations: Path, output_dir: Path, **kw) -> TrainConfig:
+    base = {"annotations": annotations, "images": images, "output_dir": output_dir, "init": "scratch",
+            "arch_options": _TINY, "augment": AugmentConfig(crop_size=64), "steps": 3, "batch_size": 2,
+            "workers": 0, "lr": 1e-3, "log_every": 1, "checkpoint_every": 0}
+    return TrainConfig(**{**base, **kw})
+
+
+def test_normalise_follows_the_spec() -> None:
+    images = torch.tensor([[[[0]], [[128]], [[255]]]], dtype=torch.uint8)  # B, G, R = 0, 128, 255
+    bgr = normalise(images, PreprocessSpec(mean=128.0, std=255.0))
+    assert bgr.flatten().tolist() == pytest.approx([-128 / 255, 0.0, 127 / 255])
+    rgb = normalise(images, PreprocessSpec(mean=0.0, std=1.0, channel_order="RGB"))
+    assert rgb.flatten().tolist() == [255.0, 128.0, 0.0]
+
+
+def test_refinement_stages_get_four_times_the_learning_rate() -> None:
+    light = models.create("lightweight", width=0.25, num_refinement_stages=2)
+    refine = refinement_parameters(light)
+    named = dict(light.named_parameters())
+    assert refine == {n for n in named if n.startswith("refinement_stages.")}
+    groups = param_groups(light, 1e-4, 5e-4, 4.0)
+    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    assert sum(len(g["params"]) for g in groups) == len(named)
+    assert lr_of[id(named["refinement_stages.1.pafs.1.0.weight"])] == (pytest.approx(4e-4), 5e-4)
+    assert lr_of[id(named["refinement_stages.1.pafs.1.0.bias"])] == (pytest.approx(8e-4), 0.0)
+    assert lr_of[id(named["initial_stage.pafs.1.0.weight"])] == (pytest.approx(1e-4), 5e-4)
+    assert lr_of[id(named["model.0.0.weight"])] == (pytest.approx(1e-4), 5e-4)
+    # the CMU network: stages 2-6 are the refinement stages, found without relying on its layer names
+    cmu = models.create("cmu-coco")
+    refine = refinement_parameters(cmu)
+    assert "Mconv1_stage2_L1.weight" in refine and "Mconv7_stage6_L2.bias" in refine
+    assert not {"conv1_1.weight", "conv4_4_CPM.weight", "conv5_5_CPM_L2.bias"} & refine
+
+
+def test_imagenet_init_needs_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # as if not installed
+    with pytest.raises(WeightsError, match=r"vgg-init"):
+        load_imagenet_vgg19(nn.Conv2d(3, 3, 3))
+
+
+def test_vgg_front_end_copy_sees_the_same_image() -> None:
+    """With the first conv adapted, our BGR x/256-0.5 input gives torchvision's RGB ImageNet-normalised response."""
+    torch.manual_seed(0)
+    cmu = models.create("cmu-coco")
+    widths = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M"]
+    layers: list[nn.Module] = []
+    cin = 3
+    for w in widths:
+        if w == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(cin, w, 3, padding=1), nn.ReLU()]
+            cin = w
+    vgg = nn.Sequential(*layers)
+    copy_vgg19_front_end(cmu, vgg)
+    assert torch.equal(cmu.conv4_2.weight, vgg[21].weight) and torch.equal(cmu.conv3_4.bias, vgg[16].bias)
+    image = torch.randint(0, 256, (1, 3, 16, 16)).float()  # BGR pixels
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    theirs = vgg[0]((image.flip(1) / 255 - mean[:, None, None]) / std[:, None, None])
+    ours = cmu.conv1_1(image / 256 - 0.5)
+    # interior pixels (zero padding differs); the remaining gap is 255 vs 256 in the scaling
+    torch.testing.assert_close(ours[..., 1:-1, 1:-1], theirs[..., 1:-1, 1:-1], rtol=0.02, atol=0.02)
+    with pytest.raises(WeightsError, match="CMU"):
+        copy_vgg19_front_end(models.create("lightweight", width=0.25), vgg)
+
+
+def test_bad_dataset_fails_before_any_training(tmp_path: Path, dev_set: tuple[Path, Path]) -> None:
+    images, annotations = dev_set
+    with pytest.raises(DatasetError, match="no such image folder"):
+        Trainer(_config(tmp_path / "missing", annotations, tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_overfits_four_images(four_images: tuple[Path, Path], tmp_path: Path) -> None:
+    """A reduced network (batch-norm variant, width 0.25) trained from scratch on four fixed crops: the loss falls by
+    more than 70 % and each branch ends well below the trivial prediction (background everywhere, zero PAFs)."""
+    images, annotations = four_images
+    steps = 300
+    cfg = _config(images, annotations, tmp_path / "run", steps=steps, batch_size=4, lr=2e-3,
+                  arch_options={**_TINY, "variant": "original"}, augment=AugmentConfig.identity(crop_size=128),
+                  log_every=1)
+    trainer = Trainer(cfg)
+    assert len(trainer.dataset) == 4
+    batch = collate([trainer.dataset[(i, i)] for i in range(4)])
+    result = trainer.fit()
+    first, last = result.history[0], result.history[-1]
+    assert result.step == steps and first["step"] == 1 and last["step"] == steps
+    assert last["loss"] < 0.3 * first["loss"], (first, last)
+    heat = encode_heatmaps(batch.keypoints, (16, 16))
+    pafs = encode_pafs(batch.keypoints, trainer.skeleton, (16, 16))
+    trivial = heat.clone()
+    trivial[:, :-1], trivial[:, -1] = 0.0, 1.0
+    stages = 2
+    trivial_heat = stages * float(((heat - trivial) ** 2 * batch.masks).sum() / 8)
+    trivial_pafs = stages * float((pafs ** 2 * batch.masks).sum() / 8)
+    assert last["loss/heatmaps"] < 0.5 * trivial_heat, (last, trivial_heat)
+    assert last["loss/pafs"] < 0.5 * trivial_pafs, (last, trivial_pafs)
+
+
+def test_resume_is_bit_for_bit(four_images: tuple[Path, Path], tmp_path: Path) -> None:
+    """10 steps straight == 5 steps, checkpoint, resume (with a loader worker), 5 steps: losses and weights."""
+    images, annotations = four_images
+    kw = {"steps": 10, "lr_step": 3, "lr_gamma": 0.5, "seed": 4}
+    straight = train(_config(images, annotations, tmp_path / "a", **kw))
+    first = train(_config(images, annotations, tmp_path / "b", **{**kw, "steps": 5}))
+    resumed = train(_config(images, annotations, tmp_path / "b", **{**kw, "workers": 1}), resume=tmp_path / "b")
+    losses = [r["loss"] for r in straight.history]
+    assert len(losses) == 10 and len(set(losses)) == 10
+    assert [r["loss"] for r in first.history + resumed.history] == losses
+    assert [r["lr"] for r in first.history + resumed.history] == [r["lr"] for r in straight.history]
+    a, b = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME)
+    assert a["step"] == b["step"] == 10
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+    records = [json.loads(line) for line in (tmp_path / "b" / METRICS_NAME).read_text().splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 11))
+
+
+_DDP_WORKER = """
+import json, sys
+import torch
+from openpose_py.train.config import TrainConfig
+from openpose_py.train.trainer import Trainer
+
+trainer = Trainer(TrainConfig.from_dict(json.loads(sys.argv[1])))
+trainer.fit()
+torch.save(trainer.model.state_dict(), f"{sys.argv[2]}/rank{trainer.ctx.rank}.pt")
+"""
+
+
+def test_torchrun_two_cpu_processes_match_one(four_images: tuple[Path, Path], tmp_path: Path) -> None:
+    """2 gloo processes x 1 sample == 1 process x 2 samples after 3 steps; ranks hold identical parameters."""
+    images, annotations = four_images
+    cfg = _config(images, annotations, tmp_path / "ddp")
+    script = tmp_path / "worker.py"
+    script.write_text(_DDP_WORKER)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script),
+         json.dumps(cfg.to_dict()), str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    single = Trainer(_config(images, annotations, tmp_path / "single"))
+    single.fit()
+    for key, value in single.model.state_dict().items():
+        assert torch.equal(rank0[key], rank1[key]), key
+        torch.testing.assert_close(rank0[key], value, rtol=1e-4, atol=1e-5, msg=key)
+    assert not torch.equal(rank0["initial_stage.pafs.1.0.weight"],
+                           models.create("lightweight", **_TINY).state_dict()["initial_stage.pafs.1.0.weight"])
+    # rank 0 alone writes: one metrics record per step, the checkpoint and the weights
+    records = (tmp_path / "ddp" / METRICS_NAME).read_text().splitlines()
+    assert [json.loads(r)["step"] for r in records] == [1, 2, 3]
+    assert (tmp_path / "ddp" / CHECKPOINT_NAME).is_file() and (tmp_path / "ddp" / WEIGHTS_NAME).is_file()
+
+
+@pytest.mark.slow
+def test_finetuning_pretrained_keeps_dev_ap(dev_set: tuple[Path, Path], tmp_path: Path,
+                                             lightweight_estimator) -> None:
+    """30 steps of fine-tuning at a small learning rate keep the dev AP within 0.03; the exported weights load
+    straight into PoseEstimator (a wrong channel order or target convention would collapse the AP)."""
+    from openpose_py import PoseEstimator
+    from openpose_py.evaluate import evaluate
+
+    images, annotations = dev_set
+    before = evaluate(lightweight_estimator, images, annotations).ap
+    cfg = TrainConfig(annotations=annotations, images=images, output_dir=tmp_path / "ft", init="pretrained",
+                      steps=30, batch_size=2, lr=1e-5, augment=AugmentConfig(crop_size=256), workers=0,
+                      checkpoint_every=0)
+    result = train(cfg)
+    tuned = PoseEstimator.from_pretrained(result.weights)
+    assert tuned.spec.architecture == "lightweight" and tuned.spec.name == "lightweight-trained"
+    original = lightweight_estimator.model.state_dict()
+    assert any(not torch.equal(v, original[k]) for k, v in tuned.model.state_dict().items())
+    after = evaluate(tuned, images, annotations).ap
+    assert before > 0.3
+    assert abs(after - before) <= 0.03, (before, after)
