@@ -122,6 +122,8 @@ class OnnxRuntimeRunner:
         if threads is not None:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # idle workers sleep instead of spinning: the video pipeline's reader/writer threads need those cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

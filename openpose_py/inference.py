@@ -207,25 +207,23 @@ class PoseEstimator:
         if len(self.scales) == 1:
             hm, pf, boxes = self._run_scale(images, self.scales[0])
             return [_Frame(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
-        # Multi-scale: resample every scale's maps onto the grid of the largest scale (cropped to the image content)
-        # and average there, so the finest maps keep their resolution.
+        # Multi-scale: average on the grid of the largest scale (the finest maps), which keeps its maps as they are;
+        # the other scales are bilinearly resampled onto that grid's cell centres.
         per_scale = [self._run_scale(images, s) for s in self.scales]
-        ref = max(range(len(self.scales)), key=lambda i: self.scales[i])
+        ref = min(range(len(self.scales)), key=lambda i: abs(self.scales[i] - 1.0))
         frames = []
         for i in range(len(images)):
-            ref_box = per_scale[ref][2][i]
-            box = Letterbox(ref_box.scale, 0, 0, ref_box.content_size, ref_box.content_size, ref_box.image_size)
-            gw = -(-box.content_size[0] // stride)
-            gh = -(-box.content_size[1] // stride)
-            centres_x = torch.arange(gw, dtype=torch.float32) * stride + (stride - 1) / 2
-            centres_y = torch.arange(gh, dtype=torch.float32) * stride + (stride - 1) / 2
-            img_xy = box.to_image(torch.stack((centres_x, torch.zeros_like(centres_x)), -1))[:, 0]
+            box = per_scale[ref][2][i]
+            h, w = per_scale[ref][0][i].shape[-2:]
+            device = per_scale[ref][0][i].device
+            centres_x = torch.arange(w, dtype=torch.float32, device=device) * stride + (stride - 1) / 2
+            centres_y = torch.arange(h, dtype=torch.float32, device=device) * stride + (stride - 1) / 2
+            img_x = box.to_image(torch.stack((centres_x, torch.zeros_like(centres_x)), -1))[:, 0]
             img_y = box.to_image(torch.stack((torch.zeros_like(centres_y), centres_y), -1))[:, 1]
-            acc = None
-            for hm, pf, boxes in per_scale:
-                maps = torch.cat((hm[i], pf[i]), 0)
-                sampled = _resample(maps, boxes[i], stride, img_xy.to(maps.device), img_y.to(maps.device))
-                acc = sampled if acc is None else acc + sampled
+            acc = torch.cat((per_scale[ref][0][i], per_scale[ref][1][i]), 0)
+            for s, (hm, pf, boxes) in enumerate(per_scale):
+                if s != ref:
+                    acc = acc + _resample(torch.cat((hm[i], pf[i]), 0), boxes[i], stride, img_x, img_y)
             acc = acc / len(self.scales)
             k = self.skeleton.num_heatmaps
             frames.append(_Frame(acc[:k], acc[k:], box, stride))
@@ -235,7 +233,8 @@ class PoseEstimator:
         decoded = decode(frame.heatmaps, frame.pafs, self.skeleton, self.decoder, stride=frame.stride,
                          content_size=frame.box.content_size)
         sx, sy, dx, dy = frame.box.affine
-        people = [p.transformed(sx, sy, dx, dy) for p in decoded.people]
+        width, height = frame.box.image_size
+        people = [_clip(p.transformed(sx, sy, dx, dy), width, height) for p in decoded.people]
         peaks = decoded.peaks
         xy = frame.box.to_image(peaks.xy).cpu().numpy() if len(peaks.part) else np.zeros((0, 2), np.float32)
         score = peaks.score.cpu().numpy()
@@ -245,6 +244,13 @@ class PoseEstimator:
             for k in range(self.skeleton.num_keypoints)
         )
         return Detection(people, candidates)
+
+
+def _clip(person: Person, width: int, height: int) -> Person:
+    """Keep keypoints inside the image: sub-pixel refinement near a border can land a little outside it."""
+    kps = tuple(None if k is None else replace(k, x=min(max(k.x, 0.0), width - 1.0), y=min(max(k.y, 0.0), height - 1.0))
+                for k in person.keypoints)
+    return replace(person, keypoints=kps)
 
 
 def _as_image(image: ImageLike) -> np.ndarray:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -17,6 +18,7 @@ __all__ = [
     "Person",
     "people_from_array",
     "openpose_json",
+    "format_openpose_json",
     "read_openpose_json",
     "coco_results",
     "OPENPOSE_JSON_VERSION",
@@ -170,6 +172,30 @@ def openpose_json(
             cands[str(k)] = flat
         doc["part_candidates"] = [cands]
     return doc
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"not a JSON number: {value!r}")
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    # C++ streams print floats with 6 significant digits and no trailing zeros, which is what %g does
+    return f"{float(value):.6g}" if np.isfinite(value) else "0"
+
+
+def format_openpose_json(doc: Any) -> str:
+    """Serialise an :func:`openpose_json` document byte-for-byte as OpenPose writes it.
+
+    Compact (no spaces, no trailing newline), numbers with 6 significant digits (``0`` not ``0.0``), keys in the
+    dict's order.
+    """
+    if isinstance(doc, Mapping):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{format_openpose_json(v)}" for k, v in doc.items()) + "}"
+    if isinstance(doc, (list, tuple)):
+        return "[" + ",".join(format_openpose_json(v) for v in doc) + "]"
+    if isinstance(doc, str):
+        return json.dumps(doc)
+    return _format_number(doc)
 
 
 def read_openpose_json(path: str | Path, skeleton: Skeleton) -> list[Person]:

@@ -94,6 +94,8 @@ def _machine() -> dict[str, Any]:
                             "logical_cpus": _cpu_count()}
     if hasattr(os, "getloadavg"):  # other processes on the machine skew every figure: say how busy it was
         info["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    # OpenMP threads that spin while waiting lose badly to any other busy thread on few cores
+    info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
     for module in ("onnxruntime", "openvino"):
         try:
             info[module] = __import__(module).__version__

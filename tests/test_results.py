@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from openpose_py.results import Keypoint, Person, coco_results, openpose_json, people_from_array, read_openpose_json
+from openpose_py.results import (Keypoint, Person, coco_results, format_openpose_json, openpose_json, people_from_array,
+                                 read_openpose_json)
 from openpose_py.skeleton import BODY_25, COCO_18
 
 OFFICIAL = "data/openpose-official-json"
@@ -101,3 +102,24 @@ def test_coco_results_and_people_from_array():
     (entry,) = coco_results(people[:1], image_id=7)
     assert entry["image_id"] == 7 and entry["category_id"] == 1 and entry["score"] == 2.0
     assert len(entry["keypoints"]) == 51 and entry["keypoints"][2] == 1.0
+
+
+def test_json_text_is_byte_identical_to_openpose_and_people_round_trip(shared_dir):
+    files = sorted((shared_dir / OFFICIAL).rglob("*_keypoints.json"))
+    assert len(files) == 10
+    for path in files:
+        text = path.read_text()
+        # the writer's formatting reproduces OpenPose's bytes exactly for OpenPose's own documents
+        assert format_openpose_json(json.loads(text)) == text
+        people = read_openpose_json(path, BODY_25)
+        official = json.loads(text)
+        ours = json.loads(format_openpose_json(openpose_json(people)))
+        assert list(ours) == list(official) == ["version", "people"]
+        assert ours["version"] == official["version"] == 1.3
+        for mine, theirs in zip(ours["people"], official["people"], strict=True):
+            assert list(mine) == list(theirs), "per-person keys in OpenPose's order"
+            assert all(isinstance(v, list) for v in mine.values())
+            assert mine["person_id"] == theirs["person_id"] == [-1]
+            assert len(mine["pose_keypoints_2d"]) == 75
+            assert mine["pose_keypoints_2d"] == theirs["pose_keypoints_2d"]
+            assert mine["face_keypoints_2d"] == mine["hand_left_keypoints_2d"] == []

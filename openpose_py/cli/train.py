@@ -1,7 +1,8 @@
 """``openpose-py train``: train or fine-tune a network on COCO-format keypoint data.
 
 Options override the values of ``--config`` (JSON or TOML holding the same names as
-:class:`openpose_py.train.TrainConfig`, with ``augment`` and ``data`` sub-tables). For several GPUs or machines, start
+:class:`openpose_py.train.TrainConfig`, with ``augment`` and ``data`` sub-tables), which override, with ``--resume``,
+the configuration stored in the checkpoint. For several GPUs or machines, start
 it under ``torchrun``; the command is the same.
 """
 
@@ -63,6 +64,7 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--val-images", type=click.Path(path_type=Path), help="Validation image folder.")
 @click.option("--val-annotations", type=click.Path(path_type=Path), help="Validation annotation JSON.")
 @click.option("--val-every", type=int, help="Steps between validation AP runs (0: never).")
+@click.option("--val-max-images", type=int, help="Validate on the first N images only [default: all].")
 @click.option("--workers", type=int, help="Data-loading processes [default: 2].")
 @click.option("--seed", type=int, help="[default: 0]")
 @click.option("--device", help="cpu, cuda, cuda:1 ... [default: CUDA if available].")
@@ -75,14 +77,20 @@ def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path |
     \b
     Examples:
       openpose-py train --annotations person_keypoints_train2017.json --images train2017/ --output-dir runs/a
-      openpose-py train --resume runs/a --steps 20000 --annotations ... --images ... --output-dir runs/a
+      openpose-py train --resume runs/a --steps 20000
       torchrun --nproc-per-node 4 --no-python openpose-py train --config run.toml
     """
+    import json
+
     from ..data.transforms import AugmentConfig
+    from ..train.checkpoint import load_checkpoint
     from ..train.config import TrainConfig, load_config_file
     from ..train.trainer import train as run_training
 
-    values: dict[str, Any] = load_config_file(config_file) if config_file is not None else {}
+    # a resumed run starts from its own configuration; a config file and options override it
+    values: dict[str, Any] = json.loads(load_checkpoint(resume)["config"]) if resume is not None else {}
+    if config_file is not None:
+        values.update(load_config_file(config_file))
     values.update({k: v for k, v in options.items() if v is not None})
     if arch_option:
         values["arch_options"] = {**dict(values.get("arch_options") or {}), **_arch_option(arch_option)}
@@ -90,11 +98,8 @@ def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path |
     if crop_size is not None:
         aug["crop_size"] = crop_size
     if augment is False:
-        identity = AugmentConfig.identity(aug.get("crop_size", AugmentConfig().crop_size),
-                                          aug.get("stride", AugmentConfig().stride))
-        aug = {k: getattr(identity, k) for k in ("crop_size", "stride", "scale_range", "max_rotation",
-                                                 "center_jitter", "flip_prob")} | {
-            k: v for k, v in aug.items() if k in ("target_dist", "pad_value")}
+        identity = AugmentConfig.identity()
+        aug.update({k: getattr(identity, k) for k in ("scale_range", "max_rotation", "center_jitter", "flip_prob")})
     if aug:
         values["augment"] = aug
     if negatives is not None:

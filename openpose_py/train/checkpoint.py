@@ -21,7 +21,7 @@ import torch
 from ..errors import WeightsError
 
 __all__ = ["CHECKPOINT_FORMAT", "capture_rng", "restore_rng", "save_checkpoint", "load_checkpoint",
-           "is_training_checkpoint"]
+           "is_training_checkpoint", "publish"]
 
 #: Marks a file as an openpose_py training checkpoint (as opposed to a bare state dict).
 CHECKPOINT_FORMAT = "openpose_py.train/1"
@@ -61,10 +61,19 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     os.close(fd)
     try:
         torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def publish(tmp: str | Path, path: Path) -> None:
+    """Move a finished temporary file onto ``path`` atomically, with the permissions a new file would get (mkstemp
+    creates it owner-only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def is_training_checkpoint(path: str | Path) -> bool:

@@ -36,7 +36,7 @@ from ..encode import encode_heatmaps, encode_pafs
 from ..errors import ArchitectureMismatchError, OpenPoseError, WeightsError
 from ..preprocess import PreprocessSpec
 from ..weights import WeightsSpec, get_spec, save_weights
-from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, restore_rng, save_checkpoint
+from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, publish, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
 from .loss import LossReport, pose_loss
 from .sampling import StepSampler
@@ -138,6 +138,7 @@ def load_imagenet_vgg19(model: nn.Module) -> None:
     Raises:
         WeightsError: torchvision is not installed, or its weights cannot be downloaded.
     """
+    _front_end_names(model)  # refuse a network without a VGG-19 front end before looking for torchvision
     try:
         import torchvision
     except ImportError as exc:
@@ -151,6 +152,14 @@ def load_imagenet_vgg19(model: nn.Module) -> None:
     copy_vgg19_front_end(model, vgg.features)
 
 
+def _front_end_names(model: nn.Module) -> list[str]:
+    """The VGG-19 convs (``conv1_1`` .. ``conv4_2``) of a CMU network, in order."""
+    design = getattr(model, "design", None)
+    if design is None:
+        raise WeightsError("ImageNet VGG-19 initialisation only applies to the CMU networks (VGG-19 front end)")
+    return [layer.name for layer in design.backbone if not isinstance(layer, str) and "_CPM" not in layer.name]
+
+
 def copy_vgg19_front_end(model: nn.Module, features: nn.Sequential,
                          mean: tuple[float, float, float] = (0.485, 0.456, 0.406),
                          std: tuple[float, float, float] = (0.229, 0.224, 0.225)) -> None:
@@ -158,10 +167,7 @@ def copy_vgg19_front_end(model: nn.Module, features: nn.Sequential,
 
     ``mean``/``std`` are the RGB statistics (on a 0-1 scale) that ``features`` was trained with.
     """
-    design = getattr(model, "design", None)
-    if design is None:
-        raise WeightsError("ImageNet VGG-19 initialisation only applies to the CMU networks (VGG-19 front end)")
-    ours = [layer.name for layer in design.backbone if not isinstance(layer, str) and "_CPM" not in layer.name]
+    ours = _front_end_names(model)
     theirs = [m for m in features if isinstance(m, nn.Conv2d)]
     if len(theirs) < len(ours):
         raise ArchitectureMismatchError(f"the VGG stack has {len(theirs)} convs, the front end needs {len(ours)}")
@@ -343,7 +349,7 @@ class Trainer:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             self.sink = _MetricsSink(self.output_dir, config.tensorboard)
             _write_json(self.output_dir / "config.json", config.to_dict())
-        log.info("training %s on %s (%d samples), %d process(es), device %s, from step %d", self.spec.name,
+        log.info("training %s on %s (%d samples), %d process(es), device %s, from step %d", config.model,
                  config.annotations, len(self.dataset), self.ctx.world_size, self.device, self.step)
 
     # ---- set-up ----------------------------------------------------------------------------------------------------
@@ -437,6 +443,13 @@ class Trainer:
             # keep the work done so far: the run can continue with --resume
             self.save()
             raise
+        except OpenPoseError as exc:
+            lines = str(exc).strip().splitlines()
+            if len(lines) <= 1:
+                raise
+            # raised in a loader worker, the message carries the worker's traceback: keep the user's one line
+            prefix = f"{type(exc).__module__}.{type(exc).__qualname__}: "
+            raise type(exc)(lines[-1].removeprefix(prefix)) from exc
         finally:
             bar.close()
         self.save()
@@ -530,7 +543,7 @@ def _write_json(path: Path, data: Any) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=2)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from openpose_py import models
-from openpose_py.data import AugmentConfig, CocoKeypoints, collate
+from openpose_py.data import AugmentConfig, collate
 from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError, WeightsError
 from openpose_py.preprocess import PreprocessSpec
@@ -76,8 +76,10 @@ def test_refinement_stages_get_four_times_the_learning_rate() -> None:
 
 def test_imagenet_init_needs_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torchvision", None)  # as if not installed
-    with pytest.raises(WeightsError, match=r"vgg-init"):
-        load_imagenet_vgg19(nn.Conv2d(3, 3, 3))
+    with pytest.raises(WeightsError, match=r"pip install 'openpose-py\[vgg-init\]'"):
+        load_imagenet_vgg19(models.create("cmu-coco"))
+    with pytest.raises(WeightsError, match="only applies to the CMU networks"):
+        load_imagenet_vgg19(models.create("lightweight", width=0.25))
 
 
 def test_vgg_front_end_copy_sees_the_same_image() -> None:
@@ -209,7 +211,7 @@ def test_finetuning_pretrained_keeps_dev_ap(dev_set: tuple[Path, Path], tmp_path
     images, annotations = dev_set
     before = evaluate(lightweight_estimator, images, annotations).ap
     cfg = TrainConfig(annotations=annotations, images=images, output_dir=tmp_path / "ft", init="pretrained",
-                      steps=30, batch_size=2, lr=1e-5, augment=AugmentConfig(crop_size=256), workers=0,
+                      steps=30, batch_size=2, lr=5e-6, augment=AugmentConfig(crop_size=256), workers=0,
                       checkpoint_every=0)
     result = train(cfg)
     tuned = PoseEstimator.from_pretrained(result.weights)

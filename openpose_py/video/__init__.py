@@ -1,0 +1,27 @@
+"""Frame sources, output sinks, and the pipelined pose run that joins them.
+
+- :mod:`.sources`: what frames come from (image files, video files, stream URLs, cameras).
+- :mod:`.sinks`: where results go (OpenPose JSON, rendered images, heatmap/PAF pictures, a video, COCO results).
+- :mod:`.atomic`: writing output files atomically, probing output directories.
+- :mod:`.pipeline`: :func:`run_video`, the threaded reader -> estimator -> writer run.
+"""
+
+from .atomic import ensure_writable_dir, write_json_atomic
+from .pipeline import RunReport, run_video
+from .sinks import (VIDEO_FOURCC, CocoSink, FrameResult, FrameSink, ImageSink, JsonSink, KeypointScale, MapsSink,
+                    VideoSink)
+from .sources import (Frame, FrameRange, FrameSource, ImageSource, StreamInfo, VideoSource, expand_image_paths,
+                      is_stream_url)
+
+__all__ = [
+    # sources
+    "Frame", "FrameRange", "FrameSource", "ImageSource", "StreamInfo", "VideoSource", "expand_image_paths",
+    "is_stream_url",
+    # sinks
+    "VIDEO_FOURCC", "CocoSink", "FrameResult", "FrameSink", "ImageSink", "JsonSink", "KeypointScale", "MapsSink",
+    "VideoSink",
+    # atomic writing
+    "ensure_writable_dir", "write_json_atomic",
+    # the run
+    "RunReport", "run_video",
+]

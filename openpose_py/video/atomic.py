@@ -1,0 +1,73 @@
+"""Atomic output files: a temporary name in the target directory, then ``os.replace``, so a reader never sees half a
+file; and output directories probed for writability before any work starts."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from ..errors import OutputError
+from ..results import format_openpose_json
+
+__all__ = ["ensure_writable_dir", "publish_file", "write_bytes_atomic", "write_json_atomic", "write_image_atomic"]
+
+
+def ensure_writable_dir(directory: str | Path) -> Path:
+    """Create ``directory`` if needed and prove a file can be created in it, or raise :class:`OutputError`."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".openpose-py-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to output directory {directory}: {exc.strerror or exc}") from exc
+    return directory
+
+
+def _file_mode() -> int:
+    """Permissions of a new ordinary file under the process umask (mkstemp's 0600 would hide outputs from others)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+def publish_file(tmp: str | Path, path: Path) -> None:
+    """Give a finished temporary file ordinary permissions and move it onto ``path`` in one step."""
+    os.chmod(tmp, _FILE_MODE)
+    os.replace(tmp, path)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, or raise :class:`OutputError`."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        publish_file(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def write_json_atomic(path: str | Path, doc: Any) -> None:
+    """Write an OpenPose JSON document (see :func:`format_openpose_json`) atomically."""
+    write_bytes_atomic(Path(path), format_openpose_json(doc).encode("ascii"))
+
+
+def write_image_atomic(path: str | Path, image: np.ndarray, params: Sequence[int] = ()) -> None:
+    """Encode ``image`` (uint8 BGR) in the format of ``path``'s extension and write it atomically."""
+    path = Path(path)
+    ok, buf = cv2.imencode(path.suffix or ".png", image, list(params))
+    if not ok:
+        raise OutputError(f"cannot encode an image as {path.suffix!r} for {path}")
+    write_bytes_atomic(path, buf.tobytes())

@@ -1,0 +1,244 @@
+"""The pipelined pose run: :func:`run_video` reads frames in one thread, runs the estimator in the calling thread and
+feeds the sinks in a third, with bounded queues between them."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from .sinks import FrameResult, FrameSink
+from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
+
+if TYPE_CHECKING:
+    from ..inference import PoseEstimator
+
+__all__ = ["RunReport", "run_video"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """Outcome of :func:`run_video`: frames passed through every sink, people found, wall-clock seconds."""
+
+    frames: int
+    people: int
+    seconds: float
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+_END = object()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+@dataclass
+class _Pipeline:
+    """State shared by the reader, inference and writer threads of one run."""
+
+    stop: threading.Event
+    frames_in: queue.Queue = field(default_factory=queue.Queue)
+    results: queue.Queue = field(default_factory=queue.Queue)
+    writer_error: BaseException | None = None
+    keep: bool = True  # set by the inference thread before the end marker: False when the run failed
+    written: int = 0
+    people: int = 0
+
+    def put(self, q: queue.Queue, item: object) -> bool:
+        """Put unless the run is stopping; a full queue is retried so that a stop request is noticed."""
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+def _reader(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
+    try:
+        for frame in source:
+            if pipe.stop.is_set():
+                return
+            if latest_only:
+                _put_dropping_oldest(pipe.frames_in, frame)
+            elif not pipe.put(pipe.frames_in, frame):
+                return
+    except BaseException as exc:  # handed to the inference thread, which raises it
+        pipe.put(pipe.frames_in, _Failure(exc))
+        return
+    pipe.put(pipe.frames_in, _END)
+
+
+def _put_dropping_oldest(q: queue.Queue, item: object) -> None:
+    """Queue ``item``, discarding the oldest waiting frame when full (only the reader puts, so it cannot starve)."""
+    while True:
+        try:
+            q.put_nowait(item)
+            return
+        except queue.Full:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+
+
+def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
+            progress: Callable[[FrameResult], None] | None) -> None:
+    """Open, feed and close every sink, all from this one thread (GUI windows and codecs want a single thread)."""
+    try:
+        for sink in sinks:
+            sink.open(info)
+    except BaseException as exc:
+        pipe.writer_error = exc
+        pipe.stop.set()
+    while True:
+        item = pipe.results.get()
+        if item is _END:
+            break
+        if pipe.writer_error is not None:
+            continue  # drain so the inference thread never blocks on a full queue
+        try:
+            for sink in sinks:
+                sink.write(item)
+            pipe.written += 1
+            pipe.people += len(item.people)
+            if progress is not None:
+                progress(item)
+        except BaseException as exc:
+            pipe.writer_error = exc
+            pipe.stop.set()
+    keep = pipe.keep and pipe.writer_error is None
+    for sink in sinks:
+        try:
+            sink.close(keep=keep)
+        except BaseException as exc:  # a sink that cannot finish is a failure of the run, reported once
+            pipe.writer_error = pipe.writer_error or exc
+            keep = False
+
+
+def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
+    images = [f.image for f in frames]
+    if candidates:
+        detections = estimator.detect_batch(images)
+        people = [d.people for d in detections]
+        cands: list[tuple[np.ndarray, ...] | None] = [tuple(d.part_candidates) for d in detections]
+    else:
+        people = estimator.predict_batch(images)
+        cands = [None] * len(frames)
+    network_maps = [estimator.network_output(im) for im in images] if maps else [None] * len(frames)
+    return [FrameResult(f, tuple(p), c, m) for f, p, c, m in zip(frames, people, cands, network_maps)]
+
+
+def run_video(
+    estimator: "PoseEstimator",
+    source: FrameSource | str | Path | int,
+    sinks: Sequence[FrameSink] = (),
+    *,
+    frames: FrameRange = FrameRange(),
+    batch_size: int = 1,
+    queue_size: int = 8,
+    progress: Callable[[FrameResult], None] | None = None,
+    stop: threading.Event | None = None,
+    latest_only: bool = False,
+) -> RunReport:
+    """Estimate poses on every frame of ``source`` and hand the results to ``sinks``, in frame order.
+
+    A reader thread decodes frames ahead (at most ``queue_size`` batches waiting), the calling thread runs the
+    estimator on batches of ``batch_size`` frames, and a writer thread opens, feeds and closes the sinks. Ctrl-C
+    (KeyboardInterrupt in the calling thread) or setting ``stop`` ends the run cleanly: frames already inferred are
+    written, every sink is closed with its outputs kept, and the report says ``interrupted``. Any other error closes
+    the sinks with their outputs removed and propagates.
+
+    Args:
+        estimator: a :class:`~openpose_py.inference.PoseEstimator` (anything with ``predict_batch``, and
+            ``detect_batch`` / ``network_output`` when a sink needs candidates or maps).
+        source: an open :class:`FrameSource` (not closed here), or a video path / URL / camera index opened with
+            ``frames`` (and closed here).
+        progress: called from the writer thread after each frame has gone through every sink.
+        stop: an event another thread (or a sink, e.g. a window's quit key) sets to end the run early.
+        latest_only: for live sources (cameras, streams): when inference falls behind, drop the oldest waiting frames
+            so that what is processed stays current. Ignored for files, which are always processed frame by frame.
+
+    Returns:
+        A :class:`RunReport`.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    owned = not isinstance(source, FrameSource)
+    src = VideoSource(source, frames) if owned else source
+    need_candidates = any(s.needs_candidates for s in sinks)
+    need_maps = any(s.needs_maps for s in sinks)
+    # the run's own event: the caller's ``stop`` is only watched, never set here
+    latest_only = latest_only and src.info.live
+    # a live run keeps a single batch waiting, so the frame inferred next is at most one batch old
+    waiting = batch_size if latest_only else queue_size * batch_size
+    pipe = _Pipeline(threading.Event(), queue.Queue(waiting), queue.Queue(queue_size))
+    requested = stop or threading.Event()
+    started = time.perf_counter()
+    interrupted = False
+    failure: BaseException | None = None
+    reader = threading.Thread(target=_reader, args=(src, pipe, latest_only), name="openpose-reader", daemon=True)
+    writer = threading.Thread(target=_writer, args=(sinks, src.info, pipe, progress), name="openpose-writer",
+                              daemon=True)
+    try:
+        writer.start()
+        reader.start()
+        done = False
+        while not done and not pipe.stop.is_set() and not requested.is_set():
+            batch: list[Frame] = []
+            while len(batch) < batch_size:
+                try:
+                    item = pipe.frames_in.get(timeout=0.1)
+                except queue.Empty:
+                    if pipe.stop.is_set() or requested.is_set():  # the writer failed, or the caller asked to stop
+                        break
+                    continue
+                if item is _END:
+                    done = True
+                    break
+                if isinstance(item, _Failure):
+                    raise item.error
+                batch.append(item)
+            if batch and not pipe.stop.is_set():
+                for result in _infer(estimator, batch, need_candidates, need_maps):
+                    pipe.put(pipe.results, result)
+        interrupted = pipe.stop.is_set() or requested.is_set()
+    except KeyboardInterrupt:
+        interrupted = True
+        log.info("interrupted; closing outputs")
+    except BaseException as exc:
+        failure = exc
+    finally:
+        pipe.stop.set()
+        pipe.keep = failure is None
+        if writer.ident is not None:
+            # everything already queued is written first; the queue may be full, so this waits for room
+            pipe.results.put(_END)
+            writer.join()
+        if reader.ident is not None:
+            reader.join(timeout=5.0)
+        if owned:
+            src.close()
+    if failure is None and pipe.writer_error is not None:
+        failure = pipe.writer_error
+    if failure is not None:
+        raise failure
+    report = RunReport(pipe.written, pipe.people, time.perf_counter() - started, interrupted)
+    log.info("%d frames, %d people, %.1f frames/s%s", report.frames, report.people, report.fps,
+             " (interrupted)" if interrupted else "")
+    return report

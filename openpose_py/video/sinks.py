@@ -1,0 +1,257 @@
+"""Output sinks, fed :class:`FrameResult` objects in frame order from one thread: OpenPose JSON files
+(:class:`JsonSink`), rendered images (:class:`ImageSink`), heatmap/PAF pictures (:class:`MapsSink`), a rendered video
+(:class:`VideoSink`) and a COCO results file (:class:`CocoSink`).
+
+Every file is written atomically, and output directories are probed for writability when a sink is built, before any
+network runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from ..errors import OutputError, VideoError
+from ..render import RenderStyle, draw_people, maps_picture
+from ..results import Person, coco_results, openpose_json
+from ..skeleton import Skeleton
+from .atomic import ensure_writable_dir, publish_file, write_bytes_atomic, write_image_atomic, write_json_atomic
+from .sources import Frame, StreamInfo
+
+if TYPE_CHECKING:
+    from ..inference import NetworkMaps
+
+__all__ = [
+    "VIDEO_FOURCC",
+    "FrameResult",
+    "KeypointScale",
+    "FrameSink",
+    "JsonSink",
+    "ImageSink",
+    "MapsSink",
+    "VideoSink",
+    "CocoSink",
+]
+
+#: Video file extensions :class:`VideoSink` writes, with the codec (FourCC) used for each. The pip OpenCV wheels
+#: cannot encode H.264 (avc1), so MPEG-4 part 2 (mp4v) it is; .avi gets Motion-JPEG, which every player reads.
+VIDEO_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
+_DEFAULT_FPS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """What the estimator found in one frame; ``part_candidates``/``maps`` only when a sink asked for them."""
+
+    frame: Frame
+    people: tuple[Person, ...]
+    part_candidates: tuple[np.ndarray, ...] | None = None
+    maps: "NetworkMaps | None" = None
+
+
+class KeypointScale(IntEnum):
+    """OpenPose's ``--keypoint_scale`` modes that make sense without a network resolution."""
+
+    PIXELS = 0  # source-image pixels
+    UNIT = 3  # [0, 1]: x / (width - 1), y / (height - 1)
+    SYMMETRIC = 4  # [-1, 1]: 2 x / (width - 1) - 1
+
+    def transform(self, width: int, height: int) -> tuple[tuple[float, float], float]:
+        """(scale, offset) for :func:`openpose_json` on a ``width`` x ``height`` image."""
+        if self is KeypointScale.PIXELS:
+            return (1.0, 1.0), 0.0
+        sx, sy = 1.0 / max(width - 1, 1), 1.0 / max(height - 1, 1)
+        if self is KeypointScale.UNIT:
+            return (sx, sy), 0.0
+        return (2.0 * sx, 2.0 * sy), -1.0
+
+
+class FrameSink(ABC):
+    """Consumes results in frame order, from one thread. ``close(keep=False)`` removes what the run wrote."""
+
+    needs_candidates: bool = False
+    needs_maps: bool = False
+
+    def open(self, info: StreamInfo) -> None:
+        """Called once before the first frame."""
+
+    @abstractmethod
+    def write(self, result: FrameResult) -> None: ...
+
+    def close(self, keep: bool = True) -> None:
+        """Finish the output; ``keep=False`` (the run failed) deletes the files this sink wrote."""
+
+
+class _FileSink(FrameSink):
+    """A sink writing one file per frame under a directory, remembering them so a failed run can remove them."""
+
+    suffix = ""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = ensure_writable_dir(directory)
+        self.written: list[Path] = []
+
+    def path_for(self, frame: Frame) -> Path:
+        path = self.directory / f"{frame.name}{self.suffix}"
+        if path.parent != self.directory:
+            ensure_writable_dir(path.parent)
+        return path
+
+    def close(self, keep: bool = True) -> None:
+        if not keep:
+            for path in self.written:
+                path.unlink(missing_ok=True)
+            self.written.clear()
+
+
+class JsonSink(_FileSink):
+    """One OpenPose 1.3 JSON file per frame, ``<frame name>_keypoints.json``."""
+
+    suffix = "_keypoints.json"
+
+    def __init__(self, directory: str | Path, *, keypoint_scale: KeypointScale = KeypointScale.PIXELS,
+                 part_candidates: bool = False) -> None:
+        super().__init__(directory)
+        self.keypoint_scale = KeypointScale(keypoint_scale)
+        self.needs_candidates = part_candidates
+
+    def write(self, result: FrameResult) -> None:
+        height, width = result.frame.image.shape[:2]
+        scale, offset = self.keypoint_scale.transform(width, height)
+        doc = openpose_json(result.people, part_candidates=result.part_candidates if self.needs_candidates else None,
+                            scale=scale, offset=offset)
+        path = self.path_for(result.frame)
+        write_json_atomic(path, doc)
+        self.written.append(path)
+
+
+class ImageSink(_FileSink):
+    """The frame with its skeletons drawn, ``<frame name>_rendered.png`` (OpenPose's ``--write_images`` name)."""
+
+    def __init__(self, directory: str | Path, style: RenderStyle = RenderStyle(), *, extension: str = ".png") -> None:
+        super().__init__(directory)
+        self.style = style
+        self.suffix = f"_rendered{extension}"
+
+    def write(self, result: FrameResult) -> None:
+        path = self.path_for(result.frame)
+        write_image_atomic(path, draw_people(result.frame.image, result.people, self.style))
+        self.written.append(path)
+
+
+class MapsSink(_FileSink):
+    """A heatmap/PAF picture per frame (:func:`render.maps_picture`), ``<frame name>_maps.jpg``."""
+
+    suffix = "_maps.jpg"
+    needs_maps = True
+
+    def __init__(self, directory: str | Path, skeleton: Skeleton) -> None:
+        super().__init__(directory)
+        self.skeleton = skeleton
+
+    def write(self, result: FrameResult) -> None:
+        maps = result.maps
+        if maps is None:
+            raise ValueError("MapsSink needs results computed with maps")
+        path = self.path_for(result.frame)
+        picture = maps_picture(result.frame.image, maps.heatmaps, maps.pafs, self.skeleton)
+        write_image_atomic(path, picture, (cv2.IMWRITE_JPEG_QUALITY, 92))
+        self.written.append(path)
+
+
+class VideoSink(FrameSink):
+    """A rendered video of the source's size and rate, written under a temporary name and renamed when closed.
+
+    ``close(keep=True)`` (end of input or Ctrl-C) finalises a playable file; ``close(keep=False)`` deletes it.
+    """
+
+    def __init__(self, path: str | Path, style: RenderStyle = RenderStyle(), *, fourcc: str | None = None,
+                 fps: float | None = None) -> None:
+        self.path = Path(path)
+        ext = self.path.suffix.lower()
+        if fourcc is None and ext not in VIDEO_FOURCC:
+            raise OutputError(f"cannot write video {self.path}: use one of "
+                              f"{', '.join(sorted(VIDEO_FOURCC))} (or give a fourcc)")
+        self.fourcc = fourcc or VIDEO_FOURCC[ext]
+        self.style = style
+        self.fps = fps
+        ensure_writable_dir(self.path.parent)
+        self._tmp: Path | None = None
+        self._writer: cv2.VideoWriter | None = None
+        self._size: tuple[int, int] | None = None
+        self.frames = 0
+
+    def open(self, info: StreamInfo) -> None:
+        self._rate = self.fps or info.fps or _DEFAULT_FPS
+        if info.size is not None:
+            self._start(info.size)
+
+    def _start(self, size: tuple[int, int]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._size = size
+        self._writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*self.fourcc), self._rate, size)
+        if not self._writer.isOpened():
+            self._discard()
+            raise OutputError(f"cannot open a {self.fourcc} video writer for {self.path}")
+
+    def write(self, result: FrameResult) -> None:
+        height, width = result.frame.image.shape[:2]
+        if self._writer is None:
+            self._start((width, height))
+        if (width, height) != self._size:
+            raise VideoError(f"frame {result.frame.index} is {width}x{height}, the video is {self._size[0]}x"
+                             f"{self._size[1]}")
+        self._writer.write(draw_people(result.frame.image, result.people, self.style))
+        self.frames += 1
+
+    def _discard(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+
+    def close(self, keep: bool = True) -> None:
+        if not keep or self.frames == 0:
+            self._discard()
+            return
+        if self._writer is not None and self._tmp is not None:
+            self._writer.release()
+            self._writer = None
+            publish_file(self._tmp, self.path)
+            self._tmp = None
+
+
+class CocoSink(FrameSink):
+    """Collects COCO keypoint results and writes them as one JSON list when closed (also after Ctrl-C).
+
+    The image id is the number at the end of the image file name (``COCO_val2014_000000000192`` -> 192), else the
+    frame index.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        ensure_writable_dir(self.path.parent)
+        self.entries: list[dict[str, Any]] = []
+
+    def write(self, result: FrameResult) -> None:
+        match = re.search(r"(\d+)$", Path(result.frame.name).name)
+        image_id = int(match.group(1)) if match else result.frame.index
+        self.entries += coco_results(result.people, image_id)
+
+    def close(self, keep: bool = True) -> None:
+        if keep:
+            write_bytes_atomic(self.path, json.dumps(self.entries).encode("ascii"))

@@ -1,0 +1,278 @@
+"""Frame sources: image files (:class:`ImageSource`), video files, stream URLs and cameras (:class:`VideoSource`),
+each yielding :class:`Frame` objects and describing itself with a :class:`StreamInfo`."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import cv2
+import numpy as np
+
+from ..errors import CameraError, ImageReadError, VideoError
+from ..preprocess import load_image
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "FrameRange",
+    "Frame",
+    "StreamInfo",
+    "FrameSource",
+    "ImageSource",
+    "VideoSource",
+    "is_stream_url",
+    "expand_image_paths",
+]
+
+log = logging.getLogger(__name__)
+
+#: File extensions (lower case) that folder and glob expansion treat as images.
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"})
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRange:
+    """Which frames of a video to process: indices ``start, start + step, ...`` below ``end`` (None = to the end)."""
+
+    start: int = 0
+    end: int | None = None
+    step: int = 1
+
+    def __post_init__(self) -> None:
+        if self.start < 0:
+            raise ValueError("start must be >= 0")
+        if self.step < 1:
+            raise ValueError("step must be >= 1")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
+
+    def count(self, total: int | None) -> int | None:
+        """How many frames this range selects from a video of ``total`` frames (None if unknown)."""
+        stop = self.end if total is None else (total if self.end is None else min(self.end, total))
+        if stop is None:
+            return None
+        return max(0, -(-(stop - self.start) // self.step))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One picture to process.
+
+    ``index`` is the frame's position in its video (or in the image list); ``name`` is the stem of every output
+    written for it (``<image stem>`` or ``<video stem>_<12-digit index>``, possibly with sub-folders for images found
+    in folders); ``path`` is the image file, if any.
+    """
+
+    index: int
+    image: np.ndarray
+    name: str
+    path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What a source knows before its first frame: its name, rate, frame size and length."""
+
+    name: str
+    fps: float  # rate of the frames the source yields (after ``step``); 0 when unknown
+    size: tuple[int, int] | None  # (width, height) when every frame has it
+    frame_count: int | None  # frames the source will yield, when known
+    live: bool = False  # a camera or network stream
+
+
+class FrameSource(ABC):
+    """An iterable of :class:`Frame` with :class:`StreamInfo`; use as a context manager to release it."""
+
+    info: StreamInfo
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None:
+        """Release the underlying file or device."""
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def expand_image_paths(inputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
+    """Files, folders (recursively, image extensions only) and glob patterns -> ``(path, output name)`` pairs.
+
+    The output name is the file stem, prefixed by its sub-folder relative to a folder it was found in, so images with
+    the same stem in different sub-folders do not overwrite each other's outputs.
+
+    Raises:
+        ImageReadError: an input that does not exist or matches nothing, a folder without images, or two inputs that
+            would write the same output name.
+    """
+    found: dict[Path, str] = {}
+    for item in inputs:
+        text = str(item)
+        path = Path(text)
+        if path.is_file():
+            found.setdefault(path, path.stem)
+        elif path.is_dir():
+            images = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not images:
+                raise ImageReadError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) in folder {path}")
+            for p in images:
+                found.setdefault(p, p.relative_to(path).with_suffix("").as_posix())
+        elif glob.has_magic(text):
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            files = [m for m in matches if m.is_file() and m.suffix.lower() in IMAGE_EXTENSIONS]
+            if not files:
+                raise ImageReadError(f"no images match {text!r}")
+            for p in files:
+                found.setdefault(p, p.stem)
+        else:
+            raise ImageReadError(f"no such file or folder: {text}")
+    by_name: dict[str, Path] = {}
+    for p, name in found.items():
+        if name in by_name:
+            raise ImageReadError(f"{by_name[name]} and {p} would write outputs under the same name {name!r}")
+        by_name[name] = p
+    return list(found.items())
+
+
+class ImageSource(FrameSource):
+    """Image files as frames, in the given order.
+
+    An unreadable file is skipped and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
+    reason)`` when given (from the reader thread), else logged. With ``strict`` it raises :class:`ImageReadError`.
+    """
+
+    def __init__(self, items: Sequence[tuple[Path, str]] | Sequence[str | Path], *, strict: bool = False,
+                 on_skip: Callable[[Path, str], None] | None = None) -> None:
+        self.items = [(Path(i[0]), i[1]) if isinstance(i, tuple) else (Path(i), Path(i).stem) for i in items]
+        self.strict = strict
+        self.on_skip = on_skip
+        self.skipped: list[tuple[Path, str]] = []
+        self.info = StreamInfo(name="images", fps=0.0, size=None, frame_count=len(self.items))
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index, (path, name) in enumerate(self.items):
+            try:
+                image = load_image(path)
+            except ImageReadError as exc:
+                if self.strict:
+                    raise
+                self.skipped.append((path, str(exc)))
+                if self.on_skip is not None:
+                    self.on_skip(path, str(exc))
+                else:
+                    log.warning("skipping %s", exc)
+                continue
+            yield Frame(index, image, name, path)
+
+
+def _parse_camera(spec: str | int) -> int | None:
+    if isinstance(spec, int):
+        return spec
+    return int(spec) if re.fullmatch(r"\d+", spec.strip()) else None
+
+
+def is_stream_url(text: str) -> bool:
+    """Whether ``text`` looks like a URL (``scheme://...``) rather than a file path."""
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text) is not None
+
+
+class VideoSource(FrameSource):
+    """Frames of a video file, a stream URL (``rtsp://``, ``http://`` ...) or a camera (an integer index).
+
+    The source is opened and its first selected frame decoded in the constructor, so an unusable input fails before
+    any work starts. A file that ends before the frame count in its header is reported as truncated (``VideoError``
+    raised from the iterator).
+    """
+
+    def __init__(self, source: str | Path | int, frames: FrameRange = FrameRange()) -> None:
+        self.frames = frames
+        camera = _parse_camera(source) if not isinstance(source, Path) else None
+        self.camera = camera
+        text = str(source)
+        self.live = camera is not None or is_stream_url(text)
+        if camera is not None:
+            self.label = f"camera {camera}"
+            self.cap = cv2.VideoCapture(camera)
+            if not self.cap.isOpened():
+                raise CameraError(f"cannot open camera {camera} (no such device, or it is busy)")
+            name = f"camera{camera}"
+        elif is_stream_url(text):
+            self.label = text
+            self.cap = cv2.VideoCapture(text)
+            if not self.cap.isOpened():
+                raise VideoError(f"cannot open stream {text}")
+            name = Path(text.split("?")[0].rstrip("/")).stem or "stream"
+        else:
+            path = Path(text)
+            self.label = str(path)
+            if not path.is_file():
+                raise VideoError(f"no such video file: {path}")
+            self.cap = cv2.VideoCapture(str(path))
+            if not self.cap.isOpened():
+                raise VideoError(f"not a readable video: {path}")
+            name = path.stem
+        total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not self.live else 0
+        self.total = total if total > 0 else None
+        fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.source_fps = fps if 0 < fps < 1000 else 0.0
+        self._position = 0
+        if self.total is not None and frames.start >= self.total:
+            self.cap.release()
+            raise VideoError(f"{self.label} has {self.total} frames: nothing to read from frame {frames.start} on")
+        self._pending = self._advance_to(frames.start)
+        if self._pending is None:
+            self.cap.release()
+            if camera is not None:
+                raise CameraError(f"camera {camera} opened but delivered no frame")
+            where = f" at frame {frames.start}" if frames.start else ""
+            raise VideoError(f"no frame could be decoded from {self.label}{where}: not a video, or corrupt")
+        height, width = self._pending.shape[:2]
+        self.info = StreamInfo(
+            name=name,
+            fps=self.source_fps / frames.step if self.source_fps else 0.0,
+            size=(width, height),
+            frame_count=None if self.live else frames.count(self.total),
+            live=self.live,
+        )
+
+    def _advance_to(self, index: int) -> np.ndarray | None:
+        """Skip (grab without decoding colour) to frame ``index`` and read it; None at the end of the stream."""
+        while self._position < index:
+            if not self.cap.grab():
+                return None
+            self._position += 1
+        ok, image = self.cap.read()
+        if not ok or image is None:
+            return None
+        self._position += 1
+        return image
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = self.frames.start
+        produced = 0
+        image = self._pending
+        self._pending = None
+        while image is not None:
+            produced += 1
+            name = f"{self.info.name}_{index:012d}"
+            yield Frame(index, image, name)
+            index += self.frames.step
+            if self.frames.end is not None and index >= self.frames.end:
+                return
+            image = self._advance_to(index)
+        expected = self.info.frame_count
+        # container frame counts can be estimates (duration x rate); only a clear shortfall means truncation
+        if expected is not None and produced < expected - max(1, expected // 100):
+            raise VideoError(f"{self.label} ended after {produced} of {expected} frames: "
+                             "the file is truncated or corrupt")
+
+    def close(self) -> None:
+        self.cap.release()

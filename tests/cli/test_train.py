@@ -1,0 +1,105 @@
+"""``openpose-py train``: config file + option overrides, outputs usable by ``image``/``eval --weights``, bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from openpose_py import PoseEstimator
+
+from .conftest import error_of
+
+_TINY_TOML = """
+model = "lightweight"
+init = "scratch"
+steps = 50
+batch_size = 2
+workers = 0
+log_every = 1
+arch_options = {{ width = 0.25, num_refinement_stages = 1 }}
+annotations = "{annotations}"
+
+[augment]
+crop_size = 96
+max_rotation = 10.0
+"""
+
+
+def test_train_from_config_file_then_use_the_weights(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    images, annotations = dev_set
+    config = tmp_path / "run.toml"
+    config.write_text(_TINY_TOML.format(annotations=annotations))
+    out = tmp_path / "run"
+    result = invoke("train", "--config", config, "--images", images, "--output-dir", out, "--steps", 2, "--lr", 1e-3,
+                    "--val-images", images, "--val-annotations", annotations, "--val-every", 2,
+                    "--val-max-images", 2, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "step 2: weights" in result.stdout
+    saved = json.loads((out / "config.json").read_text())
+    # the file's values, overridden by the options
+    assert saved["steps"] == 2 and saved["lr"] == 1e-3 and saved["batch_size"] == 2
+    assert saved["augment"]["crop_size"] == 96 and saved["augment"]["max_rotation"] == 10.0
+    assert saved["arch_options"] == {"num_refinement_stages": 1, "width": 0.25}
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    losses = [r for r in records if "loss" in r]
+    assert [r["step"] for r in losses] == [1, 2] and all(r["images_per_s"] > 0 for r in losses)
+    validation = [r for r in records if "val/AP" in r]
+    assert len(validation) == 1 and validation[0]["step"] == 2 and validation[0]["val/num_images"] == 2
+    weights = out / "weights.safetensors"
+    est = PoseEstimator.from_pretrained(weights)
+    assert est.spec.builder_kwargs["width"] == 0.25
+    photo = sorted(images.glob("*.jpg"))[0]
+    shown = invoke("image", photo, "--weights", weights, "--height", 96, "--json-dir", tmp_path / "json")
+    assert shown.exit_code == 0, shown.output
+    assert (tmp_path / "json" / f"{photo.stem}_keypoints.json").is_file()
+    scored = invoke("eval", "--weights", weights, "--height", 96, "--images", images, "--annotations", annotations,
+                    "--max-images", 2)
+    assert scored.exit_code == 0, scored.output
+    # continue the run to step 3 from its checkpoint
+    resumed = invoke("train", "--resume", out, "--steps", 3, "--no-progress")  # the checkpoint knows the rest
+    assert resumed.exit_code == 0, resumed.output
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 2, 3, 3]  # validation records at step 2 and at the last step
+    assert json.loads((out / "config.json").read_text()) == {**saved, "steps": 3}
+
+
+def test_bad_input_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    images, annotations = dev_set
+    not_coco = tmp_path / "list.json"
+    not_coco.write_text("[1, 2]")
+    base = ("train", "--output-dir", tmp_path / "out", "--init", "scratch", "--no-progress")
+    cases = [
+        ((*base, "--images", images, "--annotations", not_coco), "not a COCO annotation file"),
+        ((*base, "--images", tmp_path, "--annotations", annotations), "no image files"),
+        ((*base, "--images", images, "--annotations", annotations, "--model", "nope"), "unknown weights 'nope'"),
+        ((*base, "--images", images, "--annotations", annotations, "--steps", 0), "steps must be positive"),
+        ((*base, "--images", images), "missing training option(s): annotations"),
+        ((*base, "--images", images, "--annotations", annotations, "--arch-option", "width"), "KEY=VALUE"),
+        (("train", "--config", tmp_path / "absent.toml"), "no such config file"),
+    ]
+    if importlib.util.find_spec("tensorboard") is None:
+        cases.append(((*base, "--images", images, "--annotations", annotations, "--arch-option", "width=0.25",
+                       "--tensorboard"), "pip install 'openpose-py[tensorboard]'"))
+    for args, expected in cases:
+        result = invoke(*args)
+        assert result.exit_code != 0, args
+        assert expected in error_of(result), (args, error_of(result))
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
+
+
+def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
+    data["images"] = [im for im in data["images"] if im["id"] == 139]
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] == 139]
+    subset = tmp_path / "one.json"
+    subset.write_text(json.dumps(data))
+    broken = tmp_path / "images"
+    broken.mkdir()
+    (broken / data["images"][0]["file_name"]).write_bytes(b"not a jpeg")
+    result = invoke("train", "--annotations", subset, "--images", broken, "--output-dir", tmp_path / "out",
+                    "--init", "scratch", "--arch-option", "width=0.25", "--crop-size", 64, "--steps", 2,
+                    "--batch-size", 1, "--workers", 1, "--no-progress")
+    assert result.exit_code != 0
+    assert error_of(result).startswith("image 139 of one.json: not a readable image")

@@ -1,0 +1,20 @@
+"""Atomic output files and the probing of output directories."""
+
+from __future__ import annotations
+
+import pytest
+
+from openpose_py.errors import OutputError
+from openpose_py.video.atomic import ensure_writable_dir, write_json_atomic
+
+from .conftest import file_names
+
+
+def test_json_writing_is_atomic_and_reports_unwritable_places(tmp_path):
+    write_json_atomic(tmp_path / "a.json", {"version": 1.3, "people": [], "x": [0.0, 1e-7, 123456789.0, 2]})
+    assert (tmp_path / "a.json").read_text() == '{"version":1.3,"people":[],"x":[0,1e-07,1.23457e+08,2]}'
+    assert file_names(tmp_path) == ["a.json"], "no temporary file is left behind"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write to output directory"):
+        ensure_writable_dir(blocker / "sub")

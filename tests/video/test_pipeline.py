@@ -1,0 +1,130 @@
+"""The pipelined run: batching, Ctrl-C, errors, stop requests and live sources, with a stand-in estimator."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from openpose_py.errors import OutputError, VideoError
+from openpose_py.results import read_openpose_json
+from openpose_py.skeleton import COCO_18
+from openpose_py.video.pipeline import run_video
+from openpose_py.video.sinks import FrameSink, JsonSink, VideoSink
+from openpose_py.video.sources import Frame, FrameRange, FrameSource, StreamInfo
+
+from .conftest import SELFIE, FakeEstimator, file_names, needs_shared
+
+
+@needs_shared
+def test_a_truncated_video_is_an_error_with_no_outputs_left(tmp_path):
+    truncated = tmp_path / "cut.mp4"
+    truncated.write_bytes(SELFIE.read_bytes()[:100_000])  # keeps the header (moov) and the first frames
+    out = tmp_path / "out"
+    sinks = [JsonSink(out / "json"), VideoSink(out / "video.mp4")]
+    with pytest.raises(VideoError, match="truncated"):
+        run_video(FakeEstimator(), truncated, sinks)
+    assert file_names(out) == []
+
+
+@needs_shared
+def test_run_writes_one_json_per_frame_and_a_video_of_the_same_size_rate_and_length(tmp_path):
+    json_dir = tmp_path / "json"
+    report = run_video(FakeEstimator(), SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=4)
+    assert (report.frames, report.people, report.interrupted) == (58, 58, False)
+    names = file_names(json_dir)
+    assert names[0] == "selfie_upper_body_000000000000_keypoints.json" and len(names) == 58
+    cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert (cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) \
+        == (58, 540, 720)
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(29.92, abs=0.01)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "out.mp4"], "no temporary video left"
+    # batching changes nothing in the results
+    single = tmp_path / "single"
+    run_video(FakeEstimator(), SELFIE, [JsonSink(single)], frames=FrameRange(0, 8), batch_size=1)
+    for name in file_names(single):
+        assert (single / name).read_bytes() == (json_dir / name).read_bytes()
+
+
+@needs_shared
+def test_ctrl_c_closes_a_playable_video_and_keeps_only_complete_json(tmp_path):
+    json_dir = tmp_path / "json"
+    estimator = FakeEstimator(fail_at=7)  # KeyboardInterrupt on the 7th batch of 2
+    report = run_video(estimator, SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=2)
+    assert report.interrupted and report.frames == 12
+    assert len(file_names(json_dir)) == 12
+    for path in json_dir.iterdir():
+        assert len(read_openpose_json(path, COCO_18)) == 1
+    cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 12 and cap.read()[0]
+
+
+@needs_shared
+def test_an_error_mid_run_removes_what_the_run_wrote(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="boom"):
+        run_video(FakeEstimator(fail_at=5, error=RuntimeError("boom")), SELFIE,
+                  [JsonSink(out / "json"), VideoSink(out / "v.avi")])
+    assert file_names(out) == []
+
+    class Broken(FrameSink):
+        def write(self, result):
+            if result.frame.index == 3:
+                raise OutputError("disk full")
+
+    with pytest.raises(OutputError, match="disk full"):
+        run_video(FakeEstimator(), SELFIE, [JsonSink(out / "json2"), Broken()])
+    assert file_names(out) == []
+
+
+@needs_shared
+def test_a_stop_event_ends_the_run_early_and_cleanly(tmp_path):
+    stop = threading.Event()
+
+    class StopAfterFive(FrameSink):
+        def write(self, result):
+            if result.frame.index == 4:
+                stop.set()
+
+    report = run_video(FakeEstimator(), SELFIE, [StopAfterFive(), JsonSink(tmp_path)], stop=stop)
+    assert report.interrupted and 5 <= report.frames < 58
+    assert len(file_names(tmp_path)) == report.frames
+
+
+def test_live_runs_can_drop_stale_frames_to_stay_current():
+    class Live(FrameSource):
+        """Ten frames as fast as they are taken; ``all_read`` is set once the reader has queued the last one."""
+
+        info = StreamInfo("cam", 30.0, (8, 8), None, live=True)
+
+        def __init__(self):
+            self.all_read = threading.Event()
+
+        def __iter__(self):
+            for i in range(10):
+                yield Frame(i, np.full((8, 8, 3), i, np.uint8), f"cam_{i:012d}")
+            self.all_read.set()
+
+    class Slow(FakeEstimator):
+        def __init__(self, source):
+            super().__init__()
+            self.source = source
+
+        def predict_batch(self, images):
+            self.source.all_read.wait(10)  # inference is slower than the camera
+            return super().predict_batch(images)
+
+    def indices(latest_only: bool) -> list[int]:
+        source = Live()
+        seen: list[int] = []
+        # without dropping, the reader waits for room in the queue, so the estimator must not wait for the reader
+        estimator = Slow(source) if latest_only else FakeEstimator()
+        run_video(estimator, source, [], progress=lambda r: seen.append(r.frame.index), latest_only=latest_only)
+        return seen
+
+    # the frame being inferred when the camera ran ahead, then straight to the newest one
+    dropping = indices(True)
+    assert dropping[-1] == 9 and len(dropping) <= 2 and dropping == sorted(set(dropping))
+    assert indices(False) == list(range(10))

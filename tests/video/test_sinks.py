@@ -1,0 +1,77 @@
+"""Output sinks: OpenPose JSON, rendered images, COCO results and rendered video."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from openpose_py.errors import OutputError, VideoError
+from openpose_py.skeleton import COCO_18
+from openpose_py.video.pipeline import run_video
+from openpose_py.video.sinks import CocoSink, FrameResult, ImageSink, JsonSink, KeypointScale, VideoSink
+from openpose_py.video.sources import Frame, ImageSource, StreamInfo
+
+from .conftest import FakeEstimator, file_names
+
+
+def test_keypoint_scale_modes_match_openpose():
+    assert KeypointScale.PIXELS.transform(640, 480) == ((1.0, 1.0), 0.0)
+    (sx, sy), off = KeypointScale.UNIT.transform(641, 481)
+    assert (640 * sx, 480 * sy, off) == (1.0, 1.0, 0.0)
+    (sx, sy), off = KeypointScale.SYMMETRIC.transform(641, 481)
+    assert (0 * sx + off, 640 * sx + off, 480 * sy + off) == (-1.0, 1.0, 1.0)
+
+
+def test_sinks_write_renders_coco_results_candidates_and_scaled_json(tmp_path):
+    image = np.zeros((101, 201, 3), np.uint8)
+    image[40:60, 90:110] = 255
+    path = tmp_path / "in" / "COCO_val2014_000000000192.png"
+    path.parent.mkdir()
+    cv2.imwrite(str(path), image)
+
+    class WithCandidates(FakeEstimator):
+        def detect_batch(self, images):
+            from types import SimpleNamespace
+
+            cands = tuple(np.array([[200.0, 100.0, 0.7]], np.float32) for _ in COCO_18.keypoints)
+            return [SimpleNamespace(people=self._people(im), part_candidates=cands) for im in images]
+
+    sinks = [JsonSink(tmp_path / "json", keypoint_scale=KeypointScale.SYMMETRIC, part_candidates=True),
+             ImageSink(tmp_path / "render"), CocoSink(tmp_path / "coco" / "results.json")]
+    report = run_video(WithCandidates(), ImageSource([path]), sinks)
+    assert report.frames == 1
+    doc = json.loads((tmp_path / "json" / "COCO_val2014_000000000192_keypoints.json").read_text())
+    assert list(doc) == ["version", "people", "part_candidates"]
+    assert doc["part_candidates"][0]["0"] == [1, 1, 0.7], "candidates share the keypoint scale"
+    pose = np.array(doc["people"][0]["pose_keypoints_2d"]).reshape(-1, 3)
+    present = pose[:, 2] > 0
+    assert (np.abs(pose[present, :2]) <= 1).all() and (pose[~present] == 0).all()
+    rendered = cv2.imread(str(tmp_path / "render" / "COCO_val2014_000000000192_rendered.png"))
+    assert rendered.shape == image.shape and (rendered != image).any()
+    coco = json.loads((tmp_path / "coco" / "results.json").read_text())
+    assert coco[0]["image_id"] == 192 and coco[0]["category_id"] == 1 and len(coco[0]["keypoints"]) == 51
+
+
+def test_sinks_probe_their_output_place_when_built(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write to output directory"):
+        JsonSink(blocker / "sub")
+    with pytest.raises(OutputError, match="cannot write to output directory"):
+        VideoSink(blocker / "out.avi")
+
+
+def test_video_sink_rejects_unknown_containers_and_changing_frame_sizes(tmp_path):
+    with pytest.raises(OutputError, match="cannot write video"):
+        VideoSink(tmp_path / "out.gif")
+    sink = VideoSink(tmp_path / "out.avi")
+    sink.open(StreamInfo("x", 10.0, (64, 48), None))
+
+    sink.write(FrameResult(Frame(0, np.zeros((48, 64, 3), np.uint8), "x"), ()))
+    with pytest.raises(VideoError, match="32x48"):
+        sink.write(FrameResult(Frame(1, np.zeros((48, 32, 3), np.uint8), "x"), ()))
+    sink.close(keep=False)
+    assert file_names(tmp_path) == []
