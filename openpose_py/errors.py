@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "OpenPoseError", "ImageReadError", "VideoError", "CameraError", "WeightsError", "WeightsNotFoundError",
-    "ChecksumError", "ArchitectureMismatchError", "DatasetError", "OutputError",
+    "ChecksumError", "ArchitectureMismatchError", "DatasetError", "OutputError", "TrainConfigError",
 ]
 
 
@@ -46,3 +46,7 @@ class DatasetError(OpenPoseError):
 
 class OutputError(OpenPoseError):
     """An output file or directory that cannot be written."""
+
+
+class TrainConfigError(OpenPoseError, ValueError):
+    """A training configuration (file or options) that cannot be used."""

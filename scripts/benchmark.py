@@ -19,6 +19,9 @@ Video mode (``--video FILE``) runs the library's pipelined video loop (:func:`op
 thread, estimator, writer thread) over the file, optionally rendering into ``--render-output``; it reports the
 frame rate over the whole run, ``total_ms`` = wall time per frame, and ``network_ms`` (median per frame).
 
+For a non-torch backend the script sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it
+(``omp_wait_policy`` in the record).
+
 Examples:
   python scripts/benchmark.py --images ../shared/data/coco-val2017-dev/images --model lightweight --height 368 \\
       --threads 2 --backend openvino-int8
@@ -28,6 +31,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -39,7 +43,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from openpose_py.backends import BACKENDS
+# A copy of openpose_py.backends.BACKENDS (a test keeps them equal): importing that module loads torch, and for a
+# non-torch backend OMP_WAIT_POLICY must be set before torch loads.
+_BACKEND_CHOICES = ("torch", "onnxruntime", "openvino", "openvino-int8")
 
 _DTYPES = ("float32", "bfloat16", "float16")
 
@@ -54,7 +60,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--height", type=int, default=368, help="network input height")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (torch, OpenCV and the CPU backends)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    p.add_argument("--backend", default="torch", choices=BACKENDS)
+    p.add_argument("--backend", default="torch", choices=_BACKEND_CHOICES)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--dtype", default="float32", choices=_DTYPES, help="torch backend: autocast dtype")
     p.add_argument("--channels-last", action="store_true", help="torch backend: channels-last memory format")
@@ -94,7 +100,6 @@ def _machine() -> dict[str, Any]:
                             "logical_cpus": _cpu_count()}
     if hasattr(os, "getloadavg"):  # other processes on the machine skew every figure: say how busy it was
         info["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    # OpenMP threads that spin while waiting lose badly to any other busy thread on few cores
     info["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
     for module in ("onnxruntime", "openvino"):
         try:
@@ -155,6 +160,8 @@ def _build(args: argparse.Namespace):
     if args.backend != "torch" and device.type != "cpu":
         raise SystemExit(f"error: the {args.backend} backend runs on the CPU")
     model, spec = load_model(args.weights if args.weights is not None else args.model, device=str(device))
+    # the reference gets its own copy: channels_last converts the runner's model in place
+    reference = TorchRunner(copy.deepcopy(model)) if args.compare_torch else None
     ir = find_int8_ir(spec, args.weights) if args.backend == "openvino-int8" else None
     dtype = None if args.dtype == "float32" else getattr(torch, args.dtype)
     runner = make_runner(args.backend, model, spec, threads=args.threads, int8_ir=ir, dtype=dtype,
@@ -162,7 +169,6 @@ def _build(args: argparse.Namespace):
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     timed = _TimedRunner(runner, sync)
     estimator = PoseEstimator(model, spec, device=device, height=args.height, decoder=args.decoder, runner=timed)
-    reference = TorchRunner(model) if args.compare_torch else None
     return estimator, timed, sync, reference
 
 
@@ -229,7 +235,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
     record: dict[str, Any] = {"mode": "images", "images": len(images), "timed_images": len(total_s)}
     for name, samples in (("preprocess", pre_s), ("network", net_s), ("decode", dec_s), ("total", total_s)):
         record.update(_percentiles(name, samples))
-    record["fps"] = round(1e3 / record["total_ms"], 2)
+    record["fps"] = float(f"{1e3 / record['total_ms']:.4g}")
     record["people_per_image"] = round(people / len(total_s), 3)
     if reference is not None:
         record.update({f"max_abs_diff_{k}": float(f"{v:.3g}") for k, v in worst.items()})
@@ -246,7 +252,7 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
     timed.recording = True
     report = run_video(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
     record: dict[str, Any] = {"mode": "video", "video": str(args.video), "frames": report.frames,
-                              "rendered": args.render_output is not None, "fps": round(report.fps, 2),
+                              "rendered": args.render_output is not None, "fps": float(f"{report.fps:.4g}"),
                               "total_ms": round(1e3 * report.seconds / max(1, report.frames), 3)}
     record.update(_percentiles("network", timed.seconds))
     record["people_per_image"] = round(report.people / max(1, report.frames), 3)
@@ -255,6 +261,11 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.backend != "torch":
+        # OpenMP threads of torch's own ops (pre-processing, decoding) spin while idle and steal the cores the
+        # OpenVINO/ONNX Runtime threads need; passive waiting measured faster there, slower for the torch backend
+        # (docs/benchmarks.md). Effective only if torch is not loaded yet; an explicit setting is kept.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     from openpose_py.errors import OpenPoseError

@@ -10,17 +10,13 @@ from typing import Any, Mapping
 
 from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
-from ..errors import OpenPoseError
+from ..errors import TrainConfigError
 
 __all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS"]
 
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
-
-
-class TrainConfigError(OpenPoseError, ValueError):
-    """A training configuration (file or options) that cannot be used."""
 
 
 @dataclass(frozen=True)

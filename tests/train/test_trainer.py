@@ -187,9 +187,14 @@ def test_torchrun_two_cpu_processes_match_one(four_images: tuple[Path, Path], tm
     assert proc.returncode == 0, proc.stderr[-3000:]
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
-    single = Trainer(_config(images, annotations, tmp_path / "single"))
-    single.fit()
-    for key, value in single.model.state_dict().items():
+    # The reference run is a fresh process too: same start-up state as the ranks, nothing shared with the test run.
+    (tmp_path / "single").mkdir()
+    single_cfg = _config(images, annotations, tmp_path / "single" / "out")
+    proc = subprocess.run([sys.executable, str(script), json.dumps(single_cfg.to_dict()), str(tmp_path / "single")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    single_state = torch.load(tmp_path / "single" / "rank0.pt", weights_only=True)
+    for key, value in single_state.items():
         assert torch.equal(rank0[key], rank1[key]), key
         torch.testing.assert_close(rank0[key], value, rtol=1e-4, atol=1e-5, msg=key)
     assert not torch.equal(rank0["initial_stage.pafs.1.0.weight"],
