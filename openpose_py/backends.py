@@ -37,7 +37,7 @@ from .skeleton import Skeleton
 
 __all__ = [
     "BACKENDS", "Backend", "NetworkRunner", "TorchRunner", "OnnxRuntimeRunner", "OpenVinoRunner", "make_runner",
-    "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "with_backend", "max_abs_difference",
+    "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "with_backend", "max_abs_difference",
     "ONNX_OPSET",
 ]
 
@@ -367,25 +367,30 @@ def find_int8_ir(spec, weights: str | Path | None = None) -> Path | None:
     return path if path.suffix.lower() == ".xml" else None
 
 
-def with_backend(estimator, backend: str, *, threads: int | None = None, weights: str | Path | None = None,
-                 decoder=None, dtype: torch.dtype | None = None, channels_last: bool = False,
-                 compile: bool = False):
-    """A ``PoseEstimator`` like ``estimator`` (same network, pre-processing, scales and flip) whose network runs
-    through ``backend``.
+def backend_runner(backend: str, model: nn.Module, spec, *, device: str | torch.device = "cpu",
+                   threads: int | None = None, weights: str | Path | None = None) -> NetworkRunner | None:
+    """The runner ``PoseEstimator`` should use for ``backend`` (None: run ``model`` itself with torch).
 
     Args:
-        weights: the explicit weights file the estimator was loaded from, if any (it decides which IR
-            ``openvino-int8`` may use).
-        decoder: a ``DecoderConfig`` replacing the estimator's (None keeps it).
-        threads, dtype, channels_last, compile: see :func:`make_runner`.
+        weights: the explicit weights file the model was loaded from, if any (it decides which IR ``openvino-int8``
+            may use).
     """
+    if backend == "torch":
+        return None
+    if torch.device(device).type != "cpu":
+        raise ValueError(f"the {backend} backend runs on the CPU, not on {device}")
+    ir = find_int8_ir(spec, weights) if backend == "openvino-int8" else None
+    return make_runner(backend, model, spec, threads=threads, int8_ir=ir)
+
+
+def with_backend(estimator, backend: str, *, threads: int | None = None, weights: str | Path | None = None,
+                 decoder=None):
+    """A ``PoseEstimator`` like ``estimator`` (same network, pre-processing, scales and flip) whose network runs
+    through ``backend`` (see :func:`backend_runner`); ``decoder`` replaces the estimator's when given."""
     from .inference import PoseEstimator
 
-    if backend != "torch" and estimator.device.type != "cpu":
-        raise ValueError(f"the {backend} backend runs on the CPU; the estimator is on {estimator.device}")
-    ir = find_int8_ir(estimator.spec, weights) if backend == "openvino-int8" else None
-    runner = make_runner(backend, estimator.model, estimator.spec, threads=threads, int8_ir=ir, dtype=dtype,
-                         channels_last=channels_last, compile=compile)
+    runner = backend_runner(backend, estimator.model, estimator.spec, device=estimator.device, threads=threads,
+                            weights=weights)
     return PoseEstimator(estimator.model, estimator.spec, device=estimator.device,
                          height=estimator.preprocess_spec.height, scales=estimator.scales, flip=estimator.flip,
                          decoder=estimator.decoder if decoder is None else decoder, runner=runner)

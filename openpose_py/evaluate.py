@@ -66,20 +66,14 @@ def load_coco(annotations_path: str | Path):
     """Load a COCO-format keypoint annotation file as a ``pycocotools.coco.COCO`` index.
 
     Raises:
-        DatasetError: the file is missing, not JSON, or lacks ``images``/``annotations``/``categories``.
+        DatasetError: the file is missing, not JSON, not COCO-shaped, or has no 17-keypoint person category (the
+            checks of :func:`openpose_py.data.coco.read_annotations`, shared with training).
     """
     from pycocotools.coco import COCO
 
-    path = Path(annotations_path)
-    if not path.is_file():
-        raise DatasetError(f"no such annotation file: {path}")
-    try:
-        dataset = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"cannot read annotation file {path}: {exc}") from exc
-    missing = [k for k in ("images", "annotations", "categories") if not isinstance(dataset, dict) or k not in dataset]
-    if missing:
-        raise DatasetError(f"{path} is not a COCO annotation file (missing {', '.join(missing)})")
+    from .data.coco import read_annotations
+
+    dataset, _ = read_annotations(annotations_path)
     coco = COCO()
     coco.dataset = dataset
     # pycocotools reports progress on stdout; library code stays silent

@@ -116,17 +116,23 @@ class PoseEstimator:
         decoder: DecoderConfig | str = "default",
         weights: str | Path | None = None,
         architecture: str | None = None,
+        backend: str = "torch",
+        threads: int | None = None,
     ) -> "PoseEstimator":
         """Load registered weights by name (or a weights file by path) and wrap them.
 
         Weights are found as :func:`openpose_py.weights.resolve` describes: an explicit path (``weights=``),
-        ``$OPENPOSE_PY_WEIGHTS_DIR``, the user cache, then a download.
+        ``$OPENPOSE_PY_WEIGHTS_DIR``, the user cache, then a download. ``backend`` runs the network through
+        ``torch`` or, on the CPU, ``onnxruntime``, ``openvino`` or ``openvino-int8`` (see :mod:`openpose_py.backends`),
+        with ``threads`` CPU threads.
         """
+        from .backends import backend_runner
         from .weights import load_model
 
         model, spec = load_model(weights if weights is not None else name_or_path, device=device,
                                  architecture=architecture)
-        return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder)
+        runner = backend_runner(backend, model, spec, device=device, threads=threads, weights=weights)
+        return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner)
 
     # ---- public API ------------------------------------------------------------------------------------------------
     def __call__(self, image: ImageLike) -> list[Person]:

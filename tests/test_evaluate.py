@@ -99,7 +99,7 @@ def test_user_errors_are_dataset_errors(coco_gt, tmp_path):
         evaluate(lambda image: [], tmp_path / "nope", ANNOTATIONS)
     bad = tmp_path / "bad.json"
     bad.write_text("{\"images\": []")
-    with pytest.raises(DatasetError, match="cannot read"):
+    with pytest.raises(DatasetError, match="not a readable JSON"):
         load_coco(bad)
     bad.write_text("[]")
     with pytest.raises(DatasetError, match="not a COCO annotation file"):

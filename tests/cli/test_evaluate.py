@@ -14,7 +14,8 @@ def test_option_choices_match_the_library():
     from typing import get_args
 
     from openpose_py.backends import BACKENDS
-    from openpose_py.cli.evaluate import BACKEND_NAMES, DEFAULT_PERSON_SCORE, PERSON_SCORES
+    from openpose_py.cli.evaluate import DEFAULT_PERSON_SCORE, PERSON_SCORES
+    from openpose_py.cli.options import BACKEND_NAMES
     from openpose_py.decode.decoder import DecoderConfig, PersonScore
 
     assert BACKEND_NAMES == BACKENDS

@@ -2,7 +2,6 @@ import torch
 
 from openpose_py.decode.peaks import find_peaks, gaussian_blur
 from openpose_py.encode import encode_heatmaps
-from openpose_py.skeleton import COCO_18
 
 
 def _heatmaps(points):

@@ -173,6 +173,14 @@ torch.save(trainer.model.state_dict(), f"{sys.argv[2]}/rank{trainer.ctx.rank}.pt
 """
 
 
+def _run_logged(cmd: list[str], env: dict[str, str], log: Path) -> None:
+    """Run a child with its output in a file rather than pipes: after the whole suite has run in this process, polling
+    pipes crashed it inside CPython (a free-list corruption left by a native extension, seen only in full runs)."""
+    with log.open("w") as out:
+        code = subprocess.call(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300)
+    assert code == 0, log.read_text()[-3000:]
+
+
 def test_torchrun_two_cpu_processes_match_one(four_images: tuple[Path, Path], tmp_path: Path) -> None:
     """2 gloo processes x 1 sample == 1 process x 2 samples after 3 steps; ranks hold identical parameters."""
     images, annotations = four_images
@@ -180,19 +188,15 @@ def test_torchrun_two_cpu_processes_match_one(four_images: tuple[Path, Path], tm
     script = tmp_path / "worker.py"
     script.write_text(_DDP_WORKER)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script),
-         json.dumps(cfg.to_dict()), str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    _run_logged([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script),
+                 json.dumps(cfg.to_dict()), str(tmp_path)], env, tmp_path / "torchrun.log")
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     # The reference run is a fresh process too: same start-up state as the ranks, nothing shared with the test run.
     (tmp_path / "single").mkdir()
     single_cfg = _config(images, annotations, tmp_path / "single" / "out")
-    proc = subprocess.run([sys.executable, str(script), json.dumps(single_cfg.to_dict()), str(tmp_path / "single")],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    _run_logged([sys.executable, str(script), json.dumps(single_cfg.to_dict()), str(tmp_path / "single")], env,
+                tmp_path / "single.log")
     single_state = torch.load(tmp_path / "single" / "rank0.pt", weights_only=True)
     for key, value in single_state.items():
         assert torch.equal(rank0[key], rank1[key]), key
