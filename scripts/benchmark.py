@@ -71,6 +71,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--max-images", type=int, default=None, help="use only the first N images (sorted by path)")
     p.add_argument("--max-frames", type=int, default=None, help="video mode: stop after N frames")
     p.add_argument("--render-output", type=Path, default=None, help="video mode: also render into this video")
+    p.add_argument("--json-dir", type=Path, default=None,
+                   help="video mode: write the OpenPose JSON files here (default: a temporary folder, removed after; "
+                        "JSON is always written, as `openpose-py video --json-dir` does)")
     p.add_argument("--compare-torch", action="store_true",
                    help="images mode: also run the torch float32 network on every input and report the largest "
                         "absolute difference of the backend's heatmaps and PAFs from it")
@@ -243,15 +246,20 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
 
 
 def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dict[str, Any]:
-    from openpose_py.video import FrameRange, VideoSink, run_video
+    import tempfile
+
+    from openpose_py.video import FrameRange, JsonSink, VideoSink, run_video
 
     if not args.video.is_file():
         raise SystemExit(f"error: no such video: {args.video}")
-    sinks = [VideoSink(args.render_output)] if args.render_output is not None else []
-    frames = FrameRange(end=args.max_frames) if args.max_frames is not None else FrameRange()
-    timed.recording = True
-    report = run_video(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
-    record: dict[str, Any] = {"mode": "video", "video": str(args.video), "frames": report.frames,
+    with tempfile.TemporaryDirectory() as scratch:
+        sinks = [JsonSink(args.json_dir or scratch)]
+        if args.render_output is not None:
+            sinks.append(VideoSink(args.render_output))
+        frames = FrameRange(end=args.max_frames) if args.max_frames is not None else FrameRange()
+        timed.recording = True
+        report = run_video(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
+    record: dict[str, Any] = {"mode": "video", "video": str(args.video), "frames": report.frames, "json": True,
                               "rendered": args.render_output is not None, "fps": float(f"{report.fps:.4g}"),
                               "total_ms": round(1e3 * report.seconds / max(1, report.frames), 3)}
     record.update(_percentiles("network", timed.seconds))
