@@ -34,10 +34,12 @@ NetworkRunner = Callable[[Tensor], StageOutput]
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """People and every keypoint candidate (all heatmap peaks) of one image, in source-image pixels."""
+    """People and every keypoint candidate (all heatmap peaks) of one image, in source-image pixels; the network's
+    maps too when asked for (``detect_batch(..., maps=True)``)."""
 
     people: list[Person]
     part_candidates: tuple[np.ndarray, ...]  # per keypoint: (M, 3) x, y, score
+    maps: NetworkMaps | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,9 @@ class PoseEstimator:
         self.flip = bool(flip)
         self.decoder = DecoderConfig.preset(decoder) if isinstance(decoder, str) else decoder
         self._runner = runner
+        # a mirrored PAF points the other way in x
+        self._paf_flip_sign = torch.ones(self.skeleton.num_pafs, 1, 1)
+        self._paf_flip_sign[list(self.skeleton.paf_x_channels)] = -1.0
 
     @classmethod
     def from_pretrained(
@@ -147,22 +152,18 @@ class PoseEstimator:
         """People in each image; images are run through the network together (padded to a common size)."""
         return [d.people for d in self.detect_batch(images)]
 
-    def detect_batch(self, images: Sequence[ImageLike]) -> list[Detection]:
-        """:meth:`detect` for several images, batched through the network."""
+    def detect_batch(self, images: Sequence[ImageLike], *, maps: bool = False) -> list[Detection]:
+        """:meth:`detect` for several images, batched through the network; ``maps`` also returns each image's
+        :meth:`network_output` from the same network pass."""
         frames = self._frames([_as_image(im) for im in images])
-        return [self._decode(f) for f in frames]
+        detections = [self._decode(f) for f in frames]
+        if maps:
+            detections = [replace(d, maps=_image_maps(f)) for d, f in zip(detections, frames)]
+        return detections
 
     def network_output(self, image: ImageLike) -> NetworkMaps:
         """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots)."""
-        img = _as_image(image)
-        frame = self._frames([img])[0]
-        h, w = img.shape[:2]
-        ys = torch.arange(h, dtype=torch.float32, device=frame.heatmaps.device)
-        xs = torch.arange(w, dtype=torch.float32, device=frame.heatmaps.device)
-        maps = torch.cat((frame.heatmaps, frame.pafs), 0)
-        out = _resample(maps, frame.box, frame.stride, xs, ys).cpu().numpy()
-        k = frame.heatmaps.shape[0]
-        return NetworkMaps(out[:k], out[k:])
+        return _image_maps(self._frames([_as_image(image)])[0])
 
     # ---- internals -------------------------------------------------------------------------------------------------
     def _run(self, x: Tensor) -> StageOutput:
@@ -202,9 +203,7 @@ class PoseEstimator:
         heatmaps, pafs = out.heatmaps.float(), out.pafs.float()
         fh = torch.flip(heatmaps[n:], dims=[3])[:, list(self.skeleton.flip_heatmap_channels)]
         fp = torch.flip(pafs[n:], dims=[3])[:, list(self.skeleton.flip_paf_channels)]
-        sign = torch.ones(self.skeleton.num_pafs, device=fp.device)
-        sign[list(self.skeleton.paf_x_channels)] = -1.0
-        return (heatmaps[:n] + fh) / 2, (pafs[:n] + fp * sign[:, None, None]) / 2
+        return (heatmaps[:n] + fh) / 2, (pafs[:n] + fp * self._paf_flip_sign.to(fp.device)) / 2
 
     def _frames(self, images: list[np.ndarray]) -> list[_Frame]:
         if not images:
@@ -250,6 +249,16 @@ class PoseEstimator:
             for k in range(self.skeleton.num_keypoints)
         )
         return Detection(people, candidates)
+
+
+def _image_maps(frame: _Frame) -> NetworkMaps:
+    """A frame's maps resampled onto its source image's pixel grid."""
+    w, h = frame.box.image_size
+    ys = torch.arange(h, dtype=torch.float32, device=frame.heatmaps.device)
+    xs = torch.arange(w, dtype=torch.float32, device=frame.heatmaps.device)
+    out = _resample(torch.cat((frame.heatmaps, frame.pafs), 0), frame.box, frame.stride, xs, ys).cpu().numpy()
+    k = frame.heatmaps.shape[0]
+    return NetworkMaps(out[:k], out[k:])
 
 
 def _clip(person: Person, width: int, height: int) -> Person:

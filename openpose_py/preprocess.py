@@ -17,7 +17,7 @@ import torch
 
 from .errors import ImageReadError
 
-__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "input_geometry", "load_image", "as_bgr"]
+__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "normalise", "input_geometry", "load_image", "as_bgr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,8 @@ class PreprocessSpec:
     """How a weights file expects its input.
 
     ``normalised = (pixel - mean) / std`` on BGR (or RGB) uint8 pixels; the image is resized (aspect kept) so its
-    height is ``height`` times the scale, then padded with ``pad_value`` to a multiple of ``stride`` (at the bottom
-    and right, or centred).
+    height is ``height`` times the scale, then padded with the pixel value ``pad_value`` (0-255) to a multiple of
+    ``stride`` (at the bottom and right, or centred).
     """
 
     mean: float = 128.0
@@ -55,21 +55,15 @@ class Letterbox:
 
     def to_image(self, xy: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Map (..., 2) input-pixel coordinates to source-image pixels."""
-        sx = self.content_size[0] / self.image_size[0]
-        sy = self.content_size[1] / self.image_size[1]
-        x = (xy[..., 0] - self.pad_x + 0.5) / sx - 0.5
-        y = (xy[..., 1] - self.pad_y + 0.5) / sy - 0.5
+        sx, sy, dx, dy = self.affine
         stack = torch.stack if isinstance(xy, torch.Tensor) else np.stack
-        return stack((x, y), -1)
+        return stack((xy[..., 0] * sx + dx, xy[..., 1] * sy + dy), -1)
 
     def to_input(self, xy: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Map (..., 2) source-image pixels to input-pixel coordinates (inverse of :meth:`to_image`)."""
-        sx = self.content_size[0] / self.image_size[0]
-        sy = self.content_size[1] / self.image_size[1]
-        x = (xy[..., 0] + 0.5) * sx - 0.5 + self.pad_x
-        y = (xy[..., 1] + 0.5) * sy - 0.5 + self.pad_y
+        sx, sy, dx, dy = self.affine
         stack = torch.stack if isinstance(xy, torch.Tensor) else np.stack
-        return stack((x, y), -1)
+        return stack(((xy[..., 0] - dx) / sx, (xy[..., 1] - dy) / sy), -1)
 
     @property
     def affine(self) -> tuple[float, float, float, float]:
@@ -155,12 +149,18 @@ def preprocess(image_bgr: np.ndarray, spec: PreprocessSpec, scale: float = 1.0,
         resized = cv2.resize(image_bgr, box.content_size, interpolation=_CV2_INTERP[spec.interpolation])
     iw, ih = box.input_size
     cw, ch = box.content_size
-    canvas = np.empty((ih, iw, 3), dtype=np.float32)
-    pad_norm = (spec.pad_value - spec.mean) / spec.std
-    canvas[...] = pad_norm
-    content = resized.astype(np.float32)
-    if spec.channel_order == "RGB":
-        content = content[..., ::-1]
-    canvas[box.pad_y:box.pad_y + ch, box.pad_x:box.pad_x + cw] = (content - spec.mean) / spec.std
-    tensor = torch.from_numpy(canvas).permute(2, 0, 1).unsqueeze(0).contiguous()
+    canvas = np.full((ih, iw, 3), int(round(spec.pad_value)), dtype=np.uint8)
+    canvas[box.pad_y:box.pad_y + ch, box.pad_x:box.pad_x + cw] = resized
+    tensor = normalise(torch.from_numpy(canvas).permute(2, 0, 1).unsqueeze(0), spec).contiguous()
     return tensor, box
+
+
+def normalise(images: torch.Tensor, spec: PreprocessSpec) -> torch.Tensor:
+    """(B, 3, H, W) uint8 BGR -> float network input ``(pixel - mean) / std`` in the spec's channel order.
+
+    The one normalisation of the package: inference pre-processing and training batches both go through it.
+    """
+    x = images.float()
+    if spec.channel_order == "RGB":
+        x = x.flip(1)
+    return (x - spec.mean) / spec.std

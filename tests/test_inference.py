@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import cv2
 import numpy as np
 import pytest
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 
 from openpose_py import COCO_18, Person, PoseEstimator
 from openpose_py.errors import ImageReadError
-from openpose_py.results import coco_results
+from openpose_py.evaluate import evaluate
 
 SINGLE_SCALE_DEV_AP = 0.497  # measured with the default decoder at height 368
 
 
-def _coco_ap(est: PoseEstimator, images, ann_file) -> float:
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(str(ann_file))
-    ids = gt.getImgIds()
-    files = [images / gt.loadImgs(i)[0]["file_name"] for i in ids]
-    results = []
-    for i, people in zip(ids, est.predict_batch(files)):
-        results += coco_results(people, i)
-    with contextlib.redirect_stdout(io.StringIO()):
-        ev = COCOeval(gt, gt.loadRes(results), "keypoints")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return float(ev.stats[0])
-
-
 @pytest.mark.slow
 def test_single_scale_dev_ap(lightweight_estimator, dev_set):
-    ap = _coco_ap(lightweight_estimator, *dev_set)
+    ap = evaluate(lightweight_estimator, *dev_set).ap
     assert ap >= SINGLE_SCALE_DEV_AP - 0.02
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from openpose_py.errors import ImageReadError
-from openpose_py.preprocess import PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
+from openpose_py.preprocess import PreprocessSpec, as_bgr, input_geometry, load_image, normalise, preprocess
 
 
 @pytest.mark.parametrize("pad", ["bottom_right", "center"])
@@ -75,3 +75,11 @@ def test_load_image_reads_and_rejects(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(ImageReadError):
         load_image(empty)
+
+
+def test_normalise_follows_the_spec() -> None:
+    images = torch.tensor([[[[0]], [[128]], [[255]]]], dtype=torch.uint8)  # B, G, R = 0, 128, 255
+    bgr = normalise(images, PreprocessSpec(mean=128.0, std=255.0))
+    assert bgr.flatten().tolist() == pytest.approx([-128 / 255, 0.0, 127 / 255])
+    rgb = normalise(images, PreprocessSpec(mean=0.0, std=1.0, channel_order="RGB"))
+    assert rgb.flatten().tolist() == [255.0, 128.0, 0.0]

@@ -15,7 +15,7 @@ from .assemble import PartialPerson, assemble
 from .limbs import LimbScoring, match_limbs, score_limbs
 from .peaks import Peaks, find_peaks
 
-__all__ = ["DecoderConfig", "Decoded", "decode", "decode_batch", "PRESETS"]
+__all__ = ["DecoderConfig", "Decoded", "decode", "PRESETS"]
 
 PersonScore = Literal["sum", "mean", "part_mean", "sum_x_parts"]
 
@@ -126,7 +126,7 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
         short = math.sqrt(content_size[0] * content_size[1]) * config.short_limb_fraction
     scoring = LimbScoring(config.paf_samples, config.paf_threshold, config.min_inlier_ratio, config.distance_prior,
                           config.inliers_only, short)
-    candidates = score_limbs(peaks, pafs, stride, skeleton, scoring, content_size[1], content_size[0] * content_size[1])
+    candidates = score_limbs(peaks, pafs, stride, skeleton, scoring, content_size[1])
     connections = match_limbs(candidates, config.matching)
     peak_scores = peaks.score.tolist()
     partial = assemble(connections.tolist(), peak_scores, skeleton)
@@ -165,11 +165,4 @@ def _person_score(p: PartialPerson, present: list[int], peak_scores: list[float]
     if mode == "sum_x_parts":
         return p.score * max(0, len(present) - 1)
     raise ValueError(f"unknown person score {mode!r}")
-
-
-def decode_batch(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderConfig, *, stride: float = 8.0,
-                 content_sizes: list[tuple[float, float]] | None = None) -> list[Decoded]:
-    """:func:`decode` for each image of (B, K+1, h, w) / (B, 2L, h, w) maps."""
-    sizes = content_sizes or [None] * heatmaps.shape[0]
-    return [decode(h, p, skeleton, config, stride=stride, content_size=s) for h, p, s in zip(heatmaps, pafs, sizes)]
 

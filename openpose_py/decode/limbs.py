@@ -85,13 +85,13 @@ def _pair_indices(peaks: Peaks, skeleton: Skeleton) -> tuple[np.ndarray, ...]:
 
 
 def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, scoring: LimbScoring,
-                image_height: float, image_area: float) -> LimbCandidates:
+                image_height: float) -> LimbCandidates:
     """Score all candidate pairs of all limbs by the PAF line integral.
 
     Args:
         peaks: the image's peaks (input pixels).
         pafs: (2L, h, w) at ``stride`` input pixels per cell.
-        image_height, image_area: of the resized image content (input pixels), for the length priors.
+        image_height: of the resized image content (input pixels), for the CVPR'17 length prior.
     """
     device = pafs.device
     limb_np, ga_np, gb_np, la_np, lb_np, counts, starts, max_a, max_b = _pair_indices(peaks, skeleton)

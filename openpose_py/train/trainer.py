@@ -34,7 +34,7 @@ from .. import models
 from ..data.coco import Batch, CocoKeypoints, collate
 from ..encode import encode_heatmaps, encode_pafs
 from ..errors import ArchitectureMismatchError, OpenPoseError, WeightsError
-from ..preprocess import PreprocessSpec
+from ..preprocess import normalise
 from ..weights import WeightsSpec, get_spec, save_weights
 from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, publish, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
@@ -42,7 +42,7 @@ from .loss import LossReport, pose_loss
 from .sampling import StepSampler
 
 __all__ = ["Trainer", "TrainResult", "DistContext", "train", "build_model", "param_groups",
-           "refinement_parameters", "normalise", "load_imagenet_vgg19", "CHECKPOINT_NAME", "WEIGHTS_NAME",
+           "refinement_parameters", "load_imagenet_vgg19", "CHECKPOINT_NAME", "WEIGHTS_NAME",
            "METRICS_NAME"]
 
 log = logging.getLogger(__name__)
@@ -78,14 +78,6 @@ class TrainResult:
     history: tuple[dict[str, Any], ...]
     checkpoint: Path
     weights: Path
-
-
-def normalise(images: Tensor, spec: PreprocessSpec) -> Tensor:
-    """(B, 3, H, W) uint8 BGR -> float network input ``(pixel - mean) / std`` in the spec's channel order."""
-    x = images.float()
-    if spec.channel_order == "RGB":
-        x = x.flip(1)
-    return (x - spec.mean) / spec.std
 
 
 def refinement_parameters(model: nn.Module, stride: int = 8) -> set[str]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-import numpy as np
 
 from .sinks import FrameResult, FrameSink
 from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
@@ -133,15 +132,12 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
 
 def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
     images = [f.image for f in frames]
-    if candidates:
-        detections = estimator.detect_batch(images)
-        people = [d.people for d in detections]
-        cands: list[tuple[np.ndarray, ...] | None] = [tuple(d.part_candidates) for d in detections]
-    else:
-        people = estimator.predict_batch(images)
-        cands = [None] * len(frames)
-    network_maps = [estimator.network_output(im) for im in images] if maps else [None] * len(frames)
-    return [FrameResult(f, tuple(p), c, m) for f, p, c, m in zip(frames, people, cands, network_maps)]
+    if not (candidates or maps):
+        return [FrameResult(f, tuple(p), None, None) for f, p in zip(frames, estimator.predict_batch(images))]
+    # one network pass gives people, candidates and maps alike
+    detections = estimator.detect_batch(images, maps=maps)
+    return [FrameResult(f, tuple(d.people), tuple(d.part_candidates) if candidates else None, d.maps)
+            for f, d in zip(frames, detections)]
 
 
 def run_video(
@@ -166,7 +162,7 @@ def run_video(
 
     Args:
         estimator: a :class:`~openpose_py.inference.PoseEstimator` (anything with ``predict_batch``, and
-            ``detect_batch`` / ``network_output`` when a sink needs candidates or maps).
+            ``detect_batch(images, maps=...)`` when a sink needs candidates or maps).
         source: an open :class:`FrameSource` (not closed here), or a video path / URL / camera index opened with
             ``frames`` (and closed here).
         progress: called from the writer thread after each frame has gone through every sink.

@@ -16,11 +16,10 @@ from openpose_py import models
 from openpose_py.data import AugmentConfig, collate
 from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError, WeightsError
-from openpose_py.preprocess import PreprocessSpec
 from openpose_py.train.checkpoint import load_checkpoint
 from openpose_py.train.config import TrainConfig
 from openpose_py.train.trainer import (
-    CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, copy_vgg19_front_end, load_imagenet_vgg19, normalise,
+    CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, copy_vgg19_front_end, load_imagenet_vgg19,
     param_groups, refinement_parameters, train,
 )
 
@@ -45,14 +44,6 @@ def _config(images: Path, annotations: Path, output_dir: Path, **kw) -> TrainCon
             "arch_options": _TINY, "augment": AugmentConfig(crop_size=64), "steps": 3, "batch_size": 2,
             "workers": 0, "lr": 1e-3, "log_every": 1, "checkpoint_every": 0}
     return TrainConfig(**{**base, **kw})
-
-
-def test_normalise_follows_the_spec() -> None:
-    images = torch.tensor([[[[0]], [[128]], [[255]]]], dtype=torch.uint8)  # B, G, R = 0, 128, 255
-    bgr = normalise(images, PreprocessSpec(mean=128.0, std=255.0))
-    assert bgr.flatten().tolist() == pytest.approx([-128 / 255, 0.0, 127 / 255])
-    rgb = normalise(images, PreprocessSpec(mean=0.0, std=1.0, channel_order="RGB"))
-    assert rgb.flatten().tolist() == [255.0, 128.0, 0.0]
 
 
 def test_refinement_stages_get_four_times_the_learning_rate() -> None:

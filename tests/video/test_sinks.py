@@ -33,11 +33,11 @@ def test_sinks_write_renders_coco_results_candidates_and_scaled_json(tmp_path):
     cv2.imwrite(str(path), image)
 
     class WithCandidates(FakeEstimator):
-        def detect_batch(self, images):
+        def detect_batch(self, images, *, maps=False):
             from types import SimpleNamespace
 
             cands = tuple(np.array([[200.0, 100.0, 0.7]], np.float32) for _ in COCO_18.keypoints)
-            return [SimpleNamespace(people=self._people(im), part_candidates=cands) for im in images]
+            return [SimpleNamespace(people=self._people(im), part_candidates=cands, maps=None) for im in images]
 
     sinks = [JsonSink(tmp_path / "json", keypoint_scale=KeypointScale.SYMMETRIC, part_candidates=True),
              ImageSink(tmp_path / "render"), CocoSink(tmp_path / "coco" / "results.json")]
