@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -53,6 +54,16 @@ class EstimatorOptions:
     number_people_max: int = -1
     threads: int | None = None
     backend: str = "torch"
+
+
+def _passive_wait_for_cpu_backends(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """With an ONNX Runtime/OpenVINO network, torch only pre-processes and decodes; its OpenMP threads would spin
+    between those short regions and take the cores from the network's own threads (20-46% slower, see
+    docs/benchmarks.md). OpenMP reads the policy when torch loads, so it is set here, while parsing, before any
+    command imports torch; a policy already in the environment is kept."""
+    if value != "torch" and "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return value
 
 
 def _parse_scales(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
@@ -121,6 +132,7 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
     click.option("--threads", type=click.IntRange(min=1), default=None,
                  help="CPU threads for torch and the CPU backends (default: the runtime's choice)."),
     click.option("--backend", type=click.Choice(BACKEND_NAMES), default="torch", show_default=True,
+                 callback=_passive_wait_for_cpu_backends, is_eager=True,
                  help="Network runtime: torch, ONNX Runtime or OpenVINO on an ONNX export (float32), or OpenVINO on "
                       "the model's own INT8 IR (hpe-0001, fastest on a CPU). Non-torch backends run on the CPU."),
 )
