@@ -9,8 +9,11 @@ Backends (:data:`BACKENDS`):
 - ``torch``: the module as loaded.
 - ``onnxruntime``: the network exported to ONNX (dynamic batch, height and width), cached on disk.
 - ``openvino``: the same ONNX file compiled by OpenVINO for the CPU (float32).
-- ``openvino-int8``: OpenVINO on the INT8 IR that a weights entry lists as an ``openvino_ir`` source (hpe-0001).
-  Only valid when the network's weights are that entry's own; its outputs differ from float32 by quantisation.
+- ``openvino-int8``: OpenVINO on the INT8 IR that a weights entry lists as an ``openvino_ir`` source (hpe-0001),
+  mixed precision: the convolutions in :data:`INT8_FLOAT_LAYERS` (the stem, about 1% of the multiply-adds) run in
+  float32, every other quantised layer in INT8 (an IR given as the weights file runs all of them in INT8). Only valid
+  when the network's weights are that entry's own; its outputs differ from float32 by the quantisation of the
+  remaining layers' inputs.
 
 Shapes: x (B, 3, H, W) float32 normalised as the weights' ``PreprocessSpec`` says; outputs (B, K+1, H/8, W/8)
 heatmaps and (B, 2L, H/8, W/8) PAFs, float32.
@@ -25,7 +28,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
@@ -38,7 +41,7 @@ from .skeleton import Skeleton
 __all__ = [
     "BACKENDS", "Backend", "NetworkRunner", "TorchRunner", "OnnxRuntimeRunner", "OpenVinoRunner", "make_runner",
     "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "with_backend", "max_abs_difference",
-    "ONNX_OPSET",
+    "ONNX_OPSET", "INT8_FLOAT_LAYERS",
 ]
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,10 @@ BACKENDS: tuple[str, ...] = ("torch", "onnxruntime", "openvino", "openvino-int8"
 ONNX_OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("heatmaps", "pafs")
+#: Convolutions of the hpe-0001 INT8 IR that ``openvino-int8`` runs in float32: the stem (its first three, at stride
+#: 2). Quantising their inputs alone moves the decoded people about as far from float32 as quantising every layer;
+#: in float they add about 6% to the INT8 network's time.
+INT8_FLOAT_LAYERS: tuple[str, ...] = ("conv1", "conv2_1/dw", "conv2_1/sep")
 
 
 @runtime_checkable
@@ -140,14 +147,15 @@ class OpenVinoRunner:
     with its own output names works unchanged. An IR that normalises raw pixels itself (hpe-0001:
     ``pixel / 255 - 128 / 255``) is given ``input_affine=(mean, std)`` of the project's pre-processing: the IR's
     leading Multiply/Add is cut away when it equals that normalisation, so the runner takes the same normalised input
-    as every other runner.
+    as every other runner. ``float_layers`` names convolutions of a quantised IR to run in float (see
+    :func:`_keep_float`); ``precision`` is the precision of every layer that is not quantised.
     """
 
     name = "openvino"
 
     def __init__(self, path: str | Path, skeleton: Skeleton, *, threads: int | None = None,
                  input_affine: tuple[float, float] | None = None, precision: Literal["f32", "bf16"] = "f32",
-                 name: str = "openvino"):
+                 float_layers: Sequence[str] = (), name: str = "openvino"):
         import openvino as ov
 
         self.name = name
@@ -156,6 +164,8 @@ class OpenVinoRunner:
         model = core.read_model(str(path))
         if input_affine is not None:
             model = _strip_input_normalisation(model, *input_affine)
+        if float_layers:
+            model = _keep_float(model, float_layers)
         model.reshape({model.inputs[0]: ov.PartialShape([-1, 3, -1, -1])})
         channels = [out.get_partial_shape()[1].get_length() for out in model.outputs]
         try:
@@ -204,6 +214,24 @@ def _strip_input_normalisation(model, mean: float, std: float):
         feed = ov.opset13.convert(fresh, add.get_output_element_type(0)).output(0)
     add.output(0).replace(feed)
     return ov.Model(model.get_results(), [fresh], model.get_friendly_name())
+
+
+def _keep_float(model, layers: Sequence[str]):
+    """Make the named convolutions of a quantised IR run in float: each one reads its input from before the
+    FakeQuantize that feeds it (that FakeQuantize's other consumers, if any, keep it). OpenVINO's low-precision pass
+    then leaves the layer unquantised, and the FakeQuantize of its weights folds into a float constant holding the
+    same values. A named layer whose input is not quantised is left as it is; raises WeightsError when a name is not
+    a convolution of the IR."""
+    ops = {op.get_friendly_name(): op for op in model.get_ordered_ops()}
+    for name in layers:
+        conv = ops.get(name)
+        if conv is None or conv.get_type_name() not in ("Convolution", "GroupConvolution"):
+            raise WeightsError(f"the IR has no convolution named {name!r} to keep in float")
+        source = conv.input_value(0).get_node()
+        if source.get_type_name() == "FakeQuantize":
+            conv.input(0).replace_source_output(source.input_value(0))
+    model.validate_nodes_and_infer_types()
+    return model
 
 
 def _constant_input(node) -> np.ndarray:
@@ -318,6 +346,7 @@ def max_abs_difference(a: StageOutput, b: StageOutput) -> dict[str, float]:
 
 def make_runner(backend: str, model: nn.Module, spec, *, threads: int | None = None,
                 cache: str | Path | None = None, int8_ir: str | Path | None = None,
+                int8_float_layers: Sequence[str] = INT8_FLOAT_LAYERS,
                 dtype: torch.dtype | None = None, channels_last: bool = False,
                 compile: bool = False) -> NetworkRunner:
     """Build the runner for ``backend`` (see :data:`BACKENDS`).
@@ -329,6 +358,8 @@ def make_runner(backend: str, model: nn.Module, spec, *, threads: int | None = N
         cache: folder for exported files (default: the weights cache, ``$OPENPOSE_PY_CACHE_DIR``).
         int8_ir: the INT8 IR ``.xml`` for ``openvino-int8``: the resolved ``openvino_ir`` source of ``spec``, which
             must hold the same weights as ``model``.
+        int8_float_layers: convolutions of that IR to run in float32 (default :data:`INT8_FLOAT_LAYERS`, named as in
+            the registered hpe-0001 IR; ``()`` runs every quantised layer in INT8).
         dtype, channels_last, compile: options of :class:`TorchRunner`.
     """
     if backend not in BACKENDS:
@@ -343,7 +374,7 @@ def make_runner(backend: str, model: nn.Module, spec, *, threads: int | None = N
                                "weights in float32)")
         norm = spec.preprocess
         return OpenVinoRunner(int8_ir, spec.skeleton, threads=threads, input_affine=(norm.mean, norm.std),
-                              name=backend)
+                              float_layers=int8_float_layers, name=backend)
     onnx_path = cached_onnx(model, spec.name, cache)
     if backend == "onnxruntime":
         return OnnxRuntimeRunner(onnx_path, threads=threads)
@@ -373,14 +404,16 @@ def backend_runner(backend: str, model: nn.Module, spec, *, device: str | torch.
 
     Args:
         weights: the explicit weights file the model was loaded from, if any (it decides which IR ``openvino-int8``
-            may use).
+            may use; a user's IR runs every quantised layer in INT8).
     """
     if backend == "torch":
         return None
     if torch.device(device).type != "cpu":
         raise ValueError(f"the {backend} backend runs on the CPU, not on {device}")
     ir = find_int8_ir(spec, weights) if backend == "openvino-int8" else None
-    return make_runner(backend, model, spec, threads=threads, int8_ir=ir)
+    # an IR given by the user may name its layers otherwise: only the registered IR's stem is known to keep in float
+    float_layers = INT8_FLOAT_LAYERS if weights is None else ()
+    return make_runner(backend, model, spec, threads=threads, int8_ir=ir, int8_float_layers=float_layers)
 
 
 def with_backend(estimator, backend: str, *, threads: int | None = None, weights: str | Path | None = None,
