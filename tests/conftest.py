@@ -55,4 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     in a system call, i.e. not a fault of the test's own code; the training tests pass in a fresh process, and the rest
     pass after them.
     """
+    # OPENPOSE_PY_TEST_ORDER=collected keeps pytest's own order (to check whether the crash above still happens).
+    if os.environ.get("OPENPOSE_PY_TEST_ORDER", "train-first") == "collected":
+        return
     items.sort(key=lambda item: 0 if "/tests/train/" in str(item.path).replace("\\", "/") else 1)

@@ -89,7 +89,8 @@ PRESETS: dict[str, DecoderConfig] = {
     # OpenPose C++: maps at input resolution, 8-neighbour maxima > 0.05 with centroid refinement, adaptive samples,
     # 95% inliers scored by their mean, at least 3 parts.
     "openpose-cpp": DecoderConfig(
-        peak_threshold=0.05, multiscale_peak_threshold=None, upsample=8, blur_sigma=0.0, neighbourhood=8, refine="centroid", max_peaks=127,
+        peak_threshold=0.05, multiscale_peak_threshold=None, upsample=8, blur_sigma=0.0, neighbourhood=8,
+        refine="centroid", max_peaks=127,
         paf_samples=None, min_inlier_ratio=0.95, distance_prior=False, inliers_only=True,
         short_limb_fraction=1.0 / 150.0, min_parts=3, person_score="mean",
     ),
