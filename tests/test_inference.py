@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from openpose_py import COCO_18, Person, PoseEstimator
+from openpose_py import COCO_18, DecoderConfig, Person, PoseEstimator
 from openpose_py.errors import ImageReadError
 from openpose_py.evaluate import evaluate
 
@@ -21,6 +21,17 @@ def single_scale_dev_ap(lightweight_estimator, dev_set) -> float:
 @pytest.mark.slow
 def test_single_scale_dev_ap(single_scale_dev_ap):
     assert single_scale_dev_ap >= SINGLE_SCALE_DEV_AP - 0.02
+
+
+def test_multiscale_average_is_decoded_with_the_multiscale_threshold(lightweight_estimator):
+    def threshold(scales, decoder="default"):
+        est = PoseEstimator(lightweight_estimator.model, lightweight_estimator.spec, scales=scales, decoder=decoder)
+        return est._map_decoder.peak_threshold
+
+    assert threshold((1.0,)) == 0.1 and threshold((0.5, 1.0)) == 0.05
+    assert threshold((0.5, 1.0), "cvpr2017") == 0.1  # the reference presets keep their own thresholds
+    assert threshold((0.5, 1.0), "openpose-cpp") == 0.05 == threshold((1.0,), "openpose-cpp")
+    assert threshold((0.5, 1.0), DecoderConfig(multiscale_peak_threshold=0.07)) == 0.07
 
 
 @pytest.mark.slow
