@@ -62,18 +62,28 @@ class EvalResult:
         return {**self.stats, "num_images": self.num_images, "num_detections": len(self.results)}
 
 
+#: What pycocotools' keypoint evaluation reads from each ground-truth person (OKS scale, ignore flag, box).
+_EVAL_KEYS = ("keypoints", "num_keypoints", "area", "bbox")
+
+
 def load_coco(annotations_path: str | Path):
     """Load a COCO-format keypoint annotation file as a ``pycocotools.coco.COCO`` index.
 
     Raises:
         DatasetError: the file is missing, not JSON, not COCO-shaped, or has no 17-keypoint person category (the
-            checks of :func:`openpose_py.data.coco.read_annotations`, shared with training).
+            checks of :func:`openpose_py.data.coco.read_annotations`, shared with training), or a person annotation
+            lacks a field the evaluation reads (``keypoints``, ``num_keypoints``, ``area``, ``bbox``).
     """
     from pycocotools.coco import COCO
 
     from .data.coco import read_annotations
 
-    dataset, _ = read_annotations(annotations_path)
+    dataset, category = read_annotations(annotations_path)
+    for ann in dataset["annotations"]:
+        missing = [k for k in _EVAL_KEYS if k not in ann] if int(ann["category_id"]) == category else []
+        if missing:
+            raise DatasetError(f"{annotations_path}: annotation {ann.get('id', '?')} has no {', '.join(missing)}, "
+                               "which COCO keypoint evaluation needs")
     coco = COCO()
     coco.dataset = dataset
     # pycocotools reports progress on stdout; library code stays silent

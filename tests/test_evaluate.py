@@ -104,6 +104,13 @@ def test_user_errors_are_dataset_errors(coco_gt, tmp_path):
     bad.write_text("[]")
     with pytest.raises(DatasetError, match="not a COCO annotation file"):
         load_coco(bad)
+    # a keypoint set without COCO's areas (posetrack18 as mmpose ships it): said before any image is run
+    no_area = json.loads(ANNOTATIONS.read_text())
+    for ann in no_area["annotations"]:
+        ann.pop("area")
+    bad.write_text(json.dumps(no_area))
+    with pytest.raises(DatasetError, match=r"annotation \d+ has no area, which COCO keypoint evaluation needs"):
+        evaluate(lambda image: pytest.fail("ran before checking the annotations"), IMAGES, bad)
     partial = tmp_path / "images"
     partial.mkdir()
     first = coco_gt.loadImgs(sorted(coco_gt.getImgIds())[:1])[0]["file_name"]
