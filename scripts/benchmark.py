@@ -11,13 +11,17 @@ Images mode (default) loads every image of ``--images`` into memory, then times 
 Keys ``preprocess_ms``, ``network_ms``, ``decode_ms``, ``total_ms`` are medians per image (a batch's time divided
 by its size), each with ``_p10_ms``/``_p90_ms`` as spread; ``fps`` = 1000 / ``total_ms``; ``peak_rss_mb`` is the
 process's peak resident memory, ``cuda_max_allocated_mb`` the peak CUDA allocation (null on the CPU).
+``network_gmacs`` is the network's cost per image (median, multiply-accumulates counted by
+:func:`openpose_py.models.flops.network_macs` for each input shape that ran) and ``network_gmac_per_s`` the rate the
+runtime achieved over all timed network calls; against the device's peak it says how close the network runs to it.
 
 With ``--compare-torch``, every timed input also goes through the torch float32 network (untimed) and
 ``max_abs_diff_heatmaps`` / ``max_abs_diff_pafs`` report the backend's largest deviation from it.
 
 Video mode (``--video FILE``) runs the library's pipelined video loop (:func:`openpose_py.video.run_video`: reader
 thread, estimator, writer thread) over the file, optionally rendering into ``--render-output``; it reports the
-frame rate over the whole run, ``total_ms`` = wall time per frame, and ``network_ms`` (median per frame).
+frame rate over the whole run, ``total_ms`` = wall time per frame, ``network_ms`` (median per frame) and the two
+arithmetic keys.
 
 For a non-torch backend the script sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it
 (``omp_wait_policy`` in the record).
@@ -65,6 +69,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--dtype", default="float32", choices=_DTYPES, help="torch backend: autocast dtype")
     p.add_argument("--channels-last", action="store_true", help="torch backend: channels-last memory format")
     p.add_argument("--compile", action="store_true", help="torch backend: torch.compile the network")
+    p.add_argument("--random-weights", action="store_true",
+                   help="time the registered entry's network untrained (no weights file needed; the people found "
+                        "are meaningless, so decode times are not representative)")
     p.add_argument("--decoder", default="default", help="decoder preset")
     p.add_argument("--warmup", type=int, default=3, help="untimed batches first (images mode)")
     p.add_argument("--repeat", type=int, default=3, help="passes over the images (images mode)")
@@ -135,6 +142,7 @@ class _TimedRunner:
         self.runner = runner
         self.sync = sync
         self.seconds: list[float] = []
+        self.shapes: list[tuple[int, ...]] = []  # the input shape of each recorded image's call
         self.recording = True
 
     def __call__(self, x):
@@ -143,7 +151,20 @@ class _TimedRunner:
         self.sync()
         if self.recording:
             self.seconds += [(time.perf_counter() - start) / x.shape[0]] * x.shape[0]
+            self.shapes += [tuple(x.shape)] * x.shape[0]
         return out
+
+
+def _arithmetic(spec, shapes: Sequence[tuple[int, ...]], seconds: Sequence[float]) -> dict[str, Any]:
+    """The network's cost per image (GMACs, median) and the rate the runtime achieved (GMAC/s over all calls)."""
+    from openpose_py.models.flops import network_macs
+
+    per_image = [network_macs(spec.architecture, h, w, batch=b, arch_kwargs=spec.arch_kwargs) / b
+                 for b, _, h, w in shapes]
+    if not per_image:
+        return {"network_gmacs": None, "network_gmac_per_s": None}
+    return {"network_gmacs": round(float(np.median(per_image)) / 1e9, 3),
+            "network_gmac_per_s": round(sum(per_image) / sum(seconds) / 1e9, 1)}
 
 
 def _build(args: argparse.Namespace):
@@ -152,7 +173,8 @@ def _build(args: argparse.Namespace):
 
     from openpose_py.backends import TorchRunner, find_int8_ir, make_runner
     from openpose_py.inference import PoseEstimator
-    from openpose_py.weights import load_model
+    from openpose_py.models import create
+    from openpose_py.weights import get_spec, load_model
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -162,7 +184,13 @@ def _build(args: argparse.Namespace):
         raise SystemExit("error: --device cuda but CUDA is not available")
     if args.backend != "torch" and device.type != "cpu":
         raise SystemExit(f"error: the {args.backend} backend runs on the CPU")
-    model, spec = load_model(args.weights if args.weights is not None else args.model, device=str(device))
+    if args.random_weights:
+        if args.weights is not None:
+            raise SystemExit("error: --random-weights and --weights exclude each other")
+        spec = get_spec(args.model)
+        model = create(spec.architecture, **spec.builder_kwargs).to(device).eval()
+    else:
+        model, spec = load_model(args.weights if args.weights is not None else args.model, device=str(device))
     # the reference gets its own copy: channels_last converts the runner's model in place
     reference = TorchRunner(copy.deepcopy(model)) if args.compare_torch else None
     ir = find_int8_ir(spec, args.weights) if args.backend == "openvino-int8" else None
@@ -189,6 +217,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
     spec = estimator.preprocess_spec
     stride = spec.stride
     worst = {"heatmaps": 0.0, "pafs": 0.0}
+    shapes: list[tuple[int, ...]] = []
 
     def staged(batch: list[np.ndarray]) -> tuple[float, float, float, int]:
         t0 = time.perf_counter()
@@ -203,6 +232,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
         out = timed.runner(x)
         sync()
         t2 = time.perf_counter()
+        shapes.extend([tuple(x.shape)] * len(batch))
         found = 0
         for i, (_, box) in enumerate(pre):
             found += len(decode(out.heatmaps[i].float(), out.pafs[i].float(), estimator.skeleton, estimator.decoder,
@@ -217,6 +247,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
     for batch in (batches * args.warmup)[:args.warmup]:
         staged(batch)
         estimator.predict_batch(batch)
+    shapes.clear()
     if estimator.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     pre_s: list[float] = []
@@ -239,6 +270,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
     for name, samples in (("preprocess", pre_s), ("network", net_s), ("decode", dec_s), ("total", total_s)):
         record.update(_percentiles(name, samples))
     record["fps"] = float(f"{1e3 / record['total_ms']:.4g}")
+    record.update(_arithmetic(estimator.spec, shapes, net_s))
     record["people_per_image"] = round(people / len(total_s), 3)
     if reference is not None:
         record.update({f"max_abs_diff_{k}": float(f"{v:.3g}") for k, v in worst.items()})
@@ -263,6 +295,7 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
                               "rendered": args.render_output is not None, "fps": float(f"{report.fps:.4g}"),
                               "total_ms": round(1e3 * report.seconds / max(1, report.frames), 3)}
     record.update(_percentiles("network", timed.seconds))
+    record.update(_arithmetic(estimator.spec, timed.shapes, timed.seconds))
     record["people_per_image"] = round(report.people / max(1, report.frames), 3)
     return record
 
@@ -287,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpenPoseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    head = {"model": str(args.weights or args.model), "backend": args.backend, "device": str(estimator.device),
+    head = {"model": str(args.weights or args.model), "random_weights": args.random_weights, "backend": args.backend, "device": str(estimator.device),
             "dtype": args.dtype, "channels_last": args.channels_last, "compile": args.compile,
             "height": args.height, "threads": args.threads, "batch_size": args.batch_size,
             "decoder": args.decoder}

@@ -6,6 +6,8 @@ import importlib.util
 import json
 import pytest
 
+from openpose_py.models.flops import network_macs
+
 from ..conftest import DEV_SET, REPO_ROOT, SHARED
 
 SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
@@ -38,6 +40,19 @@ def test_images_mode_reports_every_stage(bench, capsys):
     assert record["fps"] == pytest.approx(1000 / record["total_ms"], rel=1e-3)
     assert record["peak_rss_mb"] > 0 and record["cuda_max_allocated_mb"] is None
     assert record["backend"] == "torch" and record["threads"] == 2 and record["torch"]
+    # the cost of the inputs that ran (height 128, each dev photo's own width) and the rate achieved on them
+    assert 0.5 < record["network_gmacs"] < 2.0
+    assert record["network_gmac_per_s"] > 0
+
+
+def test_random_weights_time_a_network_without_its_weights_file(bench, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENPOSE_PY_WEIGHTS_DIR", str(tmp_path))  # nothing to find: the weights are not needed
+    monkeypatch.setenv("OPENPOSE_PY_OFFLINE", "1")
+    record = _run(bench, capsys, "--images", DEV_SET / "images", "--max-images", "1", "--model", "lightweight",
+                  "--random-weights", *TINY)
+    assert record["random_weights"] and record["network_ms"] > 0 and record["network_gmacs"] > 0
+    with pytest.raises(SystemExit, match="exclude each other"):
+        bench.main(["--images", str(DEV_SET / "images"), "--random-weights", "--weights", str(tmp_path / "w.pth")])
 
 
 def test_batches_on_a_cpu_backend(bench, capsys, tmp_path):
@@ -54,6 +69,8 @@ def test_video_mode_runs_the_library_pipeline(bench, capsys, tmp_path):
                   "--threads", "2")
     assert record["mode"] == "video" and record["frames"] == 3 and record["rendered"]
     assert record["fps"] > 0 and record["network_ms"] > 0 and out.stat().st_size > 0
+    # 960x540 at height 128: a 128x232 input (width padded to the stride)
+    assert record["network_gmacs"] == pytest.approx(network_macs("lightweight", 128, 232) / 1e9, abs=1e-3)
 
 
 def test_backend_choices_match_the_library(bench):
