@@ -41,7 +41,7 @@ from .skeleton import Skeleton
 __all__ = [
     "BACKENDS", "Backend", "NetworkRunner", "TorchRunner", "OnnxRuntimeRunner", "OpenVinoRunner", "make_runner",
     "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "with_backend", "max_abs_difference",
-    "ONNX_OPSET", "INT8_FLOAT_LAYERS",
+    "ONNX_OPSET", "INT8_FLOAT_LAYERS", "to_device",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,14 @@ class _FinalStage(nn.Module):
         return out.heatmaps, out.pafs
 
 
+def to_device(x: Tensor, device: torch.device) -> Tensor:
+    """Move a network input to ``device``. A CPU tensor bound for a GPU is staged in pinned (page-locked) memory, so
+    the upload is asynchronous: it queues ahead of the network on the GPU while the host goes on."""
+    if device.type == "cuda" and x.device.type == "cpu":
+        x = x.pin_memory()
+    return x.to(device, non_blocking=True)
+
+
 class TorchRunner:
     """Runs the module itself.
 
@@ -87,18 +95,22 @@ class TorchRunner:
             returned as float32 either way).
         channels_last: convert the model (in place) and the inputs to channels-last memory format.
         compile: wrap the model in ``torch.compile`` (dynamic shapes); the first calls are slow.
+        cudnn_benchmark: on CUDA, let cuDNN time its convolution algorithms for each new input size and keep the
+            fastest (sets the process-wide ``torch.backends.cudnn.benchmark``); ignored on other devices.
     """
 
     name = "torch"
 
     def __init__(self, model: nn.Module, *, dtype: torch.dtype | None = None, channels_last: bool = False,
-                 compile: bool = False):
+                 compile: bool = False, cudnn_benchmark: bool = True):
         if dtype not in (None, torch.float32, torch.bfloat16, torch.float16):
             raise ValueError(f"unsupported dtype {dtype}; use float32, bfloat16 or float16")
         self.model = model.eval()
         param = next(model.parameters(), None)
         self.device = param.device if param is not None else torch.device("cpu")
         self.dtype = None if dtype == torch.float32 else dtype
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = cudnn_benchmark
         self.channels_last = channels_last
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -107,7 +119,7 @@ class TorchRunner:
             self._forward = torch.compile(self._forward, dynamic=True)
 
     def __call__(self, x: Tensor) -> StageOutput:
-        x = x.to(self.device, non_blocking=True)
+        x = to_device(x, self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         autocast = (torch.autocast(self.device.type, dtype=self.dtype) if self.dtype is not None

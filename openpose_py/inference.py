@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .backends import to_device
 from .decode.decoder import DecoderConfig, decode
 from .models.outputs import StageOutput, final_output
 from .preprocess import Letterbox, PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
@@ -171,7 +172,7 @@ class PoseEstimator:
 
     # ---- internals -------------------------------------------------------------------------------------------------
     def _run(self, x: Tensor) -> StageOutput:
-        x = x.to(self.device, non_blocking=True)
+        x = to_device(x, self.device)
         if self._runner is not None:
             out = self._runner(x)
         else:

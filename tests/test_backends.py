@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch
 from openpose_py import COCO_18
 from openpose_py.backends import (
     INT8_FLOAT_LAYERS, OnnxRuntimeRunner, OpenVinoRunner, TorchRunner, cached_onnx, export_onnx, export_torchscript,
-    backend_runner, find_int8_ir, make_runner, max_abs_difference, with_backend,
+    backend_runner, find_int8_ir, make_runner, max_abs_difference, to_device, with_backend,
 )
 from openpose_py.errors import WeightsError
 from openpose_py.models.lightweight import lightweight
@@ -194,6 +196,24 @@ def test_failed_export_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError, match="cannot trace"):
         export_onnx(Broken(), tmp_path / "broken.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inputs_stay_put_on_the_cpu():
+    x = torch.zeros(1, 3, 16, 16)
+    assert to_device(x, torch.device("cpu")) is x  # no copy, no pinning
+    assert to_device(x, torch.device("meta")).device.type == "meta"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_uploads_are_pinned_and_cudnn_autotunes(tiny):
+    x = torch.zeros(1, 3, 16, 16)
+    y = to_device(x, torch.device("cuda"))
+    assert y.is_cuda and not x.is_pinned()  # the caller's tensor is left as it was; the staging copy is pinned
+    torch.backends.cudnn.benchmark = False
+    runner = TorchRunner(copy.deepcopy(tiny).cuda())
+    assert torch.backends.cudnn.benchmark
+    out = runner(x)
+    assert out.heatmaps.is_cuda and out.heatmaps.dtype == torch.float32
 
 
 def test_torch_runner_options(tiny):
