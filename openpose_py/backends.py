@@ -22,6 +22,7 @@ heatmaps and (B, 2L, H/8, W/8) PAFs, float32.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -41,7 +42,7 @@ from .skeleton import Skeleton
 __all__ = [
     "BACKENDS", "Backend", "NetworkRunner", "TorchRunner", "OnnxRuntimeRunner", "OpenVinoRunner", "make_runner",
     "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "with_backend", "max_abs_difference",
-    "ONNX_OPSET", "INT8_FLOAT_LAYERS", "to_device",
+    "ONNX_OPSET", "INT8_FLOAT_LAYERS", "to_device", "openvino_core",
 ]
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class OpenVinoRunner:
 
         self.name = name
         self.path = Path(path)
-        core = ov.Core()
+        core = openvino_core()
         model = core.read_model(str(path))
         if input_affine is not None:
             model = _strip_input_normalisation(model, *input_affine)
@@ -196,6 +197,21 @@ class OpenVinoRunner:
         heatmaps = self._request.get_output_tensor(self._order[0]).data.copy()
         pafs = self._request.get_output_tensor(self._order[1]).data.copy()
         return StageOutput(torch.from_numpy(heatmaps), torch.from_numpy(pafs))
+
+
+@functools.lru_cache(maxsize=None)
+def openvino_core():
+    """The process's one ``openvino.Core``, shared by every OpenVINO runner and kept until exit.
+
+    Each Core's CPU plugin installs its own alternate signal stack on the calling thread and, when freed, puts back
+    the one it found only if its own is still current (openvino ``sigstack_manager.cpp``). Two Cores freed in the
+    order they were made leave the thread's signal stack pointing at unmapped memory, and the next Python signal
+    handler (a DataLoader's SIGCHLD, say) kills the process with SIGSEGV. One Core that lives as long as the process
+    cannot be freed out of order; code that needs a Core of its own should take this one.
+    """
+    import openvino as ov
+
+    return ov.Core()
 
 
 def _as_numpy(x: Tensor) -> np.ndarray:

@@ -45,17 +45,3 @@ def lightweight_estimator():
     from openpose_py import PoseEstimator
 
     return PoseEstimator.from_pretrained("lightweight")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the training tests first.
-
-    After the rest of the suite had run in the same process (OpenVINO, ONNX Runtime and torch thread pools loaded,
-    many networks run), the training tests' process was killed by a SIGSEGV that arrived while the test was sleeping
-    in a system call, i.e. not a fault of the test's own code; the training tests pass in a fresh process, and the rest
-    pass after them.
-    """
-    # OPENPOSE_PY_TEST_ORDER=collected keeps pytest's own order (to check whether the crash above still happens).
-    if os.environ.get("OPENPOSE_PY_TEST_ORDER", "train-first") == "collected":
-        return
-    items.sort(key=lambda item: 0 if "/tests/train/" in str(item.path).replace("\\", "/") else 1)

@@ -11,7 +11,7 @@ import torch
 from openpose_py import COCO_18
 from openpose_py.backends import (
     INT8_FLOAT_LAYERS, OnnxRuntimeRunner, OpenVinoRunner, TorchRunner, cached_onnx, export_onnx, export_torchscript,
-    backend_runner, find_int8_ir, make_runner, max_abs_difference, to_device, with_backend,
+    backend_runner, find_int8_ir, make_runner, max_abs_difference, openvino_core, to_device, with_backend,
 )
 from openpose_py.errors import WeightsError
 from openpose_py.models.lightweight import lightweight
@@ -100,7 +100,7 @@ def test_int8_ir_takes_normalised_input_and_stays_close(lightweight_estimator, r
     x = dev_inputs[0]
     out = runner(x)
     # the untouched IR on raw pixels: cutting its normalisation must change nothing
-    core = ov.Core()
+    core = openvino_core()
     raw_model = core.read_model(str(IR))
     raw_model.reshape([1, 3, *x.shape[2:]])
     compiled = core.compile_model(raw_model, "CPU", {"INFERENCE_NUM_THREADS": 2, "INFERENCE_PRECISION_HINT": "f32"})
@@ -196,6 +196,33 @@ def test_failed_export_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError, match="cannot trace"):
         export_onnx(Broken(), tmp_path / "broken.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+_SIGNAL_AFTER_RUNNERS = """
+import os, signal, sys, time
+from openpose_py import COCO_18
+from openpose_py.backends import OpenVinoRunner
+
+first = OpenVinoRunner(sys.argv[1], COCO_18, threads=1)
+second = OpenVinoRunner(sys.argv[1], COCO_18, threads=1)
+del first, second  # freed in the order they were made
+signal.signal(signal.SIGCHLD, lambda *_: None)  # as a DataLoader does
+if os.fork() == 0:
+    os._exit(0)
+time.sleep(0.5)
+print("alive")
+"""
+
+
+def test_runners_freed_in_creation_order_leave_signal_handling_intact(tiny_onnx):
+    # with one OpenVINO Core per runner, the second runner's freed plugin left the thread's signal stack pointing at
+    # unmapped memory, and the next Python signal handler killed the process with SIGSEGV (openvino_core's docstring)
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _SIGNAL_AFTER_RUNNERS, str(tiny_onnx)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "alive", (done.returncode, done.stderr[-2000:])
 
 
 def test_inputs_stay_put_on_the_cpu():

@@ -165,8 +165,10 @@ torch.save(trainer.model.state_dict(), f"{sys.argv[2]}/rank{trainer.ctx.rank}.pt
 
 
 def _run_logged(cmd: list[str], env: dict[str, str], log: Path) -> None:
-    """Run a child with its output in a file rather than pipes: after the whole suite has run in this process, polling
-    pipes crashed it inside CPython (a free-list corruption left by a native extension, seen only in full runs)."""
+    """Run a child with its output in a file rather than pipes (the child's log stays readable after a failure).
+
+    Pipes once crashed this process in full runs: OpenVINO had left the signal stack dangling (see
+    ``openpose_py.backends.openvino_core``), so the SIGCHLD handler's frames landed in freed memory."""
     with log.open("w") as out:
         code = subprocess.call(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300)
     assert code == 0, log.read_text()[-3000:]
