@@ -25,8 +25,6 @@ import contextlib
 import functools
 import hashlib
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Literal, Protocol, Sequence, runtime_checkable
@@ -35,13 +33,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .atomic import atomic_path
 from .errors import WeightsError
 from .models.outputs import StageOutput, final_output
 from .skeleton import Skeleton
 
 __all__ = [
     "BACKENDS", "Backend", "NetworkRunner", "TorchRunner", "OnnxRuntimeRunner", "OpenVinoRunner", "make_runner",
-    "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "with_backend", "max_abs_difference",
+    "export_onnx", "export_torchscript", "cached_onnx", "find_int8_ir", "backend_runner", "max_abs_difference",
     "ONNX_OPSET", "INT8_FLOAT_LAYERS", "to_device", "openvino_core",
 ]
 
@@ -282,22 +281,9 @@ def _example_input(model: nn.Module, size: tuple[int, int]) -> Tensor:
 def _write_atomic(path: Path, write) -> Path:
     """Call ``write(tmp_path)`` and move the result onto ``path``; a failure leaves no partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; the result should look like any other output
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write(tmp)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, example_size: tuple[int, int] = (456, 256),
@@ -443,15 +429,3 @@ def backend_runner(backend: str, model: nn.Module, spec, *, device: str | torch.
     float_layers = INT8_FLOAT_LAYERS if weights is None else ()
     return make_runner(backend, model, spec, threads=threads, int8_ir=ir, int8_float_layers=float_layers)
 
-
-def with_backend(estimator, backend: str, *, threads: int | None = None, weights: str | Path | None = None,
-                 decoder=None):
-    """A ``PoseEstimator`` like ``estimator`` (same network, pre-processing, scales and flip) whose network runs
-    through ``backend`` (see :func:`backend_runner`); ``decoder`` replaces the estimator's when given."""
-    from .inference import PoseEstimator
-
-    runner = backend_runner(backend, estimator.model, estimator.spec, device=estimator.device, threads=threads,
-                            weights=weights)
-    return PoseEstimator(estimator.model, estimator.spec, device=estimator.device,
-                         height=estimator.preprocess_spec.height, scales=estimator.scales, flip=estimator.flip,
-                         decoder=estimator.decoder if decoder is None else decoder, runner=runner)

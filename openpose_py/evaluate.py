@@ -15,15 +15,14 @@ import contextlib
 import io
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .errors import DatasetError, ImageReadError, OutputError
+from .atomic import ensure_writable_dir, write_bytes_atomic
+from .errors import DatasetError, ImageReadError
 from .preprocess import load_image
 from .results import Person, coco_results
 
@@ -135,33 +134,6 @@ def keypoint_stats(coco_gt, results: Sequence[dict[str, Any]],
     return stats, table.getvalue()
 
 
-def _probe_writable(path: Path) -> None:
-    """Fail before any work when ``path`` cannot be written (its folder is created if needed)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.probe"):
-            pass
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    """``path`` ends up either untouched or holding the complete document, never a fragment."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files; results should be readable like any output
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-
-
 def evaluate(
     estimator: Callable[[np.ndarray], list[Person]],
     images_dir: str | Path,
@@ -195,7 +167,7 @@ def evaluate(
     coco_gt = load_coco(annotations_path)
     if results_path is not None:
         results_path = Path(results_path)
-        _probe_writable(results_path)
+        ensure_writable_dir(results_path.parent)  # fail before any work
     ids = sorted(coco_gt.getImgIds())
     if max_images is not None:
         ids = ids[:max(0, max_images)]
@@ -221,6 +193,6 @@ def evaluate(
             raise DatasetError(f"cannot evaluate on COCO: {exc}") from exc
     log.info("evaluated %d images, %d detections", len(ids), len(results))
     if results_path is not None:
-        _write_json_atomic(results_path, results)
+        write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))
     stats, summary = keypoint_stats(coco_gt, results, ids)
     return EvalResult(stats, len(ids), tuple(results), summary)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Mapping
 
+from .atomic import atomic_path, publish_file
 from .errors import ArchitectureMismatchError, ChecksumError, OpenPoseError, WeightsError, WeightsNotFoundError
 from .preprocess import PreprocessSpec
 from .skeleton import COCO_18, Skeleton, get_skeleton
@@ -150,7 +151,6 @@ def converted_path(sha256: str) -> Path:
 
 
 _HASHES: dict[tuple[str, int, int], str] = {}
-_FILE_MODE = 0o644  # mkstemp creates 0600; weights files are meant to be readable like any download
 
 
 def sha256_file(path: str | Path) -> str:
@@ -364,8 +364,7 @@ def download(source: WeightsSource, dest_dir: str | Path | None = None, *, progr
         if not source.sha256:
             log.warning("%s cannot be verified: no sha256 is published (downloaded copy: %s)", source.filename, digest)
         final = dest_dir / source.filename
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, final)
+        publish_file(tmp, final)
         log.info("downloaded %s to %s", source.url, final)
         return final
     finally:
@@ -661,17 +660,10 @@ def _write_safetensors(path: Path, tensors: Mapping[str, Any], metadata: Mapping
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path, suffix=".part") as tmp:
         # clone: safetensors refuses tensors sharing storage; contiguous CPU copies are what it writes anyway
         save_file({k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}, str(tmp),
                   metadata=dict(metadata))
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from openpose_py import COCO_18
+from openpose_py import COCO_18, PoseEstimator
 from openpose_py.backends import (
     INT8_FLOAT_LAYERS, OnnxRuntimeRunner, OpenVinoRunner, TorchRunner, cached_onnx, export_onnx, export_torchscript,
-    backend_runner, find_int8_ir, make_runner, max_abs_difference, openvino_core, to_device, with_backend,
+    backend_runner, find_int8_ir, make_runner, max_abs_difference, openvino_core, to_device,
 )
 from openpose_py.errors import WeightsError
 from openpose_py.models.lightweight import lightweight
@@ -78,7 +78,8 @@ def test_onnx_backends_match_torch_on_dev_images(real, dev_inputs, tmp_path):
 
 @needs_weights
 def test_estimator_with_a_cpu_backend_finds_the_same_people(lightweight_estimator, dev_images):
-    fast = with_backend(lightweight_estimator, "onnxruntime", threads=2)
+    est = lightweight_estimator
+    fast = PoseEstimator(est.model, est.spec, runner=backend_runner("onnxruntime", est.model, est.spec, threads=2))
     assert fast.model is lightweight_estimator.model and fast.decoder == lightweight_estimator.decoder
     for image in dev_images:
         ours = [p.as_array() for p in fast(image)]
@@ -90,8 +91,6 @@ def test_estimator_with_a_cpu_backend_finds_the_same_people(lightweight_estimato
 
 @needs_weights
 def test_int8_ir_takes_normalised_input_and_stays_close(lightweight_estimator, real, dev_inputs):
-    import openvino as ov
-
     spec = lightweight_estimator.spec
     assert find_int8_ir(spec) is not None and find_int8_ir(spec).name == IR.name  # what "lightweight" resolves to
     assert find_int8_ir(spec, HPE / "hpe0001_float32_ir_names.pth") is None  # other weights: no IR holds them
@@ -200,7 +199,7 @@ def test_failed_export_leaves_no_file(tmp_path):
 
 _SIGNAL_AFTER_RUNNERS = """
 import os, signal, sys, time
-from openpose_py import COCO_18
+from openpose_py import COCO_18, PoseEstimator
 from openpose_py.backends import OpenVinoRunner
 
 first = OpenVinoRunner(sys.argv[1], COCO_18, threads=1)

@@ -9,19 +9,18 @@ is pickled code.
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..atomic import atomic_path
 from ..errors import WeightsError
 
 __all__ = ["CHECKPOINT_FORMAT", "capture_rng", "restore_rng", "save_checkpoint", "load_checkpoint",
-           "is_training_checkpoint", "publish"]
+           "is_training_checkpoint"]
 
 #: Marks a file as an openpose_py training checkpoint (as opposed to a bare state dict).
 CHECKPOINT_FORMAT = "openpose_py.train/1"
@@ -57,23 +56,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """Write ``state`` (plus the format tag) so that ``path`` is always either the previous or the complete new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def publish(tmp: str | Path, path: Path) -> None:
-    """Move a finished temporary file onto ``path`` atomically, with the permissions a new file would get (mkstemp
-    creates it owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
 
 
 def is_training_checkpoint(path: str | Path) -> bool:

@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +30,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from .. import models
+from ..atomic import atomic_path
 from ..data.coco import Batch, CocoKeypoints, collate
 from ..encode import encode_heatmaps, encode_pafs
 from ..errors import ArchitectureMismatchError, OpenPoseError, WeightsError
 from ..preprocess import normalise
 from ..weights import WeightsSpec, get_spec, save_weights
-from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, publish, restore_rng, save_checkpoint
+from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
 from .loss import LossReport, pose_loss
 from .sampling import StepSampler
@@ -531,14 +531,8 @@ def _report_tensors(report: LossReport) -> dict[str, Tensor]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2))
 
 
 def train(config: TrainConfig, *, resume: str | Path | None = None, progress: bool = False) -> TrainResult:

@@ -2,11 +2,11 @@
 
 - :mod:`.sources`: what frames come from (image files, video files, stream URLs, cameras).
 - :mod:`.sinks`: where results go (OpenPose JSON, rendered images, heatmap/PAF pictures, a video, COCO results).
-- :mod:`.atomic`: writing output files atomically, probing output directories.
+- writing output files atomically and probing output directories: :mod:`openpose_py.atomic`.
 - :mod:`.pipeline`: :func:`run_video`, the threaded reader -> estimator -> writer run.
 """
 
-from .atomic import ensure_writable_dir, write_json_atomic
+from ..atomic import ensure_writable_dir, write_json_atomic
 from .pipeline import RunReport, run_video
 from .sinks import (VIDEO_FOURCC, CocoSink, FrameResult, FrameSink, ImageSink, JsonSink, KeypointScale, MapsSink,
                     VideoSink)

@@ -25,7 +25,7 @@ from ..errors import OutputError, VideoError
 from ..render import RenderStyle, draw_people, maps_picture
 from ..results import Person, coco_results, openpose_json
 from ..skeleton import Skeleton
-from .atomic import ensure_writable_dir, publish_file, write_bytes_atomic, write_image_atomic, write_json_atomic
+from ..atomic import ensure_writable_dir, publish_file, write_bytes_atomic, write_image_atomic, write_json_atomic
 from .sources import Frame, StreamInfo
 
 if TYPE_CHECKING:

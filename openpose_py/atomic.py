@@ -1,20 +1,23 @@
 """Atomic output files: a temporary name in the target directory, then ``os.replace``, so a reader never sees half a
-file; and output directories probed for writability before any work starts."""
+file; and output directories probed for writability before any work starts. Every file the package writes (outputs,
+exports, weights, checkpoints) goes through :func:`atomic_path`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import cv2
 import numpy as np
 
-from ..errors import OutputError
-from ..results import format_openpose_json
+from .errors import OutputError
+from .results import format_openpose_json
 
-__all__ = ["ensure_writable_dir", "publish_file", "write_bytes_atomic", "write_json_atomic", "write_image_atomic"]
+__all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic", "write_json_atomic",
+           "write_image_atomic"]
 
 
 def ensure_writable_dir(directory: str | Path) -> Path:
@@ -45,18 +48,28 @@ def publish_file(tmp: str | Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary file beside ``path`` for the block to write; when the block succeeds it becomes ``path`` (with
+    ordinary permissions), when it fails it is removed, so ``path`` is always untouched or complete."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        publish_file(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, or raise :class:`OutputError`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        publish_file(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def write_json_atomic(path: str | Path, doc: Any) -> None:

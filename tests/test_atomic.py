@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from openpose_py.errors import OutputError
-from openpose_py.video.atomic import ensure_writable_dir, write_json_atomic
+from openpose_py.atomic import ensure_writable_dir, write_json_atomic
 
-from .conftest import file_names
+from .video.conftest import file_names
 
 
 def test_json_writing_is_atomic_and_reports_unwritable_places(tmp_path):
