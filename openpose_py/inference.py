@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .backends import to_device
+from .backends import NetworkRunner, TorchRunner
 from .decode.decoder import DecoderConfig, decode
-from .models.outputs import StageOutput, final_output
+from .models.outputs import StageOutput
 from .preprocess import Letterbox, PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
 from .results import Person
 from .skeleton import Skeleton
@@ -29,8 +29,6 @@ __all__ = ["PoseEstimator", "Detection", "NetworkMaps", "ImageLike"]
 log = logging.getLogger(__name__)
 
 ImageLike = np.ndarray | str | Path
-#: Maps a normalised (B, 3, H, W) input to the final stage's maps (B, K+1, h, w) / (B, 2L, h, w).
-NetworkRunner = Callable[[Tensor], StageOutput]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +87,8 @@ class PoseEstimator:
             scales: input scales whose maps are averaged (multi-scale testing), e.g. (0.5, 1, 1.5, 2).
             flip: also run the horizontally flipped image and average.
             decoder: a :class:`DecoderConfig` or a preset name.
-            runner: run the network through another backend (ONNX Runtime, OpenVINO...) instead of ``model``.
+            runner: what runs the network (:func:`openpose_py.backends.make_runner`); default: ``model`` itself in
+                torch (:class:`~openpose_py.backends.TorchRunner`).
         """
         if not scales or any(s <= 0 for s in scales):
             raise ValueError(f"scales must be positive, got {tuple(scales)}")
@@ -109,7 +108,7 @@ class PoseEstimator:
         self._map_decoder = self.decoder
         if len(self.scales) > 1 and self.decoder.multiscale_peak_threshold is not None:
             self._map_decoder = replace(self.decoder, peak_threshold=self.decoder.multiscale_peak_threshold)
-        self._runner = runner
+        self._runner: NetworkRunner = runner if runner is not None else TorchRunner(self.model)
         # a mirrored PAF points the other way in x
         self._paf_flip_sign = torch.ones(self.skeleton.num_pafs, 1, 1)
         self._paf_flip_sign[list(self.skeleton.paf_x_channels)] = -1.0
@@ -126,22 +125,23 @@ class PoseEstimator:
         decoder: DecoderConfig | str = "default",
         weights: str | Path | None = None,
         architecture: str | None = None,
-        backend: str = "torch",
+        backend: str = "auto",
         threads: int | None = None,
     ) -> "PoseEstimator":
         """Load registered weights by name (or a weights file by path) and wrap them.
 
-        Weights are found as :func:`openpose_py.weights.resolve` describes: an explicit path (``weights=``),
-        ``$OPENPOSE_PY_WEIGHTS_DIR``, the user cache, then a download. ``backend`` runs the network through
-        ``torch`` or, on the CPU, ``onnxruntime``, ``openvino`` or ``openvino-int8`` (see :mod:`openpose_py.backends`),
-        with ``threads`` CPU threads.
+        Weights are found as :mod:`openpose_py.weights.store` describes: an explicit path (``weights=``),
+        ``$OPENPOSE_PY_WEIGHTS_DIR``, the files shipped with the package, the user cache, then a download.
+        ``backend`` runs the network through ``torch`` or, on the CPU, ``onnxruntime``, ``openvino`` or
+        ``openvino-int8``; ``auto`` (the default) picks the fastest of them that keeps float32 accuracy (see
+        :mod:`openpose_py.backends`). ``threads`` sets the CPU threads of the non-torch backends.
         """
-        from .backends import backend_runner
+        from .backends import make_runner
         from .weights import load_model
 
         model, spec = load_model(weights if weights is not None else name_or_path, device=device,
                                  architecture=architecture)
-        runner = backend_runner(backend, model, spec, device=device, threads=threads, weights=weights)
+        runner = make_runner(backend, model, spec, device=device, threads=threads, weights=weights)
         return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner)
 
     # ---- public API ------------------------------------------------------------------------------------------------
@@ -171,13 +171,13 @@ class PoseEstimator:
         return _image_maps(self._frames([_as_image(image)])[0])
 
     # ---- internals -------------------------------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """The name of the backend that runs the network (``torch``, ``openvino-int8``...)."""
+        return self._runner.name
+
     def _run(self, x: Tensor) -> StageOutput:
-        x = to_device(x, self.device)
-        if self._runner is not None:
-            out = self._runner(x)
-        else:
-            with torch.inference_mode():
-                out = final_output(self.model(x))
+        out = self._runner(x)
         return StageOutput(out.heatmaps.float(), out.pafs.float())
 
     def _run_scale(self, images: list[np.ndarray], scale: float) -> tuple[list[Tensor], list[Tensor], list[Letterbox]]:

@@ -16,27 +16,9 @@ import numpy as np
 import torch
 
 from .errors import ImageReadError
+from .weights.spec import PreprocessSpec
 
 __all__ = ["PreprocessSpec", "Letterbox", "preprocess", "normalise", "input_geometry", "load_image", "as_bgr"]
-
-
-@dataclass(frozen=True, slots=True)
-class PreprocessSpec:
-    """How a weights file expects its input.
-
-    ``normalised = (pixel - mean) / std`` on BGR (or RGB) uint8 pixels; the image is resized (aspect kept) so its
-    height is ``height`` times the scale, then padded with the pixel value ``pad_value`` (0-255) to a multiple of
-    ``stride`` (at the bottom and right, or centred).
-    """
-
-    mean: float = 128.0
-    std: float = 256.0
-    channel_order: Literal["BGR", "RGB"] = "BGR"
-    height: int = 368
-    stride: int = 8
-    pad_value: float = 128.0
-    pad: Literal["bottom_right", "center"] = "bottom_right"
-    interpolation: Literal["linear", "cubic", "area"] = "cubic"
 
 
 _CV2_INTERP = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA}

@@ -23,8 +23,9 @@ thread, estimator, writer thread) over the file, optionally rendering into ``--r
 frame rate over the whole run, ``total_ms`` = wall time per frame, ``network_ms`` (median per frame) and the two
 arithmetic keys.
 
-For a non-torch backend the script sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it
-(``omp_wait_policy`` in the record).
+``--backend auto`` (the default, as everywhere) runs what the library picks; ``backend`` in the record names it.
+Importing ``openpose_py`` sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it (``omp_wait_policy`` in the
+record). Progress goes to stderr, one line per pass, so a long run is never silent.
 
 Examples:
   python scripts/benchmark.py --images ../shared/data/coco-val2017-dev/images --model lightweight --height 368 \\
@@ -47,9 +48,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-# A copy of openpose_py.backends.BACKENDS (a test keeps them equal): importing that module loads torch, and for a
-# non-torch backend OMP_WAIT_POLICY must be set before torch loads.
-_BACKEND_CHOICES = ("torch", "onnxruntime", "openvino", "openvino-int8")
+from openpose_py.cli.options import BACKEND_NAMES as _BACKEND_CHOICES  # noqa: E402  (no torch import)
 
 _DTYPES = ("float32", "bfloat16", "float16")
 
@@ -64,7 +63,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--height", type=int, default=368, help="network input height")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (torch, OpenCV and the CPU backends)")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    p.add_argument("--backend", default="torch", choices=_BACKEND_CHOICES)
+    p.add_argument("--backend", default="auto", choices=_BACKEND_CHOICES)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--dtype", default="float32", choices=_DTYPES, help="torch backend: autocast dtype")
     p.add_argument("--channels-last", action="store_true", help="torch backend: channels-last memory format")
@@ -135,11 +134,17 @@ def _cpu_count() -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def _progress(message: str) -> None:
+    """One line on stderr, so that stdout keeps only the JSON record."""
+    print(f"[benchmark {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 class _TimedRunner:
     """Wraps a runner: records each call's seconds (after the device has finished) per image of the batch."""
 
     def __init__(self, runner: Callable, sync: Callable[[], None]):
         self.runner = runner
+        self.name = getattr(runner, "name", "custom")
         self.sync = sync
         self.seconds: list[float] = []
         self.shapes: list[tuple[int, ...]] = []  # the input shape of each recorded image's call
@@ -171,7 +176,7 @@ def _build(args: argparse.Namespace):
     import cv2
     import torch
 
-    from openpose_py.backends import TorchRunner, find_int8_ir, make_runner
+    from openpose_py.backends import TorchRunner, make_runner
     from openpose_py.inference import PoseEstimator
     from openpose_py.models import create
     from openpose_py.weights import get_spec, load_model
@@ -182,8 +187,6 @@ def _build(args: argparse.Namespace):
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("error: --device cuda but CUDA is not available")
-    if args.backend != "torch" and device.type != "cpu":
-        raise SystemExit(f"error: the {args.backend} backend runs on the CPU")
     if args.random_weights:
         if args.weights is not None:
             raise SystemExit("error: --random-weights and --weights exclude each other")
@@ -193,10 +196,12 @@ def _build(args: argparse.Namespace):
         model, spec = load_model(args.weights if args.weights is not None else args.model, device=str(device))
     # the reference gets its own copy: channels_last converts the runner's model in place
     reference = TorchRunner(copy.deepcopy(model)) if args.compare_torch else None
-    ir = find_int8_ir(spec, args.weights) if args.backend == "openvino-int8" else None
     dtype = None if args.dtype == "float32" else getattr(torch, args.dtype)
-    runner = make_runner(args.backend, model, spec, threads=args.threads, int8_ir=ir, dtype=dtype,
-                         channels_last=args.channels_last, compile=args.compile)
+    try:
+        runner = make_runner(args.backend, model, spec, device=device, threads=args.threads, weights=args.weights,
+                             dtype=dtype, channels_last=args.channels_last, compile=args.compile)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     timed = _TimedRunner(runner, sync)
     estimator = PoseEstimator(model, spec, device=device, height=args.height, decoder=args.decoder, runner=timed)
@@ -244,6 +249,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
         return t1 - t0, t2 - t1, t3 - t2, found
 
     timed.recording = False
+    _progress(f"warm-up: {args.warmup} batches")
     for batch in (batches * args.warmup)[:args.warmup]:
         staged(batch)
         estimator.predict_batch(batch)
@@ -255,7 +261,8 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
     dec_s: list[float] = []
     total_s: list[float] = []
     people = 0
-    for _ in range(args.repeat):
+    for rep in range(args.repeat):
+        _progress(f"pass {rep + 1}/{args.repeat} over {len(images)} images ({timed.name})")
         for batch in batches:
             n = len(batch)
             a, b, c, _found = staged(batch)
@@ -302,11 +309,6 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    if args.backend != "torch":
-        # OpenMP threads of torch's own ops (pre-processing, decoding) spin while idle and steal the cores the
-        # OpenVINO/ONNX Runtime threads need; passive waiting measured faster there, slower for the torch backend
-        # (docs/benchmarks.md). Effective only if torch is not loaded yet; an explicit setting is kept.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     from openpose_py.errors import OpenPoseError
@@ -320,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpenPoseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    head = {"model": str(args.weights or args.model), "random_weights": args.random_weights, "backend": args.backend, "device": str(estimator.device),
+    head = {"model": str(args.weights or args.model), "random_weights": args.random_weights, "backend": timed.name, "device": str(estimator.device),
             "dtype": args.dtype, "channels_last": args.channels_last, "compile": args.compile,
             "height": args.height, "threads": args.threads, "batch_size": args.batch_size,
             "decoder": args.decoder}

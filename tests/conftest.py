@@ -41,7 +41,16 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 @pytest.fixture(scope="session")
 def lightweight_estimator():
-    """The pretrained lightweight network (hpe-0001) at height 368, default decoder; shared by the tests."""
+    """The pretrained lightweight network (hpe-0001) at height 368, default decoder, in torch float32: the reference
+    that the other backends and the published figures are compared with; shared by the tests."""
     from openpose_py import PoseEstimator
 
-    return PoseEstimator.from_pretrained("lightweight")
+    return PoseEstimator.from_pretrained("lightweight", backend="torch")
+
+
+@pytest.fixture(scope="session")
+def default_estimator():
+    """What a user gets from ``PoseEstimator.from_pretrained()``: the shipped model on the ``auto`` backend."""
+    from openpose_py import PoseEstimator
+
+    return PoseEstimator.from_pretrained()

@@ -11,7 +11,7 @@ import torch
 from openpose_py import COCO_18, PoseEstimator
 from openpose_py.backends import (
     INT8_FLOAT_LAYERS, OnnxRuntimeRunner, OpenVinoRunner, TorchRunner, cached_onnx, export_onnx, export_torchscript,
-    backend_runner, find_int8_ir, make_runner, max_abs_difference, openvino_core, to_device,
+    find_int8_ir, make_runner, max_abs_difference, openvino_core, to_device,
 )
 from openpose_py.errors import WeightsError
 from openpose_py.models.lightweight import lightweight
@@ -79,7 +79,7 @@ def test_onnx_backends_match_torch_on_dev_images(real, dev_inputs, tmp_path):
 @needs_weights
 def test_estimator_with_a_cpu_backend_finds_the_same_people(lightweight_estimator, dev_images):
     est = lightweight_estimator
-    fast = PoseEstimator(est.model, est.spec, runner=backend_runner("onnxruntime", est.model, est.spec, threads=2))
+    fast = PoseEstimator(est.model, est.spec, runner=make_runner("onnxruntime", est.model, est.spec, threads=2))
     assert fast.model is lightweight_estimator.model and fast.decoder == lightweight_estimator.decoder
     for image in dev_images:
         ours = [p.as_array() for p in fast(image)]
@@ -143,7 +143,7 @@ def test_int8_backend_runs_the_stem_in_float_and_is_closer_to_float32(lightweigh
             errors[key] += float((out.heatmaps - ref.heatmaps).abs().mean() + (out.pafs - ref.pafs).abs().mean())
     assert errors["mixed"] < 0.9 * errors["plain"], errors
     # an IR the user names as the weights file may call its layers otherwise: it runs wholly in INT8
-    user = backend_runner("openvino-int8", real, spec, threads=2, weights=IR)
+    user = make_runner("openvino-int8", real, spec, threads=2, weights=IR)
     assert set(_runtime_precisions(user).values()) == {"u8"}
     with pytest.raises(WeightsError, match="no convolution named 'conv9'"):
         OpenVinoRunner(IR, COCO_18, input_affine=(norm.mean, norm.std), float_layers=("conv9",))

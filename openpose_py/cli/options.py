@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -37,7 +36,7 @@ __all__ = [
 
 DEFAULT_MODEL = "lightweight"
 #: A copy of backends.BACKENDS, so that --help needs no torch import; a test keeps them equal.
-BACKEND_NAMES = ("torch", "onnxruntime", "openvino", "openvino-int8")
+BACKEND_NAMES = ("auto", "torch", "onnxruntime", "openvino", "openvino-int8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +52,7 @@ class EstimatorOptions:
     decoder: str = "default"
     number_people_max: int = -1
     threads: int | None = None
-    backend: str = "torch"
-
-
-def _passive_wait_for_cpu_backends(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """With an ONNX Runtime/OpenVINO network, torch only pre-processes and decodes; its OpenMP threads would spin
-    between those short regions and take the cores from the network's own threads (20-46% slower, see
-    docs/benchmarks.md). OpenMP reads the policy when torch loads, so it is set here, while parsing, before any
-    command imports torch; a policy already in the environment is kept."""
-    if value != "torch" and "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return value
+    backend: str = "auto"
 
 
 def _parse_scales(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
@@ -95,6 +84,8 @@ def _check_decoder(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value == "cpu":  # the default needs no torch import: argument errors come first and fast
+        return value
     import torch
 
     if value == "auto":
@@ -131,10 +122,10 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
                  help="Keep at most this many people per image, best scores first (-1: all)."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
                  help="CPU threads for torch and the CPU backends (default: the runtime's choice)."),
-    click.option("--backend", type=click.Choice(BACKEND_NAMES), default="torch", show_default=True,
-                 callback=_passive_wait_for_cpu_backends, is_eager=True,
-                 help="Network runtime: torch, ONNX Runtime or OpenVINO on an ONNX export (float32), or OpenVINO on "
-                      "the model's own INT8 IR (hpe-0001, fastest on a CPU). Non-torch backends run on the CPU."),
+    click.option("--backend", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True,
+                 help="Network runtime: auto (the fastest installed one that keeps float32 accuracy: OpenVINO on the "
+                      "model's own INT8 IR on a CPU, torch on a GPU), torch, ONNX Runtime or OpenVINO on an ONNX "
+                      "export (float32), or OpenVINO on the INT8 IR (hpe-0001). Non-torch backends run on the CPU."),
 )
 _ESTIMATOR_KEYS = ("model", "weights", "device", "height", "scales", "flip", "decoder", "number_people_max", "threads",
                    "backend")

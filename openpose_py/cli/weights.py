@@ -12,7 +12,7 @@ __all__ = ["weights"]
 
 # status -> how `list`/`verify` show it
 _STATUS_TEXT = {"ok": "sha256 ok", "mismatch": "SHA256 MISMATCH", "unverified": "no sha256 published",
-                "missing": "missing"}
+                "missing": "missing", "converted": "converted, sha256 ok"}
 
 
 def _spec_or_usage_error(name: str):
@@ -28,29 +28,36 @@ def _spec_or_usage_error(name: str):
 def weights() -> None:
     """List, fetch, import and verify weights files.
 
-    Files are looked for under $OPENPOSE_PY_WEIGHTS_DIR (recursively) and in the cache ($OPENPOSE_PY_CACHE_DIR,
-    default ~/.cache/openpose_py).
+    Files are looked for under $OPENPOSE_PY_WEIGHTS_DIR (recursively), among the files shipped with the package
+    (the default model) and in the cache ($OPENPOSE_PY_CACHE_DIR, default ~/.cache/openpose_py), which also holds
+    converted files.
     """
 
 
 @weights.command("list")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 def list_cmd(names: tuple[str, ...]) -> None:
-    """Registered weights: architecture, skeleton, licence, and each file's location and sha256 status."""
-    from ..weights import cache_dir, find_local, list_specs, weights_dir
+    """Registered weights: architecture, skeleton, licence, whether they can be used here, where each file is and
+    whether its sha256 matches, and where each file is published."""
+    from ..weights import cache_dir, find_local, is_present, list_specs, shipped_dir, weights_dir
 
     specs = [_spec_or_usage_error(n) for n in names] or list_specs()
     root = weights_dir()
     click.echo(f"weights dir: {root if root else '(OPENPOSE_PY_WEIGHTS_DIR not set)'}")
+    click.echo(f"shipped:     {shipped_dir() or '(none)'}")
     click.echo(f"cache:       {cache_dir()}")
     for spec in specs:
         aliases = f" (aliases: {', '.join(spec.aliases)})" if spec.aliases else ""
-        click.echo(f"\n{spec.name}{aliases}")
-        click.echo(f"  {spec.architecture}, {spec.skeleton.name}, licence {spec.license}")
+        ready = "ready" if is_present(spec) else "not present (downloaded on first use where a source has a URL)"
+        click.echo(f"\n{spec.name}{aliases}: {ready}")
+        click.echo(f"  {spec.architecture}, {spec.skeleton.name}, licence: {spec.license}")
         click.echo(f"  {spec.description}")
         for found in find_local(spec):
             where = f"{found.path} ({found.location})" if found.path else "not found"
             click.echo(f"  {found.source.filename:<36} {_STATUS_TEXT[found.status]:<20} {where}")
+        for source in spec.sources:
+            if not source.companion:
+                click.echo(f"  source: {source.filename} <- {source.url or 'no download URL (obtain by hand)'}")
         if spec.published:
             click.echo(f"  published: {spec.published}")
 
@@ -86,7 +93,7 @@ def import_cmd(path: Path, architecture: str | None) -> None:
 def verify(names: tuple[str, ...]) -> None:
     """Check the sha256 of every local file of NAME (default: all entries); exit 1 on any mismatch, or when a
     named entry has no usable file."""
-    from ..weights import find_local, list_specs
+    from ..weights import find_local, is_present, list_specs
 
     specs = [_spec_or_usage_error(n) for n in names] or list_specs()
     mismatched: list[str] = []
@@ -98,7 +105,7 @@ def verify(names: tuple[str, ...]) -> None:
                 click.echo(f"{spec.name}: {item.path}: {_STATUS_TEXT[item.status]}")
             if item.status == "mismatch":
                 mismatched.append(f"{item.path} has sha256 {item.sha256}, expected {item.source.sha256}")
-        if not any(i.status in ("ok", "unverified") and not i.source.companion for i in found):
+        if not is_present(spec):
             click.echo(f"{spec.name}: no local file")
             if names:  # only an entry the user asked about must be present
                 absent.append(spec.name)

@@ -14,13 +14,13 @@ The network takes an already normalised (B, 3, H, W) image (H, W multiples of 8)
 :class:`~openpose_py.models.outputs.StageOutput` per stage (initial, then each refinement stage), heatmaps
 (B, K+1, H/8, W/8) and PAFs (B, 2L, H/8, W/8), channel counts derived from the skeleton.
 
-The IR layer names of ``human-pose-estimation-0001`` map to module names through :func:`hpe0001_ir_layers`, the one
-place that table lives.
+The IR layer names of ``human-pose-estimation-0001`` map to module names through
+:func:`openpose_py.weights.formats.openvino.hpe0001.hpe0001_ir_layers`, the one place that table lives.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -30,8 +30,7 @@ from . import register
 from .outputs import StageOutput
 
 __all__ = [
-    "LightweightOpenPose", "lightweight", "VARIANTS", "MOBILENET_BLOCKS", "hpe0001_ir_layers",
-    "ir_to_module_state_dict", "ir_refinement_stages",
+    "LightweightOpenPose", "lightweight", "VARIANTS", "MOBILENET_BLOCKS", "REFINEMENT_BLOCKS",
 ]
 
 Variant = Literal["hpe-0001", "original"]
@@ -47,7 +46,7 @@ MOBILENET_BLOCKS: tuple[tuple[str, int, int, int], ...] = (
 _STEM_CHANNELS = 32
 _FEATURES = 128  # CPM output / refinement width
 _INITIAL_HEAD = 512  # hidden width of the initial stage's 1x1 heads
-_REFINEMENT_BLOCKS = 5
+REFINEMENT_BLOCKS = 5
 
 
 def _scaled(channels: int, width: float) -> int:
@@ -140,7 +139,7 @@ class RefinementStage(nn.Module):
     def __init__(self, cin: int, features: int, num_heatmaps: int, num_pafs: int, folded: bool) -> None:
         super().__init__()
         self.trunk = nn.Sequential(*(RefinementBlock(cin if i == 0 else features, features, folded)
-                                     for i in range(_REFINEMENT_BLOCKS)))
+                                     for i in range(REFINEMENT_BLOCKS)))
         self.heatmaps = _head(features, features, num_heatmaps)
         self.pafs = _head(features, features, num_pafs)
 
@@ -211,58 +210,3 @@ def lightweight(*, variant: Variant = "hpe-0001", num_refinement_stages: int = 1
                 skeleton: Skeleton = COCO_18) -> LightweightOpenPose:
     """Build a Lightweight OpenPose network with random weights (see :class:`LightweightOpenPose`)."""
     return LightweightOpenPose(skeleton, variant, num_refinement_stages, width)
-
-
-def hpe0001_ir_layers(num_refinement_stages: int = 1) -> tuple[tuple[str, str], ...]:
-    """(IR conv layer name, module prefix) for every conv of the hpe-0001 variant, in network order.
-
-    A state_dict keyed by IR names (``<layer>.weight`` / ``<layer>.bias``) maps to module keys by swapping the
-    prefix. Refinement stage ``s`` (0-based) is the IR's ``stage{s + 2}``.
-    """
-    pairs = [("conv1", "model.0.0")]
-    for i, (name, *_rest) in enumerate(MOBILENET_BLOCKS, start=1):
-        pairs += [(f"{name}/dw", f"model.{i}.0"), (f"{name}/sep", f"model.{i}.3")]
-    pairs += [
-        ("conv4_3_CPM/al/WithoutBiases", "cpm.align.0"), ("conv4_3_CPM/red/WithoutBiases", "cpm.reduce.0"),
-        ("conv4_3_CPM/dw1", "cpm.trunk.0.0"), ("conv4_3_CPM/dw1/1x1/WithoutBiases", "cpm.trunk.0.2"),
-        ("conv4_3_CPM/dw2", "cpm.trunk.1.0"), ("conv4_3_CPM/dw2/1x1/WithoutBiases", "cpm.trunk.1.2"),
-        ("conv4_3_CPM/dw3", "cpm.trunk.2.0"), ("conv4_3_CPM/inc/WithoutBiases", "cpm.trunk.2.2"),
-        ("conv4_4_CPM/WithoutBiases", "cpm.conv.0"),
-    ]
-    pairs += [(f"conv5_{j + 1}_CPM_L1/WithoutBiases", f"initial_stage.trunk.{j}.0") for j in range(3)]
-    # L1 = PAF branch, L2 = heatmap branch (CMU naming)
-    for branch, head in (("L1", "pafs"), ("L2", "heatmaps")):
-        pairs += [(f"conv5_4_CPM_{branch}/WithoutBiases", f"initial_stage.{head}.0.0"),
-                  (f"conv5_5_CPM_{branch}/WithoutBiases", f"initial_stage.{head}.1.0")]
-    for s in range(num_refinement_stages):
-        stage, prefix = f"stage{s + 2}", f"refinement_stages.{s}"
-        for b in range(_REFINEMENT_BLOCKS):
-            ir = f"Mconv{b + 1}_{stage}_L1"
-            pairs += [(f"{ir}/sq/WithoutBiases", f"{prefix}.trunk.{b}.initial.0"),
-                      (f"{ir}/3x3/WithoutBiases", f"{prefix}.trunk.{b}.trunk.0.0"),
-                      (f"{ir}/3x3/2/WithoutBiases", f"{prefix}.trunk.{b}.trunk.1.0")]
-        for branch, head in (("L2", "heatmaps"), ("L1", "pafs")):
-            pairs += [(f"Mconv6_{stage}_{branch}/WithoutBiases", f"{prefix}.{head}.0.0"),
-                      (f"Mconv7_{stage}_{branch}/WithoutBiases", f"{prefix}.{head}.1.0")]
-    return tuple(pairs)
-
-
-def ir_refinement_stages(ir_keys: Mapping[str, object] | set[str]) -> int:
-    """How many refinement stages a state_dict keyed by IR names holds (stage2, stage3, ... present)."""
-    n = 0
-    while any(k.startswith(f"Mconv1_stage{n + 2}_") for k in ir_keys):
-        n += 1
-    return n
-
-
-def ir_to_module_state_dict(ir_state: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Rename a state_dict keyed by hpe-0001 IR layer names to this module's keys.
-
-    Keys without a counterpart are kept unchanged, so a strict load reports them as unexpected.
-    """
-    table = dict(hpe0001_ir_layers(ir_refinement_stages(set(ir_state))))
-    out: dict[str, Tensor] = {}
-    for key, value in ir_state.items():
-        layer, _, param = key.rpartition(".")
-        out[f"{table[layer]}.{param}" if layer in table else key] = value
-    return out

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from openpose_py.models import StageOutput, create
-from openpose_py.models.lightweight import LightweightOpenPose, hpe0001_ir_layers, ir_to_module_state_dict
+from openpose_py.models.lightweight import LightweightOpenPose
+from openpose_py.weights.formats.openvino.hpe0001 import hpe0001_ir_layers, ir_to_module_state_dict
 from openpose_py.preprocess import PreprocessSpec, preprocess
 from openpose_py.skeleton import BODY_25, COCO_18
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from openpose_py.importers.prototxt import read_prototxt
+from openpose_py.weights.formats.caffe.prototxt import read_prototxt
 from openpose_py.models import available, create, final_output
 from openpose_py.skeleton import BODY_25, COCO_18, MPI_15
 

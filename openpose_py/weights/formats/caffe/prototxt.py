@@ -1,5 +1,5 @@
 """Reader for Caffe network definitions (``.prototxt``, protobuf text format) through the schema of
-:mod:`openpose_py.importers.caffe_schema`."""
+:mod:`openpose_py.weights.formats.caffe.schema`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from ..errors import WeightsError, WeightsNotFoundError
-from .caffe_schema import NetParameter
+from ....errors import WeightsError, WeightsNotFoundError
+from .schema import NetParameter
 
 __all__ = ["read_prototxt"]
 

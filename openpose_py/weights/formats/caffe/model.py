@@ -1,6 +1,6 @@
 """Trained Caffe models (``.caffemodel``, a binary ``NetParameter``) -> state dicts of the project's networks.
 
-The file is parsed with :mod:`google.protobuf` through the schema of :mod:`openpose_py.importers.caffe_schema`; both
+The file is parsed with :mod:`google.protobuf` through the schema of :mod:`openpose_py.weights.formats.caffe.schema`; both
 the ``layer`` field (100, ``LayerParameter``) and the legacy ``layers`` field (2, ``V1LayerParameter``) are read, and a
 blob's shape comes from its ``BlobShape`` or from the legacy ``num/channels/height/width``. The i-th blob of layer
 ``name`` becomes ``name.weight`` (i = 0) or ``name.bias`` (i = 1): the CMU networks name their modules after the Caffe
@@ -22,10 +22,10 @@ import torch
 from google.protobuf.message import DecodeError
 from torch import Tensor
 
-from ..errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
-from ..models import create
-from ..models.vgg19_cmu import CMU_ARCHITECTURES
-from .caffe_schema import V1_LAYER_TYPES, NetParameter
+from ....errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
+from ....models import create
+from ....models.vgg19_cmu import CMU_ARCHITECTURES
+from .schema import V1_LAYER_TYPES, NetParameter
 
 __all__ = ["CaffeLayer", "read_caffemodel", "caffe_state_dict", "load_caffemodel"]
 

@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from openpose_py.errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
-from openpose_py.importers.openvino_ir import load_openvino_ir, read_ir
-from openpose_py.models.lightweight import LightweightOpenPose, ir_to_module_state_dict
+from openpose_py.weights.formats.openvino.hpe0001 import ir_to_module_state_dict, load_openvino_ir
+from openpose_py.weights.formats.openvino.ir import read_ir
+from openpose_py.models.lightweight import LightweightOpenPose
 from openpose_py.preprocess import preprocess
 from openpose_py.weights import get_spec
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 HPE = SHARED / "weights" / "hpe-0001"
 XML = HPE / "human-pose-estimation-0001.xml"
 IMAGE = SHARED / "data" / "openpose-media" / "COCO_val2014_000000000192.jpg"

@@ -12,12 +12,13 @@ import pytest
 import torch
 
 from openpose_py import weights as W
+from openpose_py.weights import registry
 from openpose_py.errors import ArchitectureMismatchError, ChecksumError, WeightsError, WeightsNotFoundError
 from openpose_py.models import create
 from openpose_py.models.lightweight import LightweightOpenPose
 from openpose_py.skeleton import COCO_18
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights"
+SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
 needs_shared = pytest.mark.skipif(not (SHARED_WEIGHTS / "hpe-0001").is_dir(), reason="shared weights not available")
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB of known bytes
@@ -39,7 +40,7 @@ def _register(monkeypatch, name: str, url: str | None = None, sha: str = PAYLOAD
     base = W.get_spec("lightweight")
     spec = dataclasses.replace(base, name=name, aliases=(), published="https://example.invalid/page",
                                sources=(W.WeightsSource("tiny.bin", sha, len(PAYLOAD), url, "state_dict"),))
-    monkeypatch.setitem(W._REGISTRY, name, spec)  # the registry is global: undone after the test
+    monkeypatch.setitem(registry._REGISTRY, name, spec)  # the registry is global: undone after the test
     return spec
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from openpose_py.errors import WeightsError, WeightsNotFoundError
-from openpose_py.importers.prototxt import read_prototxt
+from openpose_py.weights.formats.caffe.prototxt import read_prototxt
 
 WEIGHTS_DIR = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR")
-                   or Path(__file__).resolve().parents[2].parent / "shared" / "weights")
+                   or Path(__file__).resolve().parents[3].parent / "shared" / "weights")
 COCO = WEIGHTS_DIR / "cmu-openpose-prototxt" / "coco" / "pose_deploy_linevec.prototxt"
 
 

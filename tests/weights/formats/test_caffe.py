@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from openpose_py.errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
-from openpose_py.importers.caffe_schema import V1_LAYER_TYPES, NetParameter
-from openpose_py.importers.caffemodel import load_caffemodel, read_caffemodel
+from openpose_py.weights.formats.caffe.schema import V1_LAYER_TYPES, NetParameter
+from openpose_py.weights.formats.caffe.model import load_caffemodel, read_caffemodel
 from openpose_py.models import create
 from openpose_py.weights import read_weights
 

@@ -6,8 +6,8 @@ offset. A convolution's weight input is a small constant sub-graph: in the FP16-
 ``Reshape`` for grouped convs); in FP16/FP32 files a bare ``Const``; newer IRs use ``Convert -> Subtract ->
 Multiply`` decompression. :func:`read_ir` folds every such sub-graph with numpy and returns float32 tensors keyed by
 the convolution's layer name (``<layer>.weight``, plus ``<layer>.bias`` from the ``Add`` of a constant that follows
-it). :func:`load_openvino_ir` renames them for the ``lightweight`` network (variant ``hpe-0001``) and checks that
-the IR really is that network.
+it). :mod:`.hpe0001` renames them for the ``lightweight`` network (variant ``hpe-0001``) and checks that the IR really
+is that network.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
+from ....errors import WeightsError, WeightsNotFoundError
 
-__all__ = ["IRModel", "read_ir", "load_openvino_ir", "hpe0001_state_dict_from_ir_names"]
+__all__ = ["IRModel", "read_ir"]
 
 log = logging.getLogger(__name__)
 
@@ -252,46 +252,3 @@ def _input_affine(graph: _Graph) -> tuple[np.ndarray | None, np.ndarray | None, 
             shift = shift + value
         node, found = nxt, True
     return (scale, shift, shape) if found else (None, None, shape)
-
-
-def hpe0001_state_dict_from_ir_names(tensors: dict[str, torch.Tensor], source: str | Path) -> dict[str, torch.Tensor]:
-    """Rename IR-named tensors for ``lightweight`` (variant hpe-0001) and check every name and shape.
-
-    Raises :class:`ArchitectureMismatchError` naming what was expected and what was found.
-    """
-    from ..models.lightweight import LightweightOpenPose, hpe0001_ir_layers, ir_refinement_stages
-
-    stages = ir_refinement_stages(set(tensors))
-    expected_layers = dict(hpe0001_ir_layers(stages))
-    found_layers = {key.rpartition(".")[0] for key in tensors}
-    missing = [name for name in expected_layers if name not in found_layers]
-    unexpected = sorted(found_layers - set(expected_layers))
-    if missing or unexpected or stages == 0:
-        raise ArchitectureMismatchError(
-            f"{source}: not a human-pose-estimation-0001 (lightweight) network: expected {len(expected_layers)} conv "
-            f"layers ({', '.join(list(expected_layers)[:3])}, ...), found {len(found_layers)}; "
-            f"missing {len(missing)} ({', '.join(missing[:3]) or '-'}), "
-            f"unexpected {len(unexpected)} ({', '.join(unexpected[:3]) or '-'})"
-        )
-    renamed = {f"{expected_layers[key.rpartition('.')[0]]}.{key.rpartition('.')[2]}": value
-               for key, value in tensors.items()}
-    with torch.device("meta"):
-        reference = LightweightOpenPose(num_refinement_stages=stages).state_dict()
-    bad = [f"{k} {tuple(renamed[k].shape)} != {tuple(v.shape)}" for k, v in reference.items()
-           if k in renamed and renamed[k].shape != v.shape]
-    absent = [k for k in reference if k not in renamed]
-    if bad or absent:
-        raise ArchitectureMismatchError(
-            f"{source}: tensors do not fit lightweight (hpe-0001): "
-            + "; ".join(bad[:3] + [f"missing {k}" for k in absent[:3]])
-        )
-    return renamed
-
-
-def load_openvino_ir(xml_path: str | Path, bin_path: str | Path | None = None) -> dict[str, torch.Tensor]:
-    """State_dict for ``create("lightweight", variant="hpe-0001")`` read from a ``human-pose-estimation-0001`` IR.
-
-    An IR of another network raises :class:`ArchitectureMismatchError`.
-    """
-    model = read_ir(xml_path, bin_path)
-    return hpe0001_state_dict_from_ir_names(model.tensors, xml_path)

@@ -1,0 +1,140 @@
+"""OpenVINO on the CPU: the runner (ONNX files or IRs, float32 or the INT8 IR with its stem kept in float32) and the
+process-wide ``openvino.Core``."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..errors import WeightsError
+from ..models.outputs import StageOutput
+from ..skeleton import Skeleton
+from .torch_runner import as_numpy
+
+__all__ = ["INT8_FLOAT_LAYERS", "OpenVinoRunner", "openvino_core"]
+
+log = logging.getLogger(__name__)
+
+#: Convolutions of the hpe-0001 INT8 IR that ``openvino-int8`` runs in float32: the stem (its first three, at stride
+#: 2). Quantising their inputs alone moves the decoded people about as far from float32 as quantising every layer;
+#: in float they add about 6% to the INT8 network's time.
+INT8_FLOAT_LAYERS: tuple[str, ...] = ("conv1", "conv2_1/dw", "conv2_1/sep")
+
+
+class OpenVinoRunner:
+    """OpenVINO on the CPU over an ONNX file or an IR (``.xml``), with dynamic batch/height/width.
+
+    The two outputs are told apart by channel count (``skeleton.num_heatmaps`` vs ``skeleton.num_pafs``), so an IR
+    with its own output names works unchanged. An IR that normalises raw pixels itself (hpe-0001:
+    ``pixel / 255 - 128 / 255``) is given ``input_affine=(mean, std)`` of the project's pre-processing: the IR's
+    leading Multiply/Add is cut away when it equals that normalisation, so the runner takes the same normalised input
+    as every other runner. ``float_layers`` names convolutions of a quantised IR to run in float (see
+    :func:`_keep_float`); ``precision`` is the precision of every layer that is not quantised.
+    """
+
+    name = "openvino"
+
+    def __init__(self, path: str | Path, skeleton: Skeleton, *, threads: int | None = None,
+                 input_affine: tuple[float, float] | None = None, precision: Literal["f32", "bf16"] = "f32",
+                 float_layers: Sequence[str] = (), name: str = "openvino"):
+        import openvino as ov
+
+        self.name = name
+        self.path = Path(path)
+        core = openvino_core()
+        model = core.read_model(str(path))
+        if input_affine is not None:
+            model = _strip_input_normalisation(model, *input_affine)
+        if float_layers:
+            model = _keep_float(model, float_layers)
+        model.reshape({model.inputs[0]: ov.PartialShape([-1, 3, -1, -1])})
+        channels = [out.get_partial_shape()[1].get_length() for out in model.outputs]
+        try:
+            self._order = (channels.index(skeleton.num_heatmaps), channels.index(skeleton.num_pafs))
+        except ValueError:
+            raise WeightsError(f"{path}: outputs have {channels} channels, {skeleton.name} needs "
+                               f"{skeleton.num_heatmaps} heatmaps and {skeleton.num_pafs} PAFs") from None
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision}
+        if threads is not None:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.compiled = core.compile_model(model, "CPU", config)
+        self._request = self.compiled.create_infer_request()
+
+    def __call__(self, x: Tensor) -> StageOutput:
+        self._request.infer({0: as_numpy(x)})
+        heatmaps = self._request.get_output_tensor(self._order[0]).data.copy()
+        pafs = self._request.get_output_tensor(self._order[1]).data.copy()
+        return StageOutput(torch.from_numpy(heatmaps), torch.from_numpy(pafs))
+
+
+@functools.lru_cache(maxsize=None)
+def openvino_core():
+    """The process's one ``openvino.Core``, shared by every OpenVINO runner and kept until exit.
+
+    Each Core's CPU plugin installs its own alternate signal stack on the calling thread and, when freed, puts back
+    the one it found only if its own is still current (openvino ``sigstack_manager.cpp``). Two Cores freed in the
+    order they were made leave the thread's signal stack pointing at unmapped memory, and the next Python signal
+    handler (a DataLoader's SIGCHLD, say) kills the process with SIGSEGV. One Core that lives as long as the process
+    cannot be freed out of order; code that needs a Core of its own should take this one.
+    """
+    import openvino as ov
+
+    return ov.Core()
+
+
+def _strip_input_normalisation(model, mean: float, std: float):
+    """Feed the IR's first non-normalising layer directly, after checking the removed Multiply/Add computes
+    ``(pixel - mean) / std``; raises WeightsError otherwise (the runner's input would be normalised twice)."""
+    import openvino as ov
+
+    param = model.get_parameters()[0]
+    node = param.output(0).get_target_inputs().pop().get_node()
+    if node.get_type_name() == "Convert":
+        node = node.output(0).get_target_inputs().pop().get_node()
+    add = next(iter(node.output(0).get_target_inputs())).get_node() if node.get_type_name() == "Multiply" else None
+    if add is None or add.get_type_name() != "Add":
+        raise WeightsError("the IR does not start with a Multiply/Add normalisation to remove")
+    mul_const = _constant_input(node)
+    add_const = _constant_input(add)
+    # the IR stores its constants in float16: compare at that precision
+    if not (np.allclose(mul_const, 1.0 / std, rtol=2e-3) and np.allclose(add_const, -mean / std, rtol=2e-3)):
+        raise WeightsError(f"the IR normalises as x * {mul_const.ravel()[0]:.5g} + {add_const.ravel()[0]:.5g}, "
+                           f"not (x - {mean}) / {std}")
+    fresh = ov.opset13.parameter(ov.PartialShape([-1, 3, -1, -1]), ov.Type.f32, name=param.get_friendly_name())
+    feed = fresh.output(0)
+    if add.get_output_element_type(0) != ov.Type.f32:  # an FP16 IR computes in half precision after its input
+        feed = ov.opset13.convert(fresh, add.get_output_element_type(0)).output(0)
+    add.output(0).replace(feed)
+    return ov.Model(model.get_results(), [fresh], model.get_friendly_name())
+
+
+def _keep_float(model, layers: Sequence[str]):
+    """Make the named convolutions of a quantised IR run in float: each one reads its input from before the
+    FakeQuantize that feeds it (that FakeQuantize's other consumers, if any, keep it). OpenVINO's low-precision pass
+    then leaves the layer unquantised, and the FakeQuantize of its weights folds into a float constant holding the
+    same values. A named layer whose input is not quantised is left as it is; raises WeightsError when a name is not
+    a convolution of the IR."""
+    ops = {op.get_friendly_name(): op for op in model.get_ordered_ops()}
+    for name in layers:
+        conv = ops.get(name)
+        if conv is None or conv.get_type_name() not in ("Convolution", "GroupConvolution"):
+            raise WeightsError(f"the IR has no convolution named {name!r} to keep in float")
+        source = conv.input_value(0).get_node()
+        if source.get_type_name() == "FakeQuantize":
+            conv.input(0).replace_source_output(source.input_value(0))
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+def _constant_input(node) -> np.ndarray:
+    for port in node.inputs():
+        src = port.get_source_output().get_node()
+        if src.get_type_name() == "Constant":
+            return src.get_data().astype(np.float64)
+    raise WeightsError(f"IR layer {node.get_friendly_name()} has no constant operand")

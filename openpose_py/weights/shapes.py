@@ -1,0 +1,99 @@
+"""Matching tensors to networks: the one routine that compares a state_dict's names and shapes with a network's,
+used to check a file against its entry, to recognise an unnamed file, and to load strictly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from ..errors import ArchitectureMismatchError
+from .registry import list_specs
+from .spec import WeightsSpec
+
+__all__ = ["build", "expected_shapes", "check_fits", "infer_spec", "load_strict", "describe_differences"]
+
+log = logging.getLogger(__name__)
+
+_SHAPES: dict[tuple, dict[str, tuple[int, ...]]] = {}
+
+
+def build(spec: WeightsSpec):
+    """The untrained network of ``spec`` (architecture, skeleton and builder arguments)."""
+    from ..models import create
+
+    return create(spec.architecture, skeleton=spec.skeleton, **spec.builder_kwargs)
+
+
+def expected_shapes(spec: WeightsSpec) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape of the network of ``spec`` (built once on the meta device, memoised)."""
+    key = (spec.architecture, spec.skeleton.name, repr(sorted(spec.arch_kwargs)))
+    if key not in _SHAPES:
+        import torch
+
+        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+            model = build(spec)
+        _SHAPES[key] = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    return _SHAPES[key]
+
+
+def _differences(tensors: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]]) -> tuple[list, list, list]:
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    shapes = [f"{k} {tuple(tensors[k].shape)} vs {expected[k]}" for k in expected
+              if k in tensors and tuple(tensors[k].shape) != expected[k]]
+    return missing, unexpected, shapes
+
+
+def describe_differences(missing: list, unexpected: list, shapes: list) -> str:
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:2])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:2])})")
+    if shapes:
+        parts.append(f"{len(shapes)} of other shape (e.g. {'; '.join(shapes[:2])})")
+    return ", ".join(parts)
+
+
+def check_fits(tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
+    """Raise :class:`ArchitectureMismatchError` unless ``tensors`` are exactly the network's of ``spec``."""
+    expected = expected_shapes(spec)
+    missing, unexpected, shapes = _differences(tensors, expected)
+    if missing or unexpected or shapes:
+        raise ArchitectureMismatchError(
+            f"{source}: expected the {len(expected)} tensors of {spec.name} ({spec.architecture}, "
+            f"{spec.skeleton.name}), found {len(tensors)}: {describe_differences(missing, unexpected, shapes)}")
+
+
+def infer_spec(tensors: Mapping[str, Any], architecture: str | None, source: str) -> WeightsSpec:
+    """The registered entry (of ``architecture``, when given) whose network the tensors fit exactly."""
+    candidates = [s for s in list_specs()
+                  if architecture is None or architecture in (s.architecture, s.name, *s.aliases)]
+    if not candidates:
+        raise ArchitectureMismatchError(f"{source}: no registered weights of architecture {architecture!r}")
+    best: tuple[int, WeightsSpec, tuple] | None = None
+    for spec in candidates:
+        try:
+            expected = expected_shapes(spec)
+        except (KeyError, ImportError) as exc:  # a network whose module is not available here
+            log.debug("cannot build %s: %s", spec.name, exc)
+            continue
+        diff = _differences(tensors, expected)
+        errors = sum(len(d) for d in diff)
+        if errors == 0:
+            return spec
+        if best is None or errors < best[0]:
+            best = (errors, spec, diff)
+    if best is None:
+        raise ArchitectureMismatchError(f"{source}: no network could be built to compare against")
+    _, spec, diff = best
+    wanted = f"expected {architecture}" if architecture else "fits no registered network"
+    raise ArchitectureMismatchError(f"{source}: {wanted}; closest is {spec.name} ({spec.architecture}) with "
+                                    f"{describe_differences(*diff)}")
+
+
+def load_strict(model, tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
+    """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`."""
+    check_fits(tensors, spec, source)
+    model.load_state_dict(tensors, strict=True)
+
