@@ -35,8 +35,10 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "lightweight"
-#: A copy of backends.BACKENDS, so that --help needs no torch import; a test keeps them equal.
+#: Copies of backends.BACKENDS and of the decoder's preset names, so that parsing the flags needs no torch import
+#: (argument errors come first and fast); a test keeps them equal.
 BACKEND_NAMES = ("auto", "torch", "onnxruntime", "openvino", "openvino-int8")
+DECODER_PRESETS = ("default", "cvpr2017", "openpose-cpp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +77,6 @@ def _check_model(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def _check_decoder(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from ..decode.decoder import PRESETS
-
-    if value not in PRESETS:
-        raise click.BadParameter(f"unknown decoder preset {value!r}; choose from {', '.join(PRESETS)}")
-    return value
-
-
 def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value == "cpu":  # the default needs no torch import: argument errors come first and fast
         return value
@@ -116,8 +110,8 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
                  help="Comma-separated input scales whose maps are averaged, e.g. 1,0.75,0.5."),
     click.option("--flip/--no-flip", default=False, show_default=True,
                  help="Also run the mirrored image and average the maps."),
-    click.option("--decoder", default="default", show_default=True, callback=_check_decoder,
-                 help="Post-processing preset: default, cvpr2017 or openpose-cpp."),
+    click.option("--decoder", type=click.Choice(DECODER_PRESETS), default="default", show_default=True,
+                 help="Post-processing preset."),
     click.option("--number-people-max", type=click.IntRange(min=-1), default=-1, show_default=True,
                  help="Keep at most this many people per image, best scores first (-1: all)."),
     click.option("--threads", type=click.IntRange(min=1), default=None,

@@ -27,9 +27,9 @@ needs_weights = pytest.mark.skipif(not (WEIGHTS / "hpe-0001").is_dir() or not ME
 
 @pytest.fixture
 def cli_env(monkeypatch) -> dict[str, str]:
-    """Environment the commands run in: offline, the shared weights, and the session's private cache (which the
-    top-level conftest already points $OPENPOSE_PY_CACHE_DIR at)."""
-    monkeypatch.setenv("OPENPOSE_PY_WEIGHTS_DIR", str(WEIGHTS))
+    """Environment the commands run in: offline, the shipped default model (no weights folder variable), and the
+    session's private cache (which the top-level conftest already points $OPENPOSE_PY_CACHE_DIR at)."""
+    monkeypatch.delenv("OPENPOSE_PY_WEIGHTS_DIR", raising=False)
     monkeypatch.setenv("OPENPOSE_PY_OFFLINE", "1")
     return dict(os.environ)
 

@@ -15,10 +15,10 @@ def test_option_choices_match_the_library():
 
     from openpose_py.backends import BACKENDS
     from openpose_py.cli.evaluate import DEFAULT_PERSON_SCORE, PERSON_SCORES
-    from openpose_py.cli.options import BACKEND_NAMES
-    from openpose_py.decode.decoder import DecoderConfig, PersonScore
+    from openpose_py.cli.options import BACKEND_NAMES, DECODER_PRESETS
+    from openpose_py.decode.decoder import PRESETS, DecoderConfig, PersonScore
 
-    assert BACKEND_NAMES == BACKENDS
+    assert BACKEND_NAMES == BACKENDS and DECODER_PRESETS == tuple(PRESETS)
     assert PERSON_SCORES == get_args(PersonScore) and DEFAULT_PERSON_SCORE in PERSON_SCORES
     assert DecoderConfig().person_score == DEFAULT_PERSON_SCORE  # the library's default is the measured best too
 
