@@ -3,8 +3,8 @@
 They are the training targets and, fed to the decoder as if they were network output, its test oracle.
 
 Conventions: ``keypoints`` is a float tensor (..., P, K, 3) of x, y, visibility in input pixels (visibility > 0 means
-the point is present; padded people are all zeros), ``map_size`` is the (h, w) of the stride-``stride`` map, whose cell
-``(j, i)`` is centred on input pixel ``(stride * i + (stride - 1) / 2, stride * j + (stride - 1) / 2)``.
+the point is present; padded people are all zeros), ``map_size`` is the (h, w) of the stride-``stride`` map, whose cells
+sit on the input as :class:`~openpose_py.grid.MapGrid` says.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .grid import MapGrid
 from .skeleton import Skeleton
 
 __all__ = ["encode_heatmaps", "encode_pafs", "cell_centres", "GAUSSIAN_CUTOFF"]
@@ -22,7 +23,7 @@ GAUSSIAN_CUTOFF = 0.01
 
 def cell_centres(n: int, stride: int, device: torch.device | None = None) -> Tensor:
     """(n,) input-pixel coordinates of the centres of ``n`` map cells."""
-    return torch.arange(n, device=device, dtype=torch.float32) * stride + (stride - 1) / 2.0
+    return MapGrid(stride).centres(n, device)
 
 
 def encode_heatmaps(keypoints: Tensor, map_size: tuple[int, int], stride: int = 8, sigma: float = 7.0) -> Tensor:
@@ -82,7 +83,7 @@ def encode_pafs(keypoints: Tensor, skeleton: Skeleton, map_size: tuple[int, int]
     a_idx = torch.tensor([lb.a for lb in skeleton.limbs], device=kp.device)
     b_idx = torch.tensor([lb.b for lb in skeleton.limbs], device=kp.device)
     # Work in map-cell units so that the band width is in cells.
-    pts = (kp[..., :2] - (stride - 1) / 2.0) / stride  # (..., P, K, 2)
+    pts = MapGrid(stride).to_cells(kp[..., :2])  # (..., P, K, 2)
     a = pts[..., a_idx, :]  # (..., P, L, 2)
     b = pts[..., b_idx, :]
     valid = (kp[..., a_idx, 2] > 0) & (kp[..., b_idx, 2] > 0)

@@ -9,9 +9,9 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from ..grid import MapGrid
 from ..skeleton import Skeleton
 from .peaks import Peaks
 
@@ -124,9 +124,8 @@ def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, s
     valid = steps.unsqueeze(0) < n.unsqueeze(1)
     px = pa[:, 0:1] + t * vec[:, 0:1]
     py = pa[:, 1:2] + t * vec[:, 1:2]
-    # input pixels -> map coordinates
-    mx = (px + 0.5) / stride - 0.5
-    my = (py + 0.5) / stride - 0.5
+    grid = MapGrid(stride)
+    mx, my = grid.to_cells(px), grid.to_cells(py)
     ch_x = torch.tensor(skeleton.paf_x_channels, device=device)[limb_t].unsqueeze(1).expand_as(mx)
     ch_y = torch.tensor(skeleton.paf_y_channels, device=device)[limb_t].unsqueeze(1).expand_as(mx)
     maps = torch.nan_to_num(pafs.float(), nan=0.0, posinf=0.0, neginf=0.0)
@@ -199,6 +198,8 @@ def _greedy(scores: Tensor) -> Tensor:
 
 
 def _optimal(scores: Tensor) -> Tensor:
+    from scipy.optimize import linear_sum_assignment  # only this preset needs scipy; it costs 0.5 s to import
+
     chosen = torch.zeros_like(scores, dtype=torch.bool)
     s = scores.detach().cpu().numpy()
     for li in range(s.shape[0]):

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..grid import MapGrid
+
 __all__ = ["Peaks", "find_peaks", "gaussian_blur"]
 
 
@@ -145,8 +147,8 @@ def find_peaks(
         fx, fy = x.float(), y.float()
     else:
         raise ValueError(f"unknown peak refinement {refine!r}")
-    # Map cell (or upsampled pixel) centres to input pixels.
-    xy = torch.stack(((fx + 0.5) * cell - 0.5, (fy + 0.5) * cell - 0.5), dim=1)
+    grid = MapGrid(cell)  # map cells (or upsampled pixels) -> input pixels
+    xy = torch.stack((grid.to_input(fx), grid.to_input(fy)), dim=1)
     return Peaks(part, xy, score)
 
 

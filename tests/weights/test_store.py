@@ -65,14 +65,44 @@ def test_load_model_converts_once_then_reads_cache(env, monkeypatch):
     assert isinstance(model, LightweightOpenPose) and not model.training and spec.name == "lightweight"
     converted = W.converted_path(spec.sources[0].sha256)
     assert converted.is_file() and converted.parent.parent == cache
-    # the conversion now stands in for the IR: no weights dir, offline, still loads, same tensors
+    # the conversion now stands in for the IR: no weights dir, no shipped files, offline, still loads, same tensors
     monkeypatch.delenv(W.ENV_WEIGHTS_DIR)
+    monkeypatch.setattr("openpose_py.weights.store.shipped_dir", lambda: None)
     monkeypatch.setenv(W.ENV_OFFLINE, "1")
     again, _ = W.load_model("lightweight")
     for (k, a), b in zip(model.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), k
-    statuses = {f.source.filename: f.status for f in W.find_local("lightweight")}
-    assert set(statuses.values()) == {"missing"}
+    statuses = [(f.source.filename, f.status) for f in W.find_local("lightweight")]
+    assert statuses == [("human-pose-estimation-0001.xml", "converted"), ("human-pose-estimation-0001.bin", "missing"),
+                        ("hpe0001_float32_ir_names.pth", "missing")]
+    assert W.is_present("lightweight")
+
+
+@needs_shared
+def test_a_corrupt_converted_file_is_converted_again(env, monkeypatch, caplog):
+    """One flipped byte in the cached conversion must not give a silently broken network: the file no longer matches
+    its recorded sha256, so the original is converted again and the cache entry replaced."""
+    monkeypatch.setenv(W.ENV_WEIGHTS_DIR, str(SHARED_WEIGHTS / "hpe-0001"))
+    model, spec = W.load_model("lightweight")
+    converted = W.converted_path(spec.sources[0].sha256)
+    good = converted.read_bytes()
+    data = bytearray(good)
+    data[len(data) - 1000] ^= 0x01  # inside the last tensor's bytes
+    converted.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="openpose_py.weights"):
+        again, _ = W.load_model("lightweight")
+    assert "ignoring corrupt converted weights" in caplog.text
+    for (k, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert converted.read_bytes() == good
+    # without the original, the corrupt file is not used either: the error says where to put the files
+    converted.write_bytes(bytes(data))
+    monkeypatch.setenv(W.ENV_WEIGHTS_DIR, str(env[0]))
+    monkeypatch.setattr("openpose_py.weights.store.shipped_dir", lambda: None)
+    monkeypatch.setenv(W.ENV_OFFLINE, "1")
+    assert not W.is_present("lightweight")
+    with pytest.raises(WeightsNotFoundError, match="human-pose-estimation-0001.xml"):
+        W.load_model("lightweight")
 
 
 def test_resolution_order_and_checksums(env, monkeypatch, tmp_path):
@@ -112,6 +142,21 @@ def test_unpublished_hash_is_used_with_a_warning_and_cached_by_content(env, capl
     for (k, a), b in zip(state.items(), model.state_dict().values()):
         assert torch.equal(a, b), k
     assert [f.status for f in W.find_local("lightweight-370k")] == ["unverified"]
+
+
+def test_a_failed_download_gives_the_same_error_as_offline(env, monkeypatch):
+    """DNS failure (the .invalid domain never resolves) through the Python API: the package's own exception, one line,
+    every place looked at and where to put the file, not a urllib traceback."""
+    from openpose_py import PoseEstimator
+
+    wdir, cache = env
+    _register(monkeypatch, "tiny", url="https://weights.example.invalid/tiny.bin")
+    with pytest.raises(WeightsNotFoundError) as err:
+        PoseEstimator.from_pretrained("tiny")
+    message = str(err.value)
+    assert "\n" not in message and "download of https://weights.example.invalid/tiny.bin failed" in message
+    for part in ("tiny.bin", str(wdir), str(cache), "(shipped)", "obtain the file(s) from"):
+        assert part in message
 
 
 def test_offline_error_names_every_place(env, monkeypatch):
