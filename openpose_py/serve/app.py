@@ -8,7 +8,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, AsyncIterator, Literal
+from typing import Annotated, AsyncIterator
 
 import cv2
 import numpy as np
@@ -143,8 +143,8 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         render: Annotated[bool, Query(description="Answer with the picture and its skeletons drawn (PNG).")] = False,
         render_threshold: Annotated[float, Query(ge=0, le=1, description="With render: keypoints scoring at or "
                                                  "below this are not drawn.")] = 0.05,
-        keypoint_scale: Annotated[Literal[0, 3, 4], Query(description="JSON coordinates: 0 pixels, 3 [0,1], "
-                                                          "4 [-1,1] (OpenPose's modes).")] = 0,
+        keypoint_scale: Annotated[int, Query(ge=0, le=4, description="JSON coordinates: 0 pixels, 3 [0,1], "
+                                             "4 [-1,1] (OpenPose's modes).")] = 0,
         part_candidates: Annotated[bool, Query(description="Add every keypoint candidate to the JSON.")] = False,
         number_people_max: Annotated[int | None, Query(ge=-1, description="Keep at most this many people, best "
                                                        "first (-1: all). Default: the server's.")] = None,
@@ -153,6 +153,8 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         min_parts: Annotated[int | None, Query(ge=1, le=100, description="Fewest keypoints per person.")] = None,
         min_mean_score: Annotated[float | None, Query(ge=0, description="Lowest person score / parts.")] = None,
     ) -> Response:
+        if keypoint_scale not in (0, 3, 4):
+            raise ApiError(422, f"invalid request: keypoint_scale must be 0, 3 or 4, got {keypoint_scale}")
         data = await read_body(request, config.max_body_bytes)
         image = await decode_upload(data, config.max_pixels)
         overrides = {k: v for k, v in (("peak_threshold", peak_threshold), ("paf_threshold", paf_threshold),
