@@ -119,6 +119,9 @@ def test_the_token_is_required_by_every_endpoint(server: Server) -> None:
         assert httpx.get(server.url + path, headers=server.auth).status_code == 200, path
         assert httpx.get(server.url + path, params={"token": server.token}).status_code == 200, path
     assert httpx.post(server.url + "/v1/pose", content=jpeg).status_code == 401
+    with httpx.Client(base_url=server.url) as browser_like:  # the page's cookie, set by /?token=, carries it on
+        assert browser_like.get("/", params={"token": server.token}).status_code == 200
+        assert browser_like.post("/v1/pose", content=jpeg).status_code == 200
     assert httpx.post(server.url + "/v1/pose", content=jpeg, headers=server.auth).status_code == 200
 
 
