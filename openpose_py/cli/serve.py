@@ -23,8 +23,9 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
 @click.option("--token", default=None, metavar="TOKEN",
               help="Require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) on every endpoint "
                    "[default: $OPENPOSE_PY_TOKEN if set].")
-@click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Images per network call; 1 turns on-the-fly batching off.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=None,
+              help="Images per network call; 1 turns on-the-fly batching off [default: 8 on a GPU, 1 on the CPU, "
+                   "where batching measured slower (docs/benchmarks.md)].")
 @click.option("--batch-wait-ms", type=click.FloatRange(min=0), default=5.0, show_default=True,
               help="How long a batch keeps collecting requests after its first one.")
 @click.option("--max-queue", type=click.IntRange(min=1), default=32, show_default=True,
@@ -35,7 +36,7 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
               help="Largest picture accepted (width x height), checked from its header before decoding.")
 @click.option("--max-stream-fps", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Frames per second accepted on one WebSocket connection; faster frames get a 429 answer.")
-def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int,
+def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int | None,
           batch_wait_ms: float, max_queue: int, max_body_mb: float, max_megapixels: float,
           max_stream_fps: float) -> None:
     """Serve poses over HTTP and a live camera page in the browser.
@@ -62,6 +63,8 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
         token = os.environ.get(TOKEN_ENV) or None
     if token is not None and not token.strip():
         raise click.BadParameter("the token must not be empty", param_hint="'--token'")
+    if max_batch is None:
+        max_batch = 8 if estimator_options.device.startswith("cuda") else 1
     config = ServeConfig(token=token, max_batch=max_batch, batch_wait_ms=batch_wait_ms, max_queue=max_queue,
                          max_body_bytes=int(max_body_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1e6),
                          max_stream_fps=max_stream_fps, model_name=estimator_options.model,

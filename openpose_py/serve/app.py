@@ -19,12 +19,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from ..decode.decoder import DecoderConfig
-from ..inference import PoseEstimator
+from ..inference import Detection, PoseEstimator
 from ..render import RenderStyle, draw_people
-from ..results import format_openpose_json, openpose_json
+from ..results import Person, format_openpose_json, openpose_json
 from ..video import KeypointScale
 from .auth import BearerTokenMiddleware
-from .batcher import MicroBatcher, Overloaded
+from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import ServeConfig, SessionFactory, default_session
 from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, SkeletonInfo
 from .stream import run_stream
@@ -35,6 +35,17 @@ __all__ = ["create_app", "ServerState"]
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+_DESCRIPTION = """\
+POST a picture to `/v1/pose` for its people as OpenPose 1.3 JSON. Errors are `{"error": "<one line>"}` with a 4xx
+status (400 bad picture, 401 token, 413 too large, 415 not JPEG/PNG/WebP, 422 bad option) or 503 when the queue is
+full (retry after `Retry-After` seconds).
+
+**WebSocket `/v1/stream`**: send each frame as a binary message (JPEG, PNG or WebP bytes); every frame gets one text
+message back, in order: `{"frame", "version", "people", "width", "height", "timing": {"decode_ms", "queue_ms",
+"infer_ms", "batch_size", "server_ms"}}` (people as in `/v1/pose`, `person_id` holding the track id when the server
+tracks people), or `{"frame", "error", "status"}` for a refused frame (415, 413, 400, 429 beyond the connection's
+frame rate, 503); the stream goes on after a refusal. Send the next frame after the previous answer.
+"""
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 413, 415, 422, 503)}
 _IMAGE_BODY = {
     "requestBody": {
@@ -79,7 +90,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         await batcher.stop()
 
     app = FastAPI(title="openpose-py", summary="Multi-person 2D pose estimation (OpenPose JSON) over HTTP",
-                  version=_version(), lifespan=lifespan)
+                  description=_DESCRIPTION, version=_version(), lifespan=lifespan)
     app.state.server = state
     if config.token is not None:
         app.add_middleware(BearerTokenMiddleware, token=config.token)
@@ -180,14 +191,17 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     return app
 
 
-async def _detect(state: ServerState, image: np.ndarray, decoder: DecoderConfig | None = None):
+async def _detect(state: ServerState, image: np.ndarray,
+                  decoder: DecoderConfig | None = None) -> tuple[Detection, BatchTiming]:
     try:
         return await state.batcher.detect(image, decoder)
     except Overloaded as exc:
         raise ApiError(503, str(exc)) from None
+    except Exception as exc:  # logged by the batcher; the client gets one line, the server goes on
+        raise ApiError(500, f"the network call failed: {type(exc).__name__}: {exc}") from None
 
 
-def _render_png(image: np.ndarray, people, style: RenderStyle) -> bytes:
+def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> bytes:
     ok, buf = cv2.imencode(".png", draw_people(image, people, style))
     if not ok:
         raise ApiError(500, "could not encode the rendered picture")
@@ -198,7 +212,11 @@ async def _warm_up(state: ServerState) -> None:
     """Run the network once (first calls allocate and tune) before reporting ready."""
     started = time.perf_counter()
     height = state.estimator.preprocess_spec.height
-    await state.batcher.detect(np.zeros((height, height * 4 // 3, 3), np.uint8))
+    try:
+        await state.batcher.detect(np.zeros((height, height * 4 // 3, 3), np.uint8))
+    except Exception:  # stays not ready: /readyz keeps answering 503
+        log.exception("warm-up failed")
+        return
     state.ready.set()
     log.info("ready: model warmed up in %.1f s", time.perf_counter() - started)
 

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..results import openpose_json
 from .batcher import Overloaded
+from .config import StreamSession
 from .uploads import ApiError, decode_upload
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ async def run_stream(websocket: WebSocket, state: "ServerState") -> None:
                 pass
 
 
-async def _answer(state: "ServerState", session, message: dict[str, Any], index: int, received: float,
+async def _answer(state: "ServerState", session: StreamSession, message: dict[str, Any], index: int, received: float,
                   timestamp: float, limit: _RateLimit) -> dict[str, Any]:
     config = state.config
     data = message.get("bytes")

@@ -87,8 +87,9 @@ def test_every_bad_upload_gets_its_4xx_and_the_server_keeps_serving(server: Serv
         ("corrupt JPEG body", {"content": jpeg[:600] + b"\xff\xd9"}, 400, None),
         ("enormous dimensions", {"content": _png_claiming(100_000, 100_000)}, 413, "pixels"),
         ("body over the limit", {"content": jpeg * (2 * 1024 * 1024 // len(jpeg) + 1)}, 413, "limit"),
-        ("multipart without a file", {"content": b'--zz\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n--zz--\r\n',
-                                      "headers": {"Content-Type": "multipart/form-data; boundary=zz"}}, 400, "no file"),
+        ("multipart without a file",
+         {"content": b'--zz\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n--zz--\r\n',
+          "headers": {"Content-Type": "multipart/form-data; boundary=zz"}}, 400, "no file"),
         ("bad query", {"content": jpeg, "params": {"peak_threshold": "high"}}, 422, "peak_threshold"),
     ]
     with server.client() as client:
@@ -111,18 +112,20 @@ def test_every_bad_upload_gets_its_4xx_and_the_server_keeps_serving(server: Serv
 
 def test_the_token_is_required_by_every_endpoint(server: Server) -> None:
     jpeg = PHOTOS[0].read_bytes()
-    for path in ("/", "/healthz", "/readyz", "/v1/models", "/v1/skeleton", "/openapi.json", "/static/app.js"):
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {server.token}"}):
-            reply = httpx.get(server.url + path, headers=headers)
-            assert reply.status_code == 401, (path, headers)
-            assert "bearer token" in reply.json()["error"]
-        assert httpx.get(server.url + path, headers=server.auth).status_code == 200, path
-        assert httpx.get(server.url + path, params={"token": server.token}).status_code == 200, path
-    assert httpx.post(server.url + "/v1/pose", content=jpeg).status_code == 401
-    with httpx.Client(base_url=server.url) as browser_like:  # the page's cookie, set by /?token=, carries it on
+    with httpx.Client(base_url=server.url) as anonymous, server.client() as authorised:
+        for path in ("/", "/healthz", "/readyz", "/v1/models", "/v1/skeleton", "/openapi.json", "/static/app.js"):
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {server.token}"}):
+                reply = anonymous.get(path, headers=headers)
+                assert reply.status_code == 401, (path, headers)
+                assert "bearer token" in reply.json()["error"]
+            assert authorised.get(path).status_code == 200, path
+        assert anonymous.post("/v1/pose", content=jpeg).status_code == 401
+        assert authorised.post("/v1/pose", content=jpeg).status_code == 200
+    with httpx.Client(base_url=server.url) as browser_like:  # /?token= sets the page's cookie, which carries it on
+        assert browser_like.get("/static/app.js").status_code == 401
         assert browser_like.get("/", params={"token": server.token}).status_code == 200
+        assert browser_like.get("/static/app.js").status_code == 200
         assert browser_like.post("/v1/pose", content=jpeg).status_code == 200
-    assert httpx.post(server.url + "/v1/pose", content=jpeg, headers=server.auth).status_code == 200
 
 
 def test_models_skeleton_and_schema_describe_the_service(server: Server) -> None:

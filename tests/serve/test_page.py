@@ -7,7 +7,6 @@ The fake camera reads a Y4M file (a text header, then per frame ``FRAME`` and th
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,7 +21,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file() or not CHROMEDRIVER.is_file(),
-                                reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+                                reason="Debian's chromium and chromium-driver are not installed "
+                                       "(.ci/run installs them)")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (dev extra) is not installed")
 
 
