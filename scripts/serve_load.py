@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Load on ``openpose-py serve`` over loopback: one JSON line per measurement on stdout. It measures; it never asserts.
 
-For each batching setting (``--max-batch`` values, 1 = off) the script starts a server on 127.0.0.1, waits until it
-is ready, and has ``--clients`` concurrent clients POST the same photo to ``/v1/pose`` back to back (closed loop)
-until ``--requests`` answers or ``--max-seconds`` have passed. It reports throughput (answers per second) and the
-p50/p99 latency of the answered requests, the mean batch size the server ran (from ``/healthz``), and any refusals.
+For each batching setting (``--max-batch`` values, 1 = off) the script starts a server on 127.0.0.1 and waits until
+it is ready. Then, in ``--rounds`` rounds that alternate between the servers (so that other jobs on a shared machine
+slow each setting alike), ``--clients`` concurrent clients POST the same photo to ``/v1/pose`` back to back (closed
+loop), ``--requests / --rounds`` per round and server, each round bounded by ``--max-seconds / --rounds``. Per setting
+it reports throughput (answers per second over its rounds, and per round) and the p50/p99 latency of the answered
+requests, the mean batch size the server ran (from ``/healthz``), and any refusals.
 
 Then, on the first setting's server, a burst: requests are fired open loop at ``--burst-factor`` times the throughput
 just measured for ``--burst-seconds``; every request must end as an answer (200) or a refusal (429/503 with a JSON
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -96,7 +99,9 @@ def _percentiles(latencies: list[float]) -> dict[str, float | None]:
     return {"p50_ms": round(float(np.percentile(arr, 50)), 1), "p99_ms": round(float(np.percentile(arr, 99)), 1)}
 
 
-async def _closed_loop(url: str, image: bytes, clients: int, requests: int, max_seconds: float) -> dict[str, Any]:
+async def _closed_loop(url: str, image: bytes, clients: int, requests: int,
+                       max_seconds: float) -> tuple[list[float], dict[str, int], float]:
+    """(latencies of the answered requests in s, count per status, wall time in s)."""
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     issued = 0
@@ -116,9 +121,7 @@ async def _closed_loop(url: str, image: bytes, clients: int, requests: int, max_
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
-        wall = time.perf_counter() - started
-    return {"answered": len(latencies), "statuses": statuses, "wall_s": round(wall, 2),
-            "throughput_rps": round(len(latencies) / wall, 2), **_percentiles(latencies)}
+        return latencies, statuses, time.perf_counter() - started
 
 
 async def _burst(url: str, image: bytes, rate: float, seconds: float) -> dict[str, Any]:
@@ -163,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=8, help="Concurrent clients (closed loop).")
     parser.add_argument("--requests", type=int, default=120, help="Answers to collect per setting (a bound).")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="Time bound per setting.")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="Rounds alternating between the settings; each runs --requests / --rounds requests.")
     parser.add_argument("--max-batch", default="8,1", help="Comma-separated server --max-batch values to compare.")
     parser.add_argument("--batch-wait-ms", type=float, default=5.0)
     parser.add_argument("--max-queue", type=int, default=32)
@@ -174,34 +179,53 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst-seconds", type=float, default=5.0)
     parser.add_argument("--recovery-requests", type=int, default=5)
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.requests < 1 or args.requests > 10_000 or args.burst_seconds > 60:
-        parser.error("--clients >= 1, 1 <= --requests <= 10000 and --burst-seconds <= 60")
+    if args.clients < 1 or args.rounds < 1 or not 1 <= args.requests <= 10_000 or args.burst_seconds > 60:
+        parser.error("--clients and --rounds >= 1, 1 <= --requests <= 10000 and --burst-seconds <= 60")
     image = args.image.read_bytes()
     common = {"image": args.image.name, "clients": args.clients, "height": args.height, "threads": args.threads,
               "backend": args.backend}
-    for n, max_batch in enumerate(int(v) for v in args.max_batch.split(",")):
-        with ServerProcess(args, max_batch) as server:
+    settings = [int(v) for v in args.max_batch.split(",")]
+    per_round = max(1, args.requests // args.rounds)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(ServerProcess(args, b)) for b in settings]
+        for server in servers:
             for _ in range(3):  # warm the connection path and the network's first calls
                 httpx.post(server.url + "/v1/pose", content=image, timeout=120)
-            before = httpx.get(server.url + "/healthz").json()
-            load = asyncio.run(_closed_loop(server.url, image, args.clients, args.requests, args.max_seconds))
+        before = [httpx.get(s.url + "/healthz").json() for s in servers]
+        runs: list[list[tuple[list[float], dict[str, int], float]]] = [[] for _ in servers]
+        # rounds alternate between the settings, so a change in the machine's load hits each of them alike
+        for _ in range(args.rounds):
+            for server, results in zip(servers, runs):
+                results.append(asyncio.run(_closed_loop(server.url, image, args.clients, per_round,
+                                                        args.max_seconds / args.rounds)))
+        throughput = []
+        for max_batch, server, start, results in zip(settings, servers, before, runs):
             after = httpx.get(server.url + "/healthz").json()
-            batches = after["batches"] - before["batches"]
-            mean_batch = (after["images"] - before["images"]) / batches if batches else None
-            print(json.dumps({"mode": "closed_loop", "max_batch": max_batch, **common, **load, "loadavg": _loadavg(),
-                              "mean_batch": None if mean_batch is None else round(mean_batch, 2),
-                              "largest_batch": after["largest_batch"]}), flush=True)
-            if n == 0 and args.burst_factor > 0 and load["throughput_rps"] > 0:
-                burst = asyncio.run(_burst(server.url, image, args.burst_factor * load["throughput_rps"],
-                                           args.burst_seconds))
-                time.sleep(1.0)
-                recovery = [httpx.post(server.url + "/v1/pose", content=image, timeout=120).status_code
-                            for _ in range(args.recovery_requests)]
-                ready = httpx.get(server.url + "/readyz").status_code == 200
-                print(json.dumps({"mode": "burst", "max_batch": max_batch, "burst_factor": args.burst_factor,
-                                  **common, **burst, "recovery_statuses": recovery, "ready_after": ready,
-                                  "loadavg": _loadavg()}),
-                      flush=True)
+            batches = after["batches"] - start["batches"]
+            latencies = [v for lat, _, _ in results for v in lat]
+            statuses: dict[str, int] = {}
+            for _, st, _ in results:
+                for k, v in st.items():
+                    statuses[k] = statuses.get(k, 0) + v
+            wall = sum(w for _, _, w in results)
+            throughput.append(len(latencies) / wall)
+            print(json.dumps({
+                "mode": "closed_loop", "max_batch": max_batch, **common, "rounds": args.rounds,
+                "answered": len(latencies), "statuses": statuses, "wall_s": round(wall, 2),
+                "throughput_rps": round(throughput[-1], 2),
+                "round_throughputs_rps": [round(len(lat) / w, 2) for lat, _, w in results], **_percentiles(latencies),
+                "mean_batch": round((after["images"] - start["images"]) / batches, 2) if batches else None,
+                "largest_batch": after["largest_batch"], "loadavg": _loadavg()}), flush=True)
+        if args.burst_factor > 0 and throughput[0] > 0:
+            server = servers[0]
+            burst = asyncio.run(_burst(server.url, image, args.burst_factor * throughput[0], args.burst_seconds))
+            time.sleep(1.0)
+            recovery = [httpx.post(server.url + "/v1/pose", content=image, timeout=120).status_code
+                        for _ in range(args.recovery_requests)]
+            ready = httpx.get(server.url + "/readyz").status_code == 200
+            print(json.dumps({"mode": "burst", "max_batch": settings[0], "burst_factor": args.burst_factor,
+                              **common, **burst, "recovery_statuses": recovery, "ready_after": ready,
+                              "loadavg": _loadavg()}), flush=True)
 
 
 if __name__ == "__main__":
