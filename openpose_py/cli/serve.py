@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 
 import click
 
@@ -69,6 +70,7 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
                          max_body_bytes=int(max_body_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1e6),
                          max_stream_fps=max_stream_fps, model_name=estimator_options.model,
                          extra={"backend": estimator_options.backend})
+    _check_can_listen(host, port)  # before the model loads: a busy port is a one-line error, at once
     estimator = build_estimator(estimator_options)
     app = create_app(estimator, config)
     click.echo(f"openpose-py serve: open http://{_display_host(host)}:{port}/ (API docs at /docs); Ctrl-C stops",
@@ -77,6 +79,16 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
         uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=config.max_body_bytes,
                     timeout_graceful_shutdown=5)
     except OSError as exc:  # port in use, address not available
+        raise OpenPoseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
         raise OpenPoseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 import pytest
 
@@ -17,6 +18,17 @@ def test_serve_without_the_extra_says_what_to_install(monkeypatch, capsys) -> No
     assert exited.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err == "Error: `serve` needs the serve extra (fastapi missing): pip install 'openpose-py[serve]'"
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(capsys) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as exited:
+            main(["serve", "--port", str(port)])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.strip() == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
 def test_serve_is_listed_with_its_options(invoke) -> None:

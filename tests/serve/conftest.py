@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -114,3 +117,33 @@ def selfie_frames(count: int, width: int = 320) -> list:
     if len(frames) < count:
         pytest.fail(f"{SELFIE} has fewer than {count} frames")
     return frames
+
+
+@pytest.fixture(scope="session")
+def estimator_160():
+    """The pretrained lightweight network at height 160, for in-process servers and batcher tests."""
+    from openpose_py import PoseEstimator
+
+    return PoseEstimator.from_pretrained("lightweight", height=160)
+
+
+@contextlib.contextmanager
+def in_process_server(app) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port from a background thread; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not srv.started or httpx.get(url + "/readyz", timeout=2).status_code != 200:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("the in-process server did not become ready")
+            time.sleep(0.1)
+        yield url
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)

@@ -13,8 +13,8 @@ from .conftest import selfie_frames
 
 
 @pytest.fixture(scope="module")
-def estimator() -> PoseEstimator:
-    return PoseEstimator.from_pretrained("lightweight", height=160)
+def estimator(estimator_160) -> PoseEstimator:
+    return estimator_160
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,10 @@ import time
 import cv2
 import pytest
 
-from .conftest import Server, httpx, selfie_frames
+from openpose_py.results import Person
+from openpose_py.serve import ServeConfig, StreamSession, create_app
+
+from .conftest import Server, httpx, in_process_server, selfie_frames
 
 ws_client = pytest.importorskip("websockets.sync.client", reason="websockets (uvicorn[standard]) is not installed")
 
@@ -75,3 +78,29 @@ def test_stream_needs_the_token(server: Server) -> None:
 
 def _streams(server: Server) -> int:
     return httpx.get(server.url + "/healthz", headers=server.auth).json()["streams"]
+
+
+def test_each_connection_gets_its_own_tracker_session(estimator_160) -> None:
+    """The tracking slot: the app's session factory makes one tracker per connection, fed every frame in order."""
+    made: list[list[float]] = []
+
+    def numbering_session(skeleton) -> StreamSession:
+        seen: list[float] = []
+        made.append(seen)
+
+        def tracker(people: list[Person], timestamp: float) -> list[Person]:
+            seen.append(timestamp)
+            return [p.with_track_id(100 * len(made) + len(seen)) for p in people]
+
+        return StreamSession(tracker=tracker)
+
+    frame = cv2.imencode(".jpg", selfie_frames(1)[0])[1].tobytes()
+    app = create_app(estimator_160, ServeConfig(max_batch=1), session_factory=numbering_session)
+    with in_process_server(app) as url:
+        for connection in (1, 2):
+            with ws_client.connect(url.replace("http", "ws") + "/v1/stream", open_timeout=10) as ws:
+                for n in (1, 2):
+                    ws.send(frame)
+                    people = json.loads(ws.recv(timeout=30))["people"]
+                    assert people and all(p["person_id"] == [100 * connection + n] for p in people)
+    assert len(made) == 2 and all(len(ts) == 2 and ts[0] < ts[1] for ts in made)
