@@ -44,7 +44,8 @@ full (retry after `Retry-After` seconds).
 message back, in order: `{"frame", "version", "people", "width", "height", "timing": {"decode_ms", "queue_ms",
 "infer_ms", "batch_size", "server_ms"}}` (people as in `/v1/pose`, `person_id` holding the track id when the server
 tracks people), or `{"frame", "error", "status"}` for a refused frame (415, 413, 400, 429 beyond the connection's
-frame rate, 503); the stream goes on after a refusal. Send the next frame after the previous answer.
+frame rate, 503); the stream goes on after a refusal. Send the next frame after the previous answer. `openpose-py serve`
+closes a connection whose message is over the body limit (code 1009).
 """
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 413, 415, 422, 503)}
 _IMAGE_BODY = {
