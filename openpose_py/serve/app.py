@@ -18,16 +18,15 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from ..decode.decoder import DecoderConfig
-from ..inference import Detection, PoseEstimator
+from ..inference import PoseEstimator
 from ..render import RenderStyle, draw_people
 from ..results import Person, format_openpose_json, openpose_json
 from ..video import KeypointScale
 from .auth import BearerTokenMiddleware
-from .batcher import BatchTiming, MicroBatcher, Overloaded
+from .batcher import MicroBatcher
 from .config import ServeConfig, SessionFactory, default_session
 from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, SkeletonInfo
-from .stream import run_stream
+from .stream import detect_people, run_stream
 from .uploads import ApiError, decode_upload, read_body
 
 __all__ = ["create_app", "ServerState"]
@@ -173,7 +172,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                                        ("min_parts", min_parts), ("min_mean_score", min_mean_score)) if v is not None}
         if number_people_max is not None:
             overrides["max_people"] = None if number_people_max < 0 else number_people_max
-        detection, timing = await _detect(state, image, estimator.decoder.replace(**overrides))
+        detection, timing = await detect_people(batcher, image, estimator.decoder.replace(**overrides))
         headers = {"Server-Timing": f"queue;dur={timing.queue_ms:.1f}, infer;dur={timing.infer_ms:.1f}",
                    "X-Batch-Size": str(timing.batch_size)}
         if render:
@@ -190,16 +189,6 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         await run_stream(websocket, state)
 
     return app
-
-
-async def _detect(state: ServerState, image: np.ndarray,
-                  decoder: DecoderConfig | None = None) -> tuple[Detection, BatchTiming]:
-    try:
-        return await state.batcher.detect(image, decoder)
-    except Overloaded as exc:
-        raise ApiError(503, str(exc)) from None
-    except Exception as exc:  # logged by the batcher; the client gets one line, the server goes on
-        raise ApiError(500, f"the network call failed: {type(exc).__name__}: {exc}") from None
 
 
 def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> bytes:

@@ -12,17 +12,20 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from ..decode.decoder import DecoderConfig
+from ..inference import Detection
 from ..results import openpose_json
-from .batcher import Overloaded
+from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import StreamSession
 from .uploads import ApiError, decode_upload
 
 if TYPE_CHECKING:
     from .app import ServerState
 
-__all__ = ["run_stream"]
+__all__ = ["run_stream", "detect_people"]
 
 
 class _RateLimit:
@@ -39,6 +42,17 @@ class _RateLimit:
             return False
         self._accepted.append(now)
         return True
+
+
+async def detect_people(batcher: MicroBatcher, image: np.ndarray,
+                        decoder: DecoderConfig | None = None) -> tuple[Detection, BatchTiming]:
+    """The batcher's answer, or an :class:`ApiError`: 503 when its queue is full, 500 when the network call failed."""
+    try:
+        return await batcher.detect(image, decoder)
+    except Overloaded as exc:
+        raise ApiError(503, str(exc)) from None
+    except Exception as exc:  # logged by the batcher; the client gets one line, the server goes on
+        raise ApiError(500, f"the network call failed: {type(exc).__name__}: {exc}") from None
 
 
 async def run_stream(websocket: WebSocket, state: "ServerState") -> None:
@@ -83,10 +97,7 @@ async def _answer(state: "ServerState", session: StreamSession, message: dict[st
                                 "frame dropped (wait for each answer before sending the next frame)")
         image = await decode_upload(data, config.max_pixels)
         decoded = time.perf_counter()
-        try:
-            detection, timing = await state.batcher.detect(image)
-        except Overloaded as exc:
-            raise ApiError(503, str(exc)) from None
+        detection, timing = await detect_people(state.batcher, image)
     except ApiError as exc:
         session.rejected += 1
         return {"frame": index, "error": exc.message, "status": exc.status}
