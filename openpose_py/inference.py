@@ -144,6 +144,11 @@ class PoseEstimator:
         runner = make_runner(backend, model, spec, device=device, threads=threads, weights=weights)
         return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner)
 
+    def with_decoder(self, decoder: DecoderConfig) -> "PoseEstimator":
+        """The same network (shared, not copied) with another post-processing configuration."""
+        return PoseEstimator(self.model, self.spec, device=self.device, height=self.preprocess_spec.height,
+                             scales=self.scales, flip=self.flip, decoder=decoder, runner=self._runner)
+
     # ---- public API ------------------------------------------------------------------------------------------------
     def __call__(self, image: ImageLike) -> list[Person]:
         """People in one image (BGR array as OpenCV gives it, or a path), in source-image pixels, best first."""

@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("evaluate", "eval_cmd", "COCO keypoint AP of a model on a COCO-format set."),
     "export": ("export", "export", "Export a network to ONNX or TorchScript."),
     "train": ("train", "train", "Train or fine-tune a network on COCO-format data."),
+    "serve": ("serve", "serve", "Serve poses over HTTP and a live camera page."),
 }
 
 

@@ -1,0 +1,75 @@
+"""Server settings and the per-connection stream session (where tracking plugs in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..results import Person
+from ..skeleton import Skeleton
+
+__all__ = ["ServeConfig", "StreamSession", "Tracker", "SessionFactory", "default_session", "TOKEN_ENV"]
+
+#: Environment variable holding the bearer token when ``--token`` is not given.
+TOKEN_ENV = "OPENPOSE_PY_TOKEN"
+
+#: Turns one frame's people (and its time in seconds) into the people to send, e.g. with track ids and smoothing.
+Tracker = Callable[[list[Person], float], list[Person]]
+
+
+def _untracked(people: list[Person], timestamp: float) -> list[Person]:
+    return people
+
+
+@dataclass(slots=True)
+class StreamSession:
+    """State of one WebSocket stream, created when it opens and dropped when it closes.
+
+    ``tracker`` sees every frame's people in order; the default passes them through untouched.
+    """
+
+    tracker: Tracker = _untracked
+    frames: int = 0
+    rejected: int = 0
+
+
+#: Makes the session of a new stream for the served model's skeleton.
+SessionFactory = Callable[[Skeleton], StreamSession]
+
+
+def default_session(skeleton: Skeleton) -> StreamSession:
+    return StreamSession()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """Limits and batching of one server.
+
+    Attributes:
+        token: when set, every endpoint requires ``Authorization: Bearer <token>`` (or ``?token=``).
+        max_batch: images per network call (1: no on-the-fly batching).
+        batch_wait_ms: how long a batch keeps collecting images after its first one.
+        max_queue: images waiting for the network beyond which requests get 503.
+        max_body_bytes: largest accepted request body or WebSocket frame.
+        max_pixels: largest accepted picture (width x height), read from its header before decoding.
+        max_stream_fps: frames per second accepted on one WebSocket; faster frames are answered with a 429 error.
+        model_name: the name ``/v1/models`` reports.
+    """
+
+    token: str | None = None
+    max_batch: int = 8
+    batch_wait_ms: float = 5.0
+    max_queue: int = 32
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 4096 * 4096
+    max_stream_fps: float = 30.0
+    model_name: str = "lightweight"
+    extra: dict[str, str] = field(default_factory=dict)  # more facts for /v1/models (backend, ...)
+
+    def __post_init__(self) -> None:
+        if self.max_batch < 1 or self.max_queue < 1:
+            raise ValueError("max_batch and max_queue must be at least 1")
+        if self.batch_wait_ms < 0 or self.max_body_bytes < 1 or self.max_pixels < 1 or self.max_stream_fps <= 0:
+            raise ValueError("batch_wait_ms must be >= 0 and the size and rate limits positive")
+        if self.token is not None and not self.token.strip():
+            raise ValueError("the token must not be empty")
