@@ -28,11 +28,12 @@ needs_weights = pytest.mark.skipif(not IR.is_file(), reason="hpe-0001 weights no
 
 
 class _Spec:
-    """The two fields of a WeightsSpec that make_runner reads."""
+    """The fields of a WeightsSpec that make_runner reads."""
 
     name = "tiny"
     skeleton = COCO_18
     preprocess = SPEC
+    sources = ()
 
 
 @pytest.fixture(scope="module")
