@@ -5,7 +5,7 @@ from .results import Keypoint, Person
 from .skeleton import BODY_25, COCO_18, MPI_15, Skeleton
 
 __all__ = ["PoseEstimator", "DecoderConfig", "Person", "Keypoint", "Skeleton", "COCO_18", "BODY_25", "MPI_15",
-           "OpenPoseError"]
+           "OpenPoseError", "PoseTracker", "TrackerConfig", "SmoothingConfig"]
 __version__ = "0.1.0"
 
 
@@ -17,4 +17,7 @@ def __getattr__(name: str):
     if name == "DecoderConfig":
         from .decode.decoder import DecoderConfig
         return DecoderConfig
+    if name in ("PoseTracker", "TrackerConfig", "SmoothingConfig"):
+        from . import track
+        return getattr(track, name)
     raise AttributeError(name)
