@@ -23,6 +23,17 @@ def predict(xy: np.ndarray, velocity: np.ndarray, dt: np.ndarray) -> np.ndarray:
     return xy + velocity[:, None, :] * dt[:, None, None]
 
 
+def _masked_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(N, 2) median over axis 1 of (N, K, 2) ``values`` where ``mask`` (N, K); 0 for rows with none (np.nanmedian
+    costs ten times more for these small arrays)."""
+    count = mask.sum(axis=1)  # (N,)
+    ordered = np.sort(np.where(mask[..., None], values, np.inf), axis=1)  # present values first
+    lo = np.maximum((count - 1) // 2, 0)[:, None, None]
+    hi = np.maximum(count // 2, 0)[:, None, None]
+    pick = lambda i: np.take_along_axis(ordered, np.broadcast_to(i, (len(values), 1, 2)), axis=1)[:, 0]  # noqa: E731
+    return np.where(count[:, None] > 0, 0.5 * (pick(lo) + pick(hi)), 0.0)
+
+
 def observe(xy: np.ndarray, present: np.ndarray, velocity: np.ndarray, dt: np.ndarray, new_xy: np.ndarray,
             new_present: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fold a new observation of N tracks into their positions and velocities.
@@ -39,11 +50,8 @@ def observe(xy: np.ndarray, present: np.ndarray, velocity: np.ndarray, dt: np.nd
         track's measured displacement; the velocity is the weighted mean of the old one and the measured one.
     """
     both = present & new_present
-    delta = np.where(both[..., None], new_xy - xy, np.nan)
     have = both.any(axis=1)
-    shift = np.zeros_like(velocity)
-    if have.any():
-        shift[have] = np.nanmedian(delta[have], axis=1)
+    shift = _masked_median(new_xy - xy, both)
     # with no keypoint in common, the displacement is what the old velocity predicts
     shift = np.where(have[:, None], shift, velocity * dt[:, None])
     measured = shift / dt[:, None]

@@ -11,7 +11,7 @@ arrays with one row per track, so a frame costs a fixed number of numpy calls ho
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -130,7 +130,7 @@ class PoseTracker:
                 raise ValueError(f"tracker is for {self.skeleton.name}, got a {p.skeleton.name} person")
         tracks = self._tracks
         tracks = tracks.select(t - tracks.t <= self.config.max_age)
-        det = np.stack([p.as_array() for p in people]) if people else np.zeros((0, k, 3))
+        det = _as_array(people, k)
         det_ok = np.isfinite(det[..., 2]) & (det[..., 2] > 0)
         det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
         rows, cols = self._associate(tracks, det_xy, det_ok, t)
@@ -145,7 +145,9 @@ class PoseTracker:
         tracks.t[rows] = t
         tracks.hits[rows] += 1
         # new tracks for everyone else
-        fresh = np.setdiff1d(np.arange(len(people)), cols)
+        unmatched = np.ones(len(people), bool)
+        unmatched[cols] = False
+        fresh = np.flatnonzero(unmatched)
         n = len(fresh)
         born = _Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64), det_xy[fresh], det_ok[fresh],
                        np.zeros((n, 2)), np.full(n, t), np.ones(n, np.int64), empty_state((n, k)))
@@ -180,6 +182,15 @@ class PoseTracker:
 
 def _moved(person: Person, track_id: int, xy: np.ndarray) -> Person:
     """``person`` with id ``track_id`` and its present keypoints at ``xy`` (K, 2); scores unchanged."""
-    keypoints = tuple(None if kp is None else Keypoint(kp.name, float(x), float(y), kp.score)
-                      for kp, (x, y) in zip(person.keypoints, xy.tolist()))
-    return replace(person, keypoints=keypoints, track_id=track_id)
+    keypoints = tuple([None if kp is None else Keypoint(kp.name, x, y, kp.score)
+                       for kp, (x, y) in zip(person.keypoints, xy.tolist())])
+    return Person(keypoints, person.score, person.skeleton, track_id)
+
+
+_MISSING = (np.nan, np.nan, np.nan)
+
+
+def _as_array(people: Sequence[Person], k: int) -> np.ndarray:
+    """(P, K, 3) x, y, score of ``people``, NaN where missing (one array build for everyone)."""
+    rows = [_MISSING if kp is None else (kp.x, kp.y, kp.score) for p in people for kp in p.keypoints]
+    return np.array(rows, dtype=np.float64).reshape(len(people), k, 3)

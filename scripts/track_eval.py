@@ -1,0 +1,103 @@
+#!/usr/bin/env python
+"""Identity metrics of the tracker on synthetic crossing clips with known ids, from the REAL network's detections.
+
+The clips (scripts/track_clips.py) move people cut from the COCO dev photos along crossing paths; the pose network
+runs on every rendered frame, :class:`openpose_py.track.PoseTracker` links its detections, and
+:func:`openpose_py.track.metrics.identity_metrics` scores them against the true ids: IDF1, ID switches, detection
+recall/precision (OKS >= 0.5 against the visible ground-truth keypoints). One JSON object on stdout: per clip and
+overall, with ``switches_per_crossing`` (each clip has two crossings: A-B and A-C). It measures; it never asserts.
+
+``--cache FILE.npz`` keeps the network's detections, so that tracker settings can be compared without the network.
+
+Example:
+  python scripts/track_eval.py --height 256 --cache /tmp/track_eval.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import track_clips  # noqa: E402
+
+from openpose_py import PoseEstimator  # noqa: E402
+from openpose_py.results import people_from_array  # noqa: E402
+from openpose_py.skeleton import COCO_18  # noqa: E402
+from openpose_py.track import PoseTracker, TrackerConfig  # noqa: E402
+from openpose_py.track.metrics import FramePrediction, IdentityMetrics, identity_metrics  # noqa: E402
+
+CROSSINGS_PER_CLIP = 2
+
+
+def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
+    """{clip name: per frame (P, 18, 3) detections}, from the cache when it matches the settings."""
+    key = f"{args.model}:{args.height}"
+    if args.cache and args.cache.is_file():
+        data = np.load(args.cache, allow_pickle=False)
+        if str(data["key"]) == key:
+            return {c.name: [data[f"{c.name}_{f}"] for f in range(track_clips.FRAMES)] for c in track_clips.CLIPS}
+    estimator = PoseEstimator.from_pretrained(args.model, height=args.height)
+    cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
+    out: dict[str, list[np.ndarray]] = {}
+    started = time.perf_counter()
+    for clip in track_clips.CLIPS:
+        frames, _ = track_clips.render_clip(clip, cutouts, back)
+        out[clip.name] = [np.stack([p.as_array() for p in people]) if people else np.zeros((0, 18, 3), np.float32)
+                          for people in (estimator(f) for f in frames)]
+    print(f"network: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.cache:
+        arrays = {f"{name}_{f}": d for name, dets in out.items() for f, d in enumerate(dets)}
+        np.savez_compressed(args.cache, key=np.array(key), **arrays)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dev-set", type=Path,
+                        default=Path(__file__).resolve().parents[1].parent / "shared/data/coco-val2017-dev")
+    parser.add_argument("--model", default="lightweight")
+    parser.add_argument("--height", type=int, default=256)
+    parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
+    parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
+    parser.add_argument("--cache", type=Path, default=None)
+    args = parser.parse_args()
+    detections = detect(args)
+    cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
+    config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity)
+    report: dict[str, Any] = {"model": args.model, "height": args.height, "tracker": asdict(config), "clips": {}}
+    idtp = truths = predictions = switches = matches = 0
+    for clip in track_clips.CLIPS:
+        _, truth = track_clips.render_clip(clip, cutouts, back)
+        tracker = PoseTracker(COCO_18, config)
+        preds = []
+        for f, dets in enumerate(detections[clip.name]):
+            people = tracker.update(people_from_array(dets, COCO_18) if len(dets) else [], f / track_clips.FPS)
+            arr = np.stack([p.as_array() for p in people]) if people else np.zeros((0, 18, 3))
+            present = np.isfinite(arr[..., 2])
+            preds.append(FramePrediction(np.array([p.track_id for p in people], np.int64),
+                                         np.nan_to_num(arr[..., :2]), present))
+        m: IdentityMetrics = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas)
+        report["clips"][clip.name] = {**m.as_dict(), "track_ids": len({i for p in preds for i in p.ids})}
+        idtp += round(m.idr * m.truths)
+        truths, predictions, switches, matches = (truths + m.truths, predictions + m.predictions,
+                                                  switches + m.id_switches, matches + m.matches)
+    crossings = CROSSINGS_PER_CLIP * len(track_clips.CLIPS)
+    report["overall"] = {
+        "idf1": round(2 * idtp / (truths + predictions), 4), "id_switches": switches, "crossings": crossings,
+        "switches_per_crossing": round(switches / crossings, 3), "recall": round(matches / truths, 4),
+        "precision": round(matches / predictions, 4), "truths": truths, "predictions": predictions,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
