@@ -7,10 +7,10 @@
   30 frames/s): its steady-state lag behind the true position, in frames of motion, per speed;
 - ``jitter`` (with ``--video``): the real network on a real clip, then the mean frame-to-frame acceleration of the
   keypoints (|second difference| in pixels, over keypoints present in three consecutive frames of the same track)
-  without and with smoothing, and their ratio.
+  without and with smoothing, and their ratio; ``--cache DIR`` keeps the detections for parameter sweeps.
 
 Example:
-  python scripts/track_bench.py --video ../shared/data/videos/selfie_upper_body.mp4
+  python scripts/track_bench.py --video ../shared/data/videos/selfie_upper_body.mp4 --cache /tmp/track_bench
 """
 
 from __future__ import annotations
@@ -60,17 +60,26 @@ def lag(speeds: list[float], config: SmoothingConfig, fps: float = 30.0) -> list
     return out
 
 
-def jitter(video: Path, height: int | None, config: SmoothingConfig) -> dict[str, float]:
+def jitter(video: Path, height: int | None, config: SmoothingConfig, cache: Path | None) -> dict[str, float]:
     from openpose_py import PoseEstimator
     from openpose_py.video import VideoSource
 
-    estimator = PoseEstimator.from_pretrained("lightweight", height=height)
     with VideoSource(video) as source:
         frames = list(source)
-    detections = [estimator(f.image) for f in frames]
-    result = {"frames": len(frames), "height": height or estimator.height}
+    path = cache / f"{video.stem}-{height}.npz" if cache else None
+    if path is not None and path.is_file():
+        data = np.load(path)
+        detections = [people_from_array(data[str(i)], COCO_18) for i in range(len(frames))]
+    else:
+        estimator = PoseEstimator.from_pretrained("lightweight", height=height)
+        detections = [estimator(f.image) for f in frames]
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, **{str(i): np.stack([p.as_array() for p in people]).reshape(-1, 18, 3)
+                                         for i, people in enumerate(detections)})
+    result = {"frames": len(frames), "height": height}
     for name, smoothing in (("raw", None), ("smoothed", config)):
-        tracker = PoseTracker(estimator.skeleton, TrackerConfig(), smoothing=smoothing)
+        tracker = PoseTracker(COCO_18, TrackerConfig(), smoothing=smoothing)
         tracks: dict[int, list[np.ndarray]] = {}
         for frame, people in zip(frames, detections):
             seen = set()
@@ -78,7 +87,7 @@ def jitter(video: Path, height: int | None, config: SmoothingConfig) -> dict[str
                 tracks.setdefault(p.track_id, []).append(p.as_array()[:, :2])
                 seen.add(p.track_id)
             for tid in set(tracks) - seen:  # a gap: NaN breaks the second difference there
-                tracks[tid].append(np.full((estimator.skeleton.num_keypoints, 2), np.nan))
+                tracks[tid].append(np.full((COCO_18.num_keypoints, 2), np.nan))
         acc = []
         for rows in tracks.values():
             a = np.array(rows)
@@ -95,7 +104,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--video", type=Path, default=None)
-    parser.add_argument("--height", type=int, default=None)
+    parser.add_argument("--height", type=int, default=368, help="network input height for --video")
+    parser.add_argument("--cache", type=Path, default=None, help="keep the network's detections of --video here")
     parser.add_argument("--min-cutoff", type=float, default=SmoothingConfig().min_cutoff)
     parser.add_argument("--beta", type=float, default=SmoothingConfig().beta)
     parser.add_argument("--d-cutoff", type=float, default=SmoothingConfig().d_cutoff)
@@ -108,7 +118,7 @@ def main() -> None:
         "lag": lag([1.0, 2.0, 5.0, 10.0, 20.0], config),
     }
     if args.video is not None:
-        report["jitter"] = jitter(args.video, args.height, config)
+        report["jitter"] = jitter(args.video, args.height, config, args.cache)
     print(json.dumps(report))
     sys.stdout.flush()
 

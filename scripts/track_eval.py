@@ -7,10 +7,10 @@ runs on every rendered frame, :class:`openpose_py.track.PoseTracker` links its d
 recall/precision (OKS >= 0.5 against the visible ground-truth keypoints). One JSON object on stdout: per clip and
 overall, with ``switches_per_crossing`` (each clip has two crossings: A-B and A-C). It measures; it never asserts.
 
-``--cache FILE.npz`` keeps the network's detections, so that tracker settings can be compared without the network.
+``--cache DIR`` keeps the network's detections, so that tracker settings can be compared without the network.
 
 Example:
-  python scripts/track_eval.py --height 256 --cache /tmp/track_eval.npz
+  python scripts/track_eval.py --height 256 --cache /tmp/track_eval
 """
 
 from __future__ import annotations
@@ -39,24 +39,27 @@ CROSSINGS_PER_CLIP = 2
 
 
 def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
-    """{clip name: per frame (P, 18, 3) detections}, from the cache when it matches the settings."""
-    key = f"{args.model}:{args.height}"
-    if args.cache and args.cache.is_file():
-        data = np.load(args.cache, allow_pickle=False)
-        if str(data["key"]) == key:
-            return {c.name: [data[f"{c.name}_{f}"] for f in range(track_clips.FRAMES)] for c in track_clips.CLIPS}
-    estimator = PoseEstimator.from_pretrained(args.model, height=args.height)
+    """{clip name: per frame (P, 18, 3) detections}; with ``--cache DIR`` each clip's are kept in
+    ``DIR/<clip>-<model>-<height>.npz`` and reused."""
+    estimator = None
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     out: dict[str, list[np.ndarray]] = {}
-    started = time.perf_counter()
     for clip in track_clips.CLIPS:
+        path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}.npz" if args.cache else None
+        if path is not None and path.is_file():
+            data = np.load(path)
+            out[clip.name] = [data[str(f)] for f in range(track_clips.FRAMES)]
+            continue
+        if estimator is None:
+            estimator = PoseEstimator.from_pretrained(args.model, height=args.height, backend=args.backend)
         frames, _ = track_clips.render_clip(clip, cutouts, back)
+        started = time.perf_counter()
         out[clip.name] = [np.stack([p.as_array() for p in people]) if people else np.zeros((0, 18, 3), np.float32)
                           for people in (estimator(f) for f in frames)]
-    print(f"network: {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    if args.cache:
-        arrays = {f"{name}_{f}": d for name, dets in out.items() for f, d in enumerate(dets)}
-        np.savez_compressed(args.cache, key=np.array(key), **arrays)
+        print(f"{clip.name}: network {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, **{str(f): d for f, d in enumerate(out[clip.name])})
     return out
 
 
@@ -66,6 +69,7 @@ def main() -> None:
                         default=Path(__file__).resolve().parents[1].parent / "shared/data/coco-val2017-dev")
     parser.add_argument("--model", default="lightweight")
     parser.add_argument("--height", type=int, default=256)
+    parser.add_argument("--backend", default="torch", help="torch, onnxruntime, openvino or openvino-int8")
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
     parser.add_argument("--cache", type=Path, default=None)
@@ -73,7 +77,7 @@ def main() -> None:
     detections = detect(args)
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity)
-    report: dict[str, Any] = {"model": args.model, "height": args.height, "tracker": asdict(config), "clips": {}}
+    report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height, "tracker": asdict(config), "clips": {}}
     idtp = truths = predictions = switches = matches = 0
     for clip in track_clips.CLIPS:
         _, truth = track_clips.render_clip(clip, cutouts, back)
