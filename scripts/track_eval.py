@@ -38,13 +38,17 @@ from openpose_py.track.metrics import FramePrediction, IdentityMetrics, identity
 CROSSINGS_PER_CLIP = 2
 
 
+def _clips(args: argparse.Namespace) -> list[track_clips.Clip]:
+    return [c for c in track_clips.CLIPS if args.clips is None or c.name in args.clips.split(",")]
+
+
 def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     """{clip name: per frame (P, 18, 3) detections}; with ``--cache DIR`` each clip's are kept in
     ``DIR/<clip>-<model>-<height>.npz`` and reused."""
     estimator = None
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     out: dict[str, list[np.ndarray]] = {}
-    for clip in track_clips.CLIPS:
+    for clip in _clips(args):
         path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}.npz" if args.cache else None
         if path is not None and path.is_file():
             data = np.load(path)
@@ -73,13 +77,14 @@ def main() -> None:
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
     args = parser.parse_args()
     detections = detect(args)
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity)
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height, "tracker": asdict(config), "clips": {}}
     idtp = truths = predictions = switches = matches = 0
-    for clip in track_clips.CLIPS:
+    for clip in _clips(args):
         _, truth = track_clips.render_clip(clip, cutouts, back)
         tracker = PoseTracker(COCO_18, config)
         preds = []
@@ -94,7 +99,7 @@ def main() -> None:
         idtp += round(m.idr * m.truths)
         truths, predictions, switches, matches = (truths + m.truths, predictions + m.predictions,
                                                   switches + m.id_switches, matches + m.matches)
-    crossings = CROSSINGS_PER_CLIP * len(track_clips.CLIPS)
+    crossings = CROSSINGS_PER_CLIP * len(_clips(args))
     report["overall"] = {
         "idf1": round(2 * idtp / (truths + predictions), 4), "id_switches": switches, "crossings": crossings,
         "switches_per_crossing": round(switches / crossings, 3), "recall": round(matches / truths, 4),
