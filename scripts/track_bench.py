@@ -4,7 +4,8 @@
 - ``cost``: milliseconds per :meth:`PoseTracker.update` for ``--people`` synthetic COCO-18 people per frame
   (median and p90 over ``--frames`` frames), with and without One-Euro smoothing;
 - ``lag``: a keypoint moving at constant speed through the One-Euro filter (default :class:`SmoothingConfig`,
-  30 frames/s): its steady-state lag behind the true position, in frames of motion, per speed;
+  30 frames/s): its steady-state lag behind the true position (after 4 s), in frames of motion, per speed, and
+  the lag half a second after it starts moving;
 - ``jitter`` (with ``--video``): the real network on a real clip, then the mean frame-to-frame acceleration of the
   keypoints (|second difference| in pixels, over keypoints present in three consecutive frames of the same track)
   without and with smoothing, and their ratio; ``--cache DIR`` keeps the detections for parameter sweeps.
@@ -55,8 +56,9 @@ def lag(speeds: list[float], config: SmoothingConfig, fps: float = 30.0) -> list
         n = 120
         smoothed = [f(np.array([[v * i, 0.0]]), None, i / fps)[0, 0] for i in range(n)]
         lag_px = v * (n - 1) - smoothed[-1]
+        early = v * 15 - smoothed[15]  # half a second after the point starts moving
         out.append({"speed_px_per_frame": v, "lag_px": round(float(lag_px), 3),
-                    "lag_frames": round(float(lag_px / v), 3)})
+                    "lag_frames": round(float(lag_px / v), 3), "lag_frames_at_0.5s": round(float(early / v), 3)})
     return out
 
 

@@ -28,9 +28,9 @@ class TrackingOptions:
     track: bool = True
     track_max_age: float = 1.0
     smooth: bool = False
-    smooth_min_cutoff: float = 1.0
-    smooth_beta: float = 0.05
-    smooth_d_cutoff: float = 1.0
+    smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
+    smooth_beta: float = 0.1
+    smooth_d_cutoff: float = 0.2
     tracks_csv: Path | None = None
 
 

@@ -123,7 +123,7 @@ class PoseTracker:
             raise ValueError(f"timestamp must be a finite number of seconds, got {timestamp}")
         if self._time is not None and t <= self._time:
             raise ValueError(f"timestamps must increase: {t} after {self._time}")
-        self._time = t
+        previous, self._time = self._time, t
         k = self.skeleton.num_keypoints
         for p in people:
             if p.skeleton is not self.skeleton:
@@ -162,6 +162,8 @@ class PoseTracker:
         if self.smoothing is None:
             return [p.with_track_id(int(i)) for p, i in zip(people, tracks.ids[track_of])]
         state = FilterState(*(a[track_of] for a in tracks.filt))
+        # a keypoint missing from the previous frame (or its whole person was) restarts rather than slide from there
+        state = state._replace(alive=state.alive & (state.t >= (t if previous is None else previous)))
         smoothed, state = smooth(state, det_xy, det_ok, t, self.smoothing)
         for mine, new in zip(tracks.filt, state):
             mine[track_of] = new

@@ -36,3 +36,11 @@ def test_a_vanished_point_restarts_at_its_new_position_and_the_others_keep_filte
     out = f(np.array([[50.0, 50.0], [50.0, 50.0]]), None, 11 / 30)
     assert out[1].tolist() == [50.0, 50.0], "returning point: no slide from its stale position"
     assert 0.0 < out[0, 0] < 50.0, "continuing point: filtered"
+
+
+def test_the_cli_defaults_are_the_library_defaults():
+    from openpose_py.cli.tracking import TrackingOptions
+
+    opts, config = TrackingOptions(), SmoothingConfig()
+    assert (opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) == (
+        config.min_cutoff, config.beta, config.d_cutoff)

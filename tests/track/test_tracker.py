@@ -111,3 +111,14 @@ def test_every_skeleton_has_positive_oks_sigmas_and_coco_keeps_cocos_values():
     coco = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087,
                      .089, .089])
     np.testing.assert_allclose(COCO_18.oks_sigmas[list(COCO_18.coco17)], coco)
+
+
+def test_after_a_missed_frame_smoothing_restarts_from_the_new_detection():
+    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
+    for f in range(10):
+        tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)
+    tracker.update([], 10 / FPS)
+    moved = person(COCO_18, 0, 230, 200)
+    assert tracker.update([moved], 11 / FPS)[0].keypoints == moved.keypoints
+    again = person(COCO_18, 0, 240, 200)
+    assert tracker.update([again], 12 / FPS)[0].keypoints != again.keypoints, "filtering again from then on"
