@@ -76,12 +76,13 @@ def main() -> None:
     parser.add_argument("--backend", default="torch", help="torch, onnxruntime, openvino or openvino-int8")
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
+    parser.add_argument("--no-motion", action="store_true", help="ablation: no constant-velocity prediction")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
     args = parser.parse_args()
     detections = detect(args)
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
-    config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity)
+    config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity, motion=not args.no_motion)
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height, "tracker": asdict(config), "clips": {}}
     idtp = truths = predictions = switches = matches = 0
     for clip in _clips(args):

@@ -34,11 +34,13 @@ class TrackerConfig:
         max_age: seconds a track survives without being matched (occlusion, missed detections); then it ends.
         min_similarity: OKS (against the track's predicted pose) below which a person never continues a track.
         velocity_weight: weight of each new velocity measurement against the track's running velocity (0..1].
+        motion: predict where each track is now at its constant velocity (off: compare with its last position).
     """
 
     max_age: float = 1.0
     min_similarity: float = 0.1
     velocity_weight: float = 0.5
+    motion: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_age) and self.max_age >= 0):
@@ -174,7 +176,7 @@ class PoseTracker:
         """(track rows, detection indices) matched one-to-one, each pair at least ``min_similarity`` alike."""
         if len(tracks.ids) == 0 or len(det_xy) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        expected = predict(tracks.xy, tracks.velocity, t - tracks.t)
+        expected = predict(tracks.xy, tracks.velocity, t - tracks.t) if self.config.motion else tracks.xy
         sim = oks_matrix(expected, tracks.seen, det_xy, det_ok, self._sigmas,
                          keypoint_box_area(tracks.xy, tracks.seen))
         rows, cols = linear_sum_assignment(sim, maximize=True)
