@@ -131,7 +131,9 @@ class PoseTracker:
             if p.skeleton is not self.skeleton:
                 raise ValueError(f"tracker is for {self.skeleton.name}, got a {p.skeleton.name} person")
         tracks = self._tracks
-        tracks = tracks.select(t - tracks.t <= self.config.max_age)
+        alive = t - tracks.t <= self.config.max_age
+        if not alive.all():
+            tracks = tracks.select(alive)
         det = _as_array(people, k)
         det_ok = np.isfinite(det[..., 2]) & (det[..., 2] > 0)
         det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
@@ -151,11 +153,12 @@ class PoseTracker:
         unmatched[cols] = False
         fresh = np.flatnonzero(unmatched)
         n = len(fresh)
-        born = _Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64), det_xy[fresh], det_ok[fresh],
-                       np.zeros((n, 2)), np.full(n, t), np.ones(n, np.int64), empty_state((n, k)))
-        self._next_id += n
         first_new = len(tracks.ids)
-        tracks = tracks.extend(born)
+        if n:
+            born = _Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64), det_xy[fresh], det_ok[fresh],
+                           np.zeros((n, 2)), np.full(n, t), np.ones(n, np.int64), empty_state((n, k)))
+            self._next_id += n
+            tracks = tracks.extend(born)
         self._tracks = tracks
 
         track_of = np.empty(len(people), np.int64)
