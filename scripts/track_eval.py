@@ -83,7 +83,8 @@ def main() -> None:
     detections = detect(args)
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     config = TrackerConfig(max_age=args.max_age, min_similarity=args.min_similarity, motion=not args.no_motion)
-    report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height, "tracker": asdict(config), "clips": {}}
+    report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
+                              "tracker": asdict(config), "clips": {}}
     idtp = truths = predictions = switches = matches = 0
     for clip in _clips(args):
         _, truth = track_clips.render_clip(clip, cutouts, back)

@@ -21,8 +21,8 @@ def truth(ids, counted=None):
 
 def pred(pairs):
     """pairs: (pose of truth g, track id)."""
-    return FramePrediction(np.array([t for _, t in pairs], np.int64),
-                           np.array([POSES[g] + 1.0 for g, _ in pairs]).reshape(-1, K, 2), np.ones((len(pairs), K), bool))
+    xy = np.array([POSES[g] + 1.0 for g, _ in pairs]).reshape(-1, K, 2)
+    return FramePrediction(np.array([t for _, t in pairs], np.int64), xy, np.ones((len(pairs), K), bool))
 
 
 def test_perfect_tracks_score_one():

@@ -86,7 +86,7 @@ def test_smoothing_reduces_jitter_restarts_a_returning_keypoint_and_keeps_confid
         assert [k is None for k in q.keypoints] == [k is None for k in p.keypoints]
         np.testing.assert_array_equal(q.as_array()[:, 2], p.as_array()[:, 2])
     raw, out = np.array(raw), np.array(out)
-    np.testing.assert_array_equal(out[35, 4], raw[35, 4]), "the returning wrist restarts at its measurement"
+    np.testing.assert_array_equal(out[35, 4], raw[35, 4])  # the returning wrist restarts at its measurement
     assert not np.allclose(out[35, 3], raw[35, 3]), "the elbow, always present, stays filtered"
     accel = lambda a: np.abs(np.diff(a[10:30, :, :2], n=2, axis=0)).mean()  # noqa: E731
     assert accel(out) < 0.3 * accel(raw)
