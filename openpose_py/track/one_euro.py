@@ -75,7 +75,7 @@ def smooth(state: FilterState, x: np.ndarray, present: np.ndarray, t: float,
     dx = (x - state.x) / dt[..., None]
     a_d = _alpha(config.d_cutoff, dt)[..., None]
     dx_hat = a_d * dx + (1.0 - a_d) * state.dx
-    cutoff = config.min_cutoff + config.beta * np.sqrt(np.square(dx_hat).sum(axis=-1))
+    cutoff = config.min_cutoff + config.beta * np.hypot(dx_hat[..., 0], dx_hat[..., 1])
     a = _alpha(cutoff, dt)[..., None]
     x_hat = a * x + (1.0 - a) * state.x
     out = np.where(keep[..., None], x_hat, x)
