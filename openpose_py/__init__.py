@@ -15,7 +15,7 @@ from .results import Keypoint, Person  # noqa: E402
 from .skeleton import BODY_25, COCO_18, MPI_15, Skeleton  # noqa: E402
 
 __all__ = ["PoseEstimator", "DecoderConfig", "Person", "Keypoint", "Skeleton", "COCO_18", "BODY_25", "MPI_15",
-           "OpenPoseError"]
+           "OpenPoseError", "PoseTracker", "TrackerConfig", "SmoothingConfig"]
 __version__ = "0.1.0"
 
 
@@ -27,4 +27,7 @@ def __getattr__(name: str):
     if name == "DecoderConfig":
         from .decode.decoder import DecoderConfig
         return DecoderConfig
+    if name in ("PoseTracker", "TrackerConfig", "SmoothingConfig"):
+        from . import track
+        return getattr(track, name)
     raise AttributeError(name)

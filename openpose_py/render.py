@@ -21,6 +21,7 @@ from .skeleton import Skeleton
 __all__ = [
     "RenderStyle",
     "draw_people",
+    "track_color",
     "draw_text",
     "heatmap_picture",
     "paf_picture",
@@ -38,6 +39,7 @@ class RenderStyle:
         line_ratio: limb thickness relative to the circle thickness.
         scale_with_person: shrink the strokes of people that are small in the frame, as OpenPose does.
         antialias: draw with anti-aliased strokes (OpenPose uses plain 8-connected lines).
+        color_by_track: draw a tracked person (``track_id >= 0``) all in its track's colour, with its id beside it.
     """
 
     threshold: float = 0.05
@@ -45,6 +47,32 @@ class RenderStyle:
     line_ratio: float = 0.75
     scale_with_person: bool = True
     antialias: bool = True
+    color_by_track: bool = True
+
+
+def track_color(track_id: int) -> tuple[int, int, int]:
+    """A bright BGR colour for a track id; hues step by the golden ratio so that nearby ids look different."""
+    hue = int((track_id * 0.618033988749895 % 1.0) * 180.0)
+    bgr = cv2.cvtColor(np.array([[[hue, 220, 255]]], dtype=np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
+    return int(bgr[0]), int(bgr[1]), int(bgr[2])
+
+
+def _draw_track_id(canvas: np.ndarray, person: Person, visible: Sequence, color: tuple[int, int, int],
+                   line_type: int) -> None:
+    """Write the track id just above the person's topmost visible keypoint, left-aligned with its box."""
+    pts = [(k.x, k.y) for k in visible if k is not None]
+    if not pts:
+        return
+    xs, ys = zip(*pts)
+    height, width = canvas.shape[:2]
+    font_scale = max(0.5, min(width, height) / 600.0)
+    thickness = max(1, int(round(font_scale * 2)))
+    text = str(person.track_id)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+    x = int(min(max(min(xs), 0), max(width - tw, 0)))
+    y = int(min(max(min(ys) - 6, th + 2), height - 2))
+    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, line_type)
+    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, thickness, line_type)
 
 
 def _stroke_sizes(person: Person, image_size: tuple[int, int], style: RenderStyle) -> tuple[int, int]:
@@ -63,7 +91,8 @@ def _stroke_sizes(person: Person, image_size: tuple[int, int], style: RenderStyl
 def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle = RenderStyle()) -> np.ndarray:
     """Draw each person's limbs (in the colour of the limb's second keypoint) and then its keypoints.
 
-    Redundant limbs (shoulder-ear) are skipped as in OpenPose. Returns a new (H, W, 3) uint8 BGR image.
+    Redundant limbs (shoulder-ear) are skipped as in OpenPose. A tracked person is drawn in its track's colour with
+    its id written above it (unless ``style.color_by_track`` is off). Returns a new (H, W, 3) uint8 BGR image.
     """
     canvas = as_bgr(image).copy()
     height, width = canvas.shape[:2]
@@ -71,6 +100,9 @@ def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle 
     for person in people:
         skeleton = person.skeleton
         colors = skeleton.colors or ((255, 255, 255),) * skeleton.num_keypoints
+        tracked = style.color_by_track and person.track_id >= 0
+        if tracked:
+            colors = (track_color(person.track_id),) * skeleton.num_keypoints
         line, radius = _stroke_sizes(person, (width, height), style)
         visible = [k if k is not None and k.score > style.threshold else None for k in person.keypoints]
         for limb in skeleton.render_limbs:
@@ -81,6 +113,8 @@ def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle 
         for idx, k in enumerate(visible):
             if k is not None:
                 cv2.circle(canvas, (int(round(k.x)), int(round(k.y))), radius, colors[idx], -1, line_type)
+        if tracked:
+            _draw_track_id(canvas, person, visible, colors[0], line_type)
     return canvas
 
 

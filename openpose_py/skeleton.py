@@ -41,6 +41,17 @@ _OPENPOSE_TO_COCO = {
     "LKnee": "left_knee", "RKnee": "right_knee", "LAnkle": "left_ankle", "RAnkle": "right_ankle",
 }
 
+# Per-keypoint OKS sigmas by OpenPose name: COCO's published values for its 17 points; the points COCO lacks take the
+# sigma of the COCO part they stand for (Neck and MPI's Head like the shoulders, MidHip and Chest like the hips) and
+# BODY_25's feet take COCO-WholeBody's foot sigmas. Similarity (tracking) and OKS for every skeleton come from here.
+_OKS_SIGMAS = {
+    "Nose": 0.026, "LEye": 0.025, "REye": 0.025, "LEar": 0.035, "REar": 0.035, "LShoulder": 0.079,
+    "RShoulder": 0.079, "LElbow": 0.072, "RElbow": 0.072, "LWrist": 0.062, "RWrist": 0.062, "LHip": 0.107,
+    "RHip": 0.107, "LKnee": 0.087, "RKnee": 0.087, "LAnkle": 0.089, "RAnkle": 0.089,
+    "Neck": 0.079, "Head": 0.079, "MidHip": 0.107, "Chest": 0.107,
+    "LBigToe": 0.068, "RBigToe": 0.068, "LSmallToe": 0.066, "RSmallToe": 0.066, "LHeel": 0.066, "RHeel": 0.066,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Limb:
@@ -174,6 +185,14 @@ class Skeleton:
         if not all(n in by_coco for n in COCO_17_NAMES):
             return None
         return tuple(by_coco[n] for n in COCO_17_NAMES)
+
+    @cached_property
+    def oks_sigmas(self) -> np.ndarray:
+        """(K,) float64 OKS sigma per keypoint (COCO's values, and the closest COCO part's for the others)."""
+        missing = [n for n in self.keypoints if n not in _OKS_SIGMAS]
+        if missing:
+            raise ValueError(f"{self.name}: no OKS sigma for {', '.join(missing)}")
+        return np.array([_OKS_SIGMAS[n] for n in self.keypoints], dtype=np.float64)
 
     def from_coco17(self, coco: np.ndarray) -> np.ndarray:
         """(..., 17, 3) COCO keypoints (x, y, v) -> (..., K, 3) in this skeleton's order.

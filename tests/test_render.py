@@ -110,3 +110,17 @@ def test_maps_picture_is_two_labelled_panels():
     assert out.shape == (h, 2 * w, 3) and out.dtype == np.uint8
     with pytest.raises(ValueError, match="do not match the image"):
         maps_picture(image, heatmaps[:, :10], pafs, COCO_18)
+
+
+def test_a_tracked_person_is_drawn_in_its_track_colour_with_its_id_above():
+    from openpose_py.render import track_color
+
+    image = np.zeros((400, 400, 3), np.uint8)
+    person = _person({"Neck": (200, 150, 0.9), "RShoulder": (120, 150, 0.9), "RElbow": (120, 300, 0.9)})
+    plain = draw_people(image, [person], PLAIN)
+    tracked = draw_people(image, [person.with_track_id(7)], PLAIN)
+    assert tuple(tracked[150, 200]) == tuple(tracked[225, 120]) == track_color(7), "every part in the id's colour"
+    assert track_color(7) != track_color(8)
+    assert tracked[:140].any() and not plain[:140].any(), "the id is written above the topmost keypoint"
+    untracked = draw_people(image, [person.with_track_id(7)], RenderStyle(antialias=False, color_by_track=False))
+    np.testing.assert_array_equal(untracked, plain)

@@ -10,6 +10,7 @@ import click
 
 from ..errors import OpenPoseError
 from .options import EstimatorOptions, build_estimator, estimator_options
+from .tracking import TrackingOptions, build_tracker, tracking_options
 
 __all__ = ["serve"]
 
@@ -37,14 +38,16 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
               help="Largest picture accepted (width x height), checked from its header before decoding.")
 @click.option("--max-stream-fps", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Frames per second accepted on one WebSocket connection; faster frames get a 429 answer.")
+@tracking_options(smooth=True, table=False)
 def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int | None,
           batch_wait_ms: float, max_queue: int, max_body_mb: float, max_megapixels: float,
-          max_stream_fps: float) -> None:
+          max_stream_fps: float, tracking_options: TrackingOptions) -> None:
     """Serve poses over HTTP and a live camera page in the browser.
 
     \b
-    Endpoints: POST /v1/pose (an image -> OpenPose JSON), WebSocket /v1/stream, GET /v1/models, /v1/skeleton,
-    /healthz, /readyz; the API schema at /docs. Open http://HOST:PORT/ for the camera page.
+    Endpoints: POST /v1/pose (an image -> OpenPose JSON), WebSocket /v1/stream (each connection's people keep
+    their ids and are smoothed: --no-track, --no-smooth), GET /v1/models, /v1/skeleton, /healthz, /readyz; the API
+    schema at /docs. Open http://HOST:PORT/ for the camera page.
 
     \b
     Examples:
@@ -58,7 +61,7 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
                             "pip install 'openpose-py[serve]'")
     import uvicorn
 
-    from ..serve import TOKEN_ENV, ServeConfig, create_app
+    from ..serve import TOKEN_ENV, ServeConfig, StreamSession, create_app
 
     if token is None:
         token = os.environ.get(TOKEN_ENV) or None
@@ -72,7 +75,12 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
                          max_body_bytes=int(max_body_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1e6),
                          max_stream_fps=max_stream_fps, model_name=estimator_options.model,
                          extra={"backend": estimator.backend})
-    app = create_app(estimator, config)
+
+    def session(skeleton) -> StreamSession:  # each WebSocket stream tracks (and smooths) its own people
+        tracker = build_tracker(tracking_options, skeleton)
+        return StreamSession(tracker=tracker.update) if tracker is not None else StreamSession()
+
+    app = create_app(estimator, config, session_factory=session)
     click.echo(f"openpose-py serve: open http://{_display_host(host)}:{port}/ (API docs at /docs); Ctrl-C stops",
                err=True)
     try:

@@ -17,11 +17,13 @@ from .options import (
     render_threshold_option,
 )
 from .options import keypoint_scale as to_keypoint_scale
+from .tracking import TrackingOptions, build_tracker, tracking_options, tracks_sinks
 
 if TYPE_CHECKING:
     import threading
 
     from ..inference import PoseEstimator
+    from ..track import PoseTracker
     from ..video import FrameSink, FrameSource, RunReport
 
 __all__ = ["video", "check_video_output", "run_with_progress"]
@@ -38,7 +40,7 @@ def check_video_output(output: Path | None) -> None:
 
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
-                      latest_only: bool = False) -> "RunReport":
+                      latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
     """:func:`run_video` with a frames-per-second progress bar, then a summary line; Ctrl-C exits with 130."""
     from tqdm import tqdm
 
@@ -47,7 +49,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     bar = tqdm(total=source.info.frame_count, unit="frame", dynamic_ncols=True, smoothing=0.1)
     try:
         report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
-                           stop=stop, latest_only=latest_only)
+                           stop=stop, latest_only=latest_only, tracker=tracker)
     finally:
         bar.close()
     click.echo(f"{report.frames} frames, {report.people} people, {report.fps:.1f} frames/s", err=True)
@@ -71,9 +73,10 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, help="Process every N-th frame.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Frames run through the network together.")
+@tracking_options(smooth=False)
 def video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
           part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int, end: int | None,
-          step: int, batch_size: int) -> None:
+          step: int, batch_size: int, tracking_options: TrackingOptions) -> None:
     """Estimate poses on a video file or stream URL (rtsp://, http://, ...).
 
     Reading, inference and writing run concurrently. Ctrl-C stops cleanly: the output video is closed and playable
@@ -82,6 +85,7 @@ def video(source: str, estimator_options: EstimatorOptions, output: Path | None,
     \b
     Examples:
       openpose-py video clip.mp4 --output clip_pose.mp4 --json-dir json/
+      openpose-py video clip.mp4 --json-dir json/ --smooth --tracks-csv tracks.csv
       openpose-py video rtsp://camera.local/stream --json-dir json/ --step 5
     """
     from ..video import FrameRange, JsonSink, VideoSink, VideoSource, is_stream_url
@@ -101,11 +105,13 @@ def video(source: str, estimator_options: EstimatorOptions, output: Path | None,
                               part_candidates=part_candidates))
     if output is not None:
         sinks.append(VideoSink(output, render_style(render_threshold)))
+    sinks += tracks_sinks(tracking_options)
     if not sinks:
         raise click.UsageError("nothing to write: give --output and/or --json-dir")
     frames = FrameRange(start, end, step)
     with VideoSource(source if is_stream_url(source) else Path(source), frames) as src:
         estimator = build_estimator(estimator_options)
-        report = run_with_progress(estimator, src, sinks, batch_size=batch_size)
+        report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
+                                   tracker=build_tracker(tracking_options, estimator.skeleton))
     if report.interrupted:
         raise click.exceptions.Exit(130)

@@ -24,6 +24,7 @@ from .options import (
     render_threshold_option,
 )
 from .options import keypoint_scale as to_keypoint_scale
+from .tracking import TrackingOptions, build_tracker, tracking_options, tracks_sinks
 from .video import check_video_output, run_with_progress
 
 __all__ = ["webcam", "DisplaySink", "check_display"]
@@ -100,8 +101,10 @@ class DisplaySink(FrameSink):
               help="Also write OpenPose JSON per frame.")
 @keypoint_scale_option
 @render_threshold_option
+@tracking_options(smooth=True)
 def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, output: Path | None,
-           json_dir: Path | None, keypoint_scale: str, render_threshold: float) -> None:
+           json_dir: Path | None, keypoint_scale: str, render_threshold: float,
+           tracking_options: TrackingOptions) -> None:
     """Live pose estimation: a window with skeletons, frame rate and people count; q or Esc quits.
 
     \b
@@ -124,6 +127,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         sinks.append(VideoSink(output, render_style(render_threshold)))
     if not no_display:
         sinks.append(DisplaySink(stop, render_style(render_threshold)))
+    sinks += tracks_sinks(tracking_options)
     spec = camera.strip()
     if spec.isdigit():
         source_arg: str | Path = spec
@@ -142,6 +146,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
     with source:
         estimator = build_estimator(estimator_options)
         # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame
-        report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True)
+        report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True,
+                                   tracker=build_tracker(tracking_options, estimator.skeleton))
     if report.interrupted and not stop.is_set():  # Ctrl-C rather than the window's quit key
         raise click.exceptions.Exit(130)

@@ -17,6 +17,7 @@ from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
+    from ..track import PoseTracker
 
 __all__ = ["RunReport", "run_video"]
 
@@ -151,6 +152,7 @@ def run_video(
     progress: Callable[[FrameResult], None] | None = None,
     stop: threading.Event | None = None,
     latest_only: bool = False,
+    tracker: "PoseTracker | None" = None,
 ) -> RunReport:
     """Estimate poses on every frame of ``source`` and hand the results to ``sinks``, in frame order.
 
@@ -169,12 +171,16 @@ def run_video(
         stop: an event another thread (or a sink, e.g. a window's quit key) sets to end the run early.
         latest_only: for live sources (cameras, streams): when inference falls behind, drop the oldest waiting frames
             so that what is processed stays current. Ignored for files, which are always processed frame by frame.
+        tracker: gives the people of each frame a ``track_id`` (and smooths them if it is set to), in frame order,
+            at each frame's timestamp.
 
     Returns:
         A :class:`RunReport`.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
+    if tracker is not None:
+        from ..track.stream import track_result
     owned = not isinstance(source, FrameSource)
     src = VideoSource(source, frames) if owned else source
     need_candidates = any(s.needs_candidates for s in sinks)
@@ -212,6 +218,8 @@ def run_video(
                 batch.append(item)
             if batch and not pipe.stop.is_set():
                 for result in _infer(estimator, batch, need_candidates, need_maps):
+                    if tracker is not None:
+                        result = track_result(tracker, result)
                     pipe.put(pipe.results, result)
         interrupted = pipe.stop.is_set() or requested.is_set()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import logging
 import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,13 +66,15 @@ class Frame:
 
     ``index`` is the frame's position in its video (or in the image list); ``name`` is the stem of every output
     written for it (``<image stem>`` or ``<video stem>_<12-digit index>``, possibly with sub-folders for images found
-    in folders); ``path`` is the image file, if any.
+    in folders); ``path`` is the image file, if any. ``timestamp`` is the frame's time in seconds when its source
+    knows it (a video file's ``index / fps``; a live source's capture time since its first frame), else None.
     """
 
     index: int
     image: np.ndarray
     name: str
     path: Path | None = None
+    timestamp: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +263,15 @@ class VideoSource(FrameSource):
         produced = 0
         image = self._pending
         self._pending = None
+        started = time.monotonic()
         while image is not None:
             produced += 1
             name = f"{self.info.name}_{index:012d}"
-            yield Frame(index, image, name)
+            if self.live:
+                stamp: float | None = time.monotonic() - started
+            else:
+                stamp = index / self.source_fps if self.source_fps else None
+            yield Frame(index, image, name, timestamp=stamp)
             index += self.frames.step
             if self.frames.end is not None and index >= self.frames.end:
                 return

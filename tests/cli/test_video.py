@@ -114,3 +114,21 @@ def test_ctrl_c_leaves_a_playable_video_and_complete_json_files(console, tmp_pat
     count, _, width, height = _frames(tmp_path / "pose.avi")
     assert (count, width, height) == (len(written), 540, 720), "one video frame per JSON file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "pose.avi"]
+
+
+@needs_weights
+def test_json_person_id_is_a_stable_track_id_and_minus_one_without_tracking(invoke, tmp_path):
+    result = invoke("video", SELFIE, "--json-dir", tmp_path / "on", "--end", "6", "--smooth",
+                    "--tracks-csv", tmp_path / "tracks.csv", *LOW)
+    assert result.exit_code == 0, result.output
+    ids = [json.loads((tmp_path / "on" / n).read_text())["people"][0]["person_id"]
+           for n in files_under(tmp_path / "on")]
+    assert ids == [[0]] * 6, "OpenPose's field: a one-element list, the same id in every frame"
+    header, *rows = (tmp_path / "tracks.csv").read_text().splitlines()
+    assert header == "frame,time,track_id,person_score,keypoint,x,y,score" and {r.split(",")[2] for r in rows} == {"0"}
+    result = invoke("video", SELFIE, "--json-dir", tmp_path / "off", "--end", "2", "--no-track", *LOW)
+    assert result.exit_code == 0, result.output
+    doc = (tmp_path / "off" / "selfie_upper_body_000000000000_keypoints.json").read_text()
+    assert doc.startswith('{"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[')
+    result = invoke("video", SELFIE, "--json-dir", tmp_path / "x", "--no-track", "--tracks-csv", tmp_path / "t.csv")
+    assert result.exit_code == 2 and "--tracks-csv needs tracking" in error_of(result)

@@ -23,6 +23,7 @@ def _connect(server: Server, **kwargs):
 
 def test_stream_round_trip_answers_each_frame_with_people_and_timing(server: Server) -> None:
     frames = selfie_frames(3)
+    ids = []
     with _connect(server) as ws:
         for i, frame in enumerate(frames):
             ws.send(cv2.imencode(".jpg", frame)[1].tobytes())
@@ -31,8 +32,11 @@ def test_stream_round_trip_answers_each_frame_with_people_and_timing(server: Ser
             assert (answer["width"], answer["height"]) == (frame.shape[1], frame.shape[0])
             assert answer["version"] == 1.3 and len(answer["people"]) >= 1
             person = answer["people"][0]
-            assert len(person["pose_keypoints_2d"]) == 18 * 3 and person["person_id"] == [-1]
+            assert len(person["pose_keypoints_2d"]) == 18 * 3
+            ids.append(person["person_id"])
             assert set(answer["timing"]) == {"decode_ms", "queue_ms", "infer_ms", "batch_size", "server_ms"}
+    # `serve` tracks each connection's people by default: the person of the clip keeps one id
+    assert ids == [[0]] * len(frames)
 
 
 def test_stream_refusals_keep_the_connection(server: Server) -> None:

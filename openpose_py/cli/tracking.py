@@ -1,0 +1,94 @@
+"""Tracking flags of ``video`` and ``webcam``: ``--track/--no-track --track-max-age --smooth/--no-smooth
+--smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to the command as one
+:class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import click
+
+if TYPE_CHECKING:
+    from ..skeleton import Skeleton
+    from ..track import PoseTracker
+    from ..video import FrameSink
+
+__all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracks_sinks"]
+
+_KEYS = ("track", "track_max_age", "smooth", "smooth_min_cutoff", "smooth_beta", "smooth_d_cutoff", "tracks_csv")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingOptions:
+    """The tracking flags of one command line, as given."""
+
+    track: bool = True
+    track_max_age: float = 1.0
+    smooth: bool = False
+    smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
+    smooth_beta: float = 0.1
+    smooth_d_cutoff: float = 0.2
+    tracks_csv: Path | None = None
+
+
+def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: add the tracking flags (smoothing on by default when ``smooth``; ``--tracks-csv`` when ``table``)
+    to a click command."""
+    defaults = TrackingOptions()
+    positive = click.FloatRange(min=0.0, min_open=True)
+    options = (
+        click.option("--track/--no-track", default=True, show_default=True,
+                     help="Give each person a stable id across frames (OpenPose JSON person_id, colours in renders)."),
+        click.option("--track-max-age", type=click.FloatRange(min=0.0), default=defaults.track_max_age,
+                     show_default=True, help="Seconds a person may go undetected (occlusion) and keep their id."),
+        click.option("--smooth/--no-smooth", default=smooth, show_default=True,
+                     help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."),
+        click.option("--smooth-min-cutoff", type=positive, default=defaults.smooth_min_cutoff, show_default=True,
+                     help="One-Euro cutoff (Hz) for still keypoints: lower smooths more."),
+        click.option("--smooth-beta", type=click.FloatRange(min=0.0), default=defaults.smooth_beta,
+                     show_default=True,
+                     help="One-Euro speed coefficient (per pixel/s): higher lags less on fast moves."),
+        click.option("--smooth-d-cutoff", type=positive, default=defaults.smooth_d_cutoff, show_default=True,
+                     help="One-Euro cutoff (Hz) of the speed estimate."),
+        click.option("--tracks-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Write a tidy table of tracks (frame, time, track_id, keypoint, x, y, score); "
+                          "Parquet if the name ends in .parquet (needs pyarrow)."),
+    )
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            opts = TrackingOptions(**{key: kwargs.pop(key) for key in _KEYS if key in kwargs})
+            if not opts.track and opts.tracks_csv is not None:
+                raise click.UsageError("--tracks-csv needs tracking; drop --no-track")
+            if not opts.track and opts.smooth and smooth is False:
+                raise click.UsageError("--smooth follows tracks; drop --no-track")
+            return func(*args, tracking_options=opts, **kwargs)
+
+        for option in reversed(options if table else options[:-1]):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def build_tracker(opts: TrackingOptions, skeleton: "Skeleton") -> "PoseTracker | None":
+    """The tracker the flags describe, or None with ``--no-track`` (smoothing needs tracks, so it is off then)."""
+    if not opts.track:
+        return None
+    from ..track import PoseTracker, SmoothingConfig, TrackerConfig
+
+    smoothing = SmoothingConfig(opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) if opts.smooth else None
+    return PoseTracker(skeleton, TrackerConfig(max_age=opts.track_max_age), smoothing=smoothing)
+
+
+def tracks_sinks(opts: TrackingOptions) -> list["FrameSink"]:
+    """The tracks table sink, if ``--tracks-csv`` was given (its directory is probed now)."""
+    if opts.tracks_csv is None:
+        return []
+    from ..track.table import TracksTableSink
+
+    return [TracksTableSink(opts.tracks_csv)]

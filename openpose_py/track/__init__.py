@@ -1,0 +1,11 @@
+"""Video tracking and smoothing: stable person ids across frames and jitter-free keypoints.
+
+- :class:`PoseTracker` (:mod:`.tracker`): OKS similarity, constant-velocity prediction, Hungarian matching.
+- :class:`SmoothingConfig`, :class:`OneEuroFilter` (:mod:`.one_euro`): the One-Euro filter on real timestamps.
+- :mod:`.metrics`: identity metrics (IDF1, ID switches, recall) against ground-truth ids.
+"""
+
+from .one_euro import OneEuroFilter, SmoothingConfig
+from .tracker import PoseTracker, TrackerConfig
+
+__all__ = ["PoseTracker", "TrackerConfig", "SmoothingConfig", "OneEuroFilter"]

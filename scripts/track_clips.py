@@ -1,0 +1,163 @@
+"""Synthetic tracking clips with known identities: real people cut from COCO photos (segmentation masks, keypoint
+annotations) walking over a backdrop along crossing paths, entering and leaving the frame.
+
+Each clip has three people: A walks right in front, B walks left behind A (they cross mid-clip, A hiding B), C enters
+from the right later, in front of both, and crosses A near the right edge. Ground truth per frame: every person's
+COCO-18 keypoints (from the COCO-17 annotation through the skeleton's reorder), which of them are visible (labelled,
+inside the frame and not covered by someone in front) and whether the person counts (enough of it visible).
+Used by scripts/track_eval.py; importable, no side effects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from openpose_py.skeleton import COCO_18
+from openpose_py.track.metrics import FrameTruth
+
+__all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip"]
+
+SIZE = (640, 360)  # canvas width, height
+FPS = 30.0
+FRAMES = 90
+#: COCO annotation ids of whole, mostly upright people in the dev set (standing, two children, a skier, a skater)
+PEOPLE = (230831, 460884, 187444, 186932, 426612, 488820)
+#: a person counts in a frame when at least this many of its labelled keypoints are visible
+MIN_VISIBLE = 5
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A person cut out of a photo: BGR pixels, alpha (0..1) and COCO-18 keypoints (x, y, labelled) in its box."""
+
+    image: np.ndarray
+    alpha: np.ndarray
+    keypoints: np.ndarray  # (18, 3)
+
+
+@dataclass(frozen=True)
+class Walker:
+    """A cutout scaled to ``height`` pixels moving from x0 to x1 (its box centre) between frames, feet at ``foot``."""
+
+    person: int
+    height: float
+    first: int
+    last: int
+    x0: float
+    x1: float
+    foot: float
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    walkers: tuple[Walker, ...]  # back to front (drawing order)
+
+
+def _plan(name: str, a: int, b: int, c: int, speed: float = 1.0) -> Clip:
+    span = 760.0 * speed
+    return Clip(name, (
+        Walker(b, 185.0, 0, FRAMES - 1, 320 + span / 2, 320 - span / 2, 305.0),  # B: behind, walking left
+        Walker(a, 210.0, 0, FRAMES - 1, 320 - span / 2, 320 + span / 2, 335.0),  # A: in front, walking right
+        Walker(c, 225.0, 50, FRAMES - 1, 700.0, 700.0 - 5.0 * 39, 350.0),  # C: enters late from the right
+    ))
+
+
+CLIPS = (
+    _plan("clip0", 0, 1, 2),
+    _plan("clip1", 5, 4, 3),
+    _plan("clip2", 1, 2, 0, speed=0.9),
+    _plan("clip3", 3, 5, 4, speed=1.1),
+)
+
+
+def load_cutouts(dev_dir: Path) -> list[Cutout]:
+    """The :data:`PEOPLE` of the COCO dev set, cut out by their segmentation polygons."""
+    doc = json.loads((dev_dir / "person_keypoints.json").read_text())
+    files = {im["id"]: im["file_name"] for im in doc["images"]}
+    by_id = {a["id"]: a for a in doc["annotations"]}
+    out = []
+    for ann_id in PEOPLE:
+        ann = by_id[ann_id]
+        photo = cv2.imread(str(dev_dir / "images" / files[ann["image_id"]]))
+        mask = np.zeros(photo.shape[:2], np.uint8)
+        for poly in ann["segmentation"]:
+            cv2.fillPoly(mask, [np.asarray(poly).reshape(-1, 2).round().astype(np.int32)], 255)
+        x, y, w, h = (int(round(v)) for v in ann["bbox"])
+        x0, y0 = max(x - 2, 0), max(y - 2, 0)
+        x1, y1 = min(x + w + 2, photo.shape[1]), min(y + h + 2, photo.shape[0])
+        alpha = cv2.GaussianBlur(mask, (3, 3), 0)[y0:y1, x0:x1].astype(np.float32) / 255.0
+        coco = np.asarray(ann["keypoints"], np.float32).reshape(17, 3)
+        kps = COCO_18.from_coco17(coco)
+        kps[:, :2] -= (x0, y0)
+        kps[:, 2] = kps[:, 2] > 0
+        out.append(Cutout(photo[y0:y1, x0:x1].copy(), alpha, kps))
+    return out
+
+
+def backdrop(dev_dir: Path) -> np.ndarray:
+    """A smooth colour field from a photo shrunk to 16 x 9 pixels (no person survives that), with a little noise."""
+    photo = cv2.imread(str(dev_dir / "images" / "000000000802.jpg"))
+    field = cv2.resize(cv2.resize(photo, (16, 9), interpolation=cv2.INTER_AREA), SIZE, interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).normal(0.0, 6.0, field.shape)
+    return np.clip(field + noise, 0, 255).astype(np.uint8)
+
+
+def _scaled(cut: Cutout, height: float) -> Cutout:
+    s = height / cut.image.shape[0]
+    size = (max(1, int(round(cut.image.shape[1] * s))), max(1, int(round(height))))
+    kps = cut.keypoints.copy()
+    kps[:, :2] *= s
+    return Cutout(cv2.resize(cut.image, size, interpolation=cv2.INTER_LINEAR),
+                  cv2.resize(cut.alpha, size, interpolation=cv2.INTER_LINEAR), kps)
+
+
+def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[list[np.ndarray], list[FrameTruth]]:
+    """The clip's frames (BGR, :data:`SIZE`) and per-frame ground truth (ids = index of the walker in the clip)."""
+    width, height = SIZE
+    scaled = [_scaled(cutouts[w.person], w.height) for w in clip.walkers]
+    frames, truths = [], []
+    for f in range(FRAMES):
+        canvas = back.astype(np.float32)
+        cover = np.zeros((len(clip.walkers), height, width), bool)  # where each walker is opaque
+        placed = []
+        for i, (walker, cut) in enumerate(zip(clip.walkers, scaled)):
+            if not walker.first <= f <= walker.last:
+                continue
+            u = (f - walker.first) / max(walker.last - walker.first, 1)
+            h, w = cut.image.shape[:2]
+            left = int(round(walker.x0 + u * (walker.x1 - walker.x0) - w / 2))
+            top = int(round(walker.foot - h))
+            xa, ya, xb, yb = max(left, 0), max(top, 0), min(left + w, width), min(top + h, height)
+            if xa < xb and ya < yb:
+                a = cut.alpha[ya - top:yb - top, xa - left:xb - left, None]
+                region = canvas[ya:yb, xa:xb]
+                region[...] = region * (1 - a) + cut.image[ya - top:yb - top, xa - left:xb - left] * a
+                cover[i, ya:yb, xa:xb] = a[..., 0] > 0.5
+            kps = cut.keypoints.copy()
+            kps[:, :2] += (left, top)
+            placed.append((i, kps))
+        ids, xy, visible, counted = [], [], [], []
+        for i, kps in placed:
+            inside = (kps[:, 0] >= 0) & (kps[:, 0] < width) & (kps[:, 1] >= 0) & (kps[:, 1] < height)
+            vis = (kps[:, 2] > 0) & inside
+            px = np.clip(kps[:, 0].astype(int), 0, width - 1)
+            py = np.clip(kps[:, 1].astype(int), 0, height - 1)
+            hidden = cover[i + 1:, py, px].any(axis=0) if i + 1 < len(cover) else np.zeros(len(kps), bool)
+            vis &= ~hidden
+            if not vis.any():
+                continue
+            ids.append(i)
+            xy.append(kps[:, :2])
+            visible.append(vis)
+            counted.append(vis.sum() >= MIN_VISIBLE)
+        k = COCO_18.num_keypoints
+        truths.append(FrameTruth(np.asarray(ids, np.int64), np.asarray(xy, np.float64).reshape(-1, k, 2),
+                                 np.asarray(visible, bool).reshape(-1, k), np.asarray(counted, bool)))
+        frames.append(np.clip(canvas, 0, 255).astype(np.uint8))
+    return frames, truths

@@ -1,0 +1,124 @@
+"""PoseTracker on synthetic keypoint sequences: crossings, misses, exits and entries, every skeleton."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openpose_py import PoseTracker, SmoothingConfig, TrackerConfig
+from openpose_py.skeleton import BODY_25, COCO_18, MPI_15, SKELETONS
+
+from .conftest import person
+
+FPS = 30.0
+
+
+def ids_by_seed(out, seeds):
+    """{pose seed: track id}, people being returned in input order."""
+    return {s: p.track_id for s, p in zip(seeds, out)}
+
+
+@pytest.mark.parametrize("skeleton", [COCO_18, BODY_25, MPI_15], ids=lambda s: s.name)
+def test_two_people_crossing_keep_their_ids_through_an_occlusion(skeleton):
+    """A walks right, B walks left along the same line, both 12 px a frame; where they overlap only the one in front
+    (A) is detected for five frames, then B reappears on the far side and must get its own id back."""
+    tracker = PoseTracker(skeleton, TrackerConfig(max_age=1.0))
+    history = {0: set(), 1: set()}
+    for f in range(60):
+        xa, xb = 100 + 12 * f, 800 - 12 * f
+        seeds = [0] if abs(xa - xb) < 60 else [0, 1]
+        # detections come in varying order, as a decoder may give them
+        order = seeds if f % 2 else seeds[::-1]
+        people = [person(skeleton, s, xa if s == 0 else xb, 300) for s in order]
+        out = tracker.update(people, f / FPS)
+        assert [p.keypoints for p in out] == [p.keypoints for p in people], "no smoothing: keypoints untouched"
+        for s, tid in ids_by_seed(out, order).items():
+            history[s].add(tid)
+    assert len(history[0]) == len(history[1]) == 1 and history[0] != history[1], history
+
+
+def test_a_missed_frame_keeps_the_id_and_the_prediction_bridges_the_gap():
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    seen = []
+    for f in range(30):
+        if f in (10, 11, 12):  # three missed frames while moving 25 px a frame (a fast mover)
+            assert tracker.update([], f / FPS) == []
+            continue
+        seen += [p.track_id for p in tracker.update([person(COCO_18, 3, 50 + 25 * f, 200, height=120)], f / FPS)]
+    assert set(seen) == {0}
+
+
+def test_someone_leaving_ends_the_track_and_newcomers_get_new_ids_never_reused():
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.4))
+    ids = []
+    for f in range(12):  # person 0 alone
+        ids += [p.track_id for p in tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)]
+    for f in range(12, 30):  # gone for 0.6 s > max_age; a different person appears far away
+        out = tracker.update([person(COCO_18, 1, 700, 200)], f / FPS)
+        ids += [p.track_id for p in out]
+    assert tracker.active_ids == [1], "the first track ended after max_age"
+    for f in range(30, 40):  # the first person comes back at the same place: a new track, not id 0 again
+        out = tracker.update([person(COCO_18, 0, 200, 200), person(COCO_18, 1, 700, 200)], f / FPS)
+        assert [p.track_id for p in out] == [2, 1]
+    assert ids == [0] * 12 + [1] * 18
+    tracker.reset()
+    assert tracker.update([person(COCO_18, 0, 200, 200)], 0.0)[0].track_id == 0, "reset starts a new stream"
+
+
+def test_max_age_is_in_seconds_not_frames():
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    assert tracker.update([person(COCO_18, 0, 200, 200)], 10.0)[0].track_id == 0
+    assert tracker.update([person(COCO_18, 0, 200, 200)], 10.45)[0].track_id == 0, "0.45 s later: same track"
+    assert tracker.update([person(COCO_18, 0, 200, 200)], 11.0)[0].track_id == 1, "0.55 s later: ended"
+
+
+def test_smoothing_reduces_jitter_restarts_a_returning_keypoint_and_keeps_confidences():
+    rng = np.random.default_rng(0)
+    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=1.0, beta=0.0))
+    raw, out = [], []
+    for f in range(60):
+        missing = (4,) if 30 <= f < 35 else ()  # the right wrist vanishes for five frames
+        p = person(COCO_18, 0, 300, 300, missing=missing, jitter=3.0, rng=rng)
+        q = tracker.update([p], f / FPS)[0]
+        raw.append(p.as_array())
+        out.append(q.as_array())
+        assert q.track_id == 0
+        assert [k is None for k in q.keypoints] == [k is None for k in p.keypoints]
+        np.testing.assert_array_equal(q.as_array()[:, 2], p.as_array()[:, 2])
+    raw, out = np.array(raw), np.array(out)
+    np.testing.assert_array_equal(out[35, 4], raw[35, 4])  # the returning wrist restarts at its measurement
+    assert not np.allclose(out[35, 3], raw[35, 3]), "the elbow, always present, stays filtered"
+    accel = lambda a: np.abs(np.diff(a[10:30, :, :2], n=2, axis=0)).mean()  # noqa: E731
+    assert accel(out) < 0.3 * accel(raw)
+
+
+def test_bad_input_is_refused_with_clear_errors():
+    tracker = PoseTracker(COCO_18)
+    tracker.update([], 1.0)
+    with pytest.raises(ValueError, match="timestamps must increase"):
+        tracker.update([], 1.0)
+    with pytest.raises(ValueError, match="tracker is for COCO_18"):
+        tracker.update([person(BODY_25, 0, 0, 0)], 2.0)
+    with pytest.raises(ValueError, match="max_age"):
+        TrackerConfig(max_age=-1)
+    with pytest.raises(ValueError, match="beta"):
+        SmoothingConfig(beta=-0.1)
+
+
+def test_every_skeleton_has_positive_oks_sigmas_and_coco_keeps_cocos_values():
+    for skeleton in SKELETONS.values():
+        assert skeleton.oks_sigmas.shape == (skeleton.num_keypoints,) and (skeleton.oks_sigmas > 0).all()
+    coco = np.array([.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087,
+                     .089, .089])
+    np.testing.assert_allclose(COCO_18.oks_sigmas[list(COCO_18.coco17)], coco)
+
+
+def test_after_a_missed_frame_smoothing_restarts_from_the_new_detection():
+    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
+    for f in range(10):
+        tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)
+    tracker.update([], 10 / FPS)
+    moved = person(COCO_18, 0, 230, 200)
+    assert tracker.update([moved], 11 / FPS)[0].keypoints == moved.keypoints
+    again = person(COCO_18, 0, 240, 200)
+    assert tracker.update([again], 12 / FPS)[0].keypoints != again.keypoints, "filtering again from then on"
