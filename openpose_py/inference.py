@@ -221,8 +221,8 @@ class PoseEstimator:
         if w * h > self.limits.max_map_pixels:
             f = math.sqrt(self.limits.max_map_pixels / (w * h))
             gw, gh = max(1, int(w * f)), max(1, int(h * f))
-            self._tell("maps", "maps of a %dx%d image are returned on a %dx%d grid, not per image pixel (at most "
-                       "%d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
+            self._tell("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
+                       "(at most %d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
         device = frame.heatmaps.device
         # cell centres in image pixels (pixel-centre convention); the image's own pixels when gw, gh == w, h
         xs = (torch.arange(gw, dtype=torch.float32, device=device) + 0.5) * (w / gw) - 0.5
@@ -252,8 +252,8 @@ class PoseEstimator:
         for im, box in zip(images, boxes):
             wanted = input_geometry(im.shape[1], im.shape[0], spec, scale, None)
             if box.content_size != wanted.content_size:
-                self._tell("input", "a %dx%d image would need a %dx%d network input; it is scaled down to %dx%d "
-                           "(limits: %d px a side, %d px in all), so small people in it may be missed",
+                self._tell("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
+                           "to %dx%d (limits: %d px a side, %d px in all), so small people in it may be missed",
                            im.shape[1], im.shape[0], *wanted.input_size, *box.content_size, self.limits.max_side,
                            self.limits.max_pixels)
         groups: dict[tuple[int, int], list[int]] = {}
