@@ -91,14 +91,14 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(dtype, np.floating):
         low, high = float(np.min(image)), float(np.max(image))
         if not (np.isfinite(low) and np.isfinite(high) and 0.0 <= low and high <= 1.0):
-            raise ImageReadError(f"a {dtype} image must hold values in [0, 1], got [{low:g}, {high:g}]; pass 0-255 "
-                                 "pixels as uint8")
+            raise ImageReadError(f"an image of dtype {dtype} must hold values in [0, 1], got [{low:g}, {high:g}]; "
+                                 "pass 0-255 pixels as uint8")
         return (image.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
     if np.issubdtype(dtype, np.integer) and dtype != np.bool_:
         low, high = int(np.min(image)), int(np.max(image))
         if low < 0 or high > 255:
-            raise ImageReadError(f"a {dtype} image must hold values in 0-255, got {low}-{high}; pass uint8 pixels "
-                                 "(uint16 is scaled by 1/256)")
+            raise ImageReadError(f"an image of dtype {dtype} must hold values in 0-255, got {low}-{high}; pass uint8 "
+                                 "pixels (uint16 is scaled by 1/256)")
         return image.astype(np.uint8)
     raise ImageReadError(f"unsupported image dtype {dtype}; pass uint8 pixels (uint16, 0-255 integers and [0, 1] "
                          "floats are converted)")

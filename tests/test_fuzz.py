@@ -1,10 +1,10 @@
-"""Fuzzing the API with random shapes, dtypes, channel counts and bytes (the CLI's turn is tests/cli/test_fuzz.py).
+"""Fuzzing the API with random shapes, dtypes, channel counts and bytes (the CLI: tests/cli/test_fuzz.py).
 
 The API (``est(...)``, ``predict_batch``, ``detect_batch(maps=True)``) and image files read by path get seeded random
-input. Every case must end in a valid result or a package error (``OpenPoseError``, ``TypeError`` or ``ValueError``) with a one-line message. The work
-is bounded without timing anything: every network input the estimator builds must stay within its
-:class:`~openpose_py.limits.InputLimits` (an 8000x50 strip used to ask for a 58,880 px wide one), and maps within
-``max_map_pixels``.
+input. Every case must end in a valid result or a package error (``OpenPoseError``, ``TypeError`` or ``ValueError``)
+with a one-line message. The work is bounded without timing anything: every network input the estimator builds must
+stay within its :class:`~openpose_py.limits.InputLimits` (an 8000x50 strip used to ask for a 58,880 px wide one), and
+maps within ``max_map_pixels``.
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ def test_invalid_options():
 
 
 def _warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name == "openpose_py.inference"]
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name == "openpose_py.inference"]
 
 
 def test_thin_strips_run_within_the_input_limits_and_warn_once(low_estimator, caplog):
@@ -186,8 +187,8 @@ def test_16_bit_and_unit_float_arrays_find_what_the_file_finds(low_estimator, de
     assert len(by_path) >= 1
     assert [p.as_array().tolist() for p in est(deep)] == [p.as_array().tolist() for p in by_path]
     assert [p.as_array().tolist() for p in est(image / 255.0)] == [p.as_array().tolist() for p in est(image)]
-    with pytest.raises(ImageReadError, match=r"^a float64 image must hold values in \[0, 1\], got \[0, 255\]; pass "
-                                             r"0-255 pixels as uint8$"):
+    with pytest.raises(ImageReadError, match=r"^an image of dtype float64 must hold values in \[0, 1\], got "
+                                             r"\[0, 255\]; pass 0-255 pixels as uint8$"):
         est(image.astype(np.float64))
 
 
