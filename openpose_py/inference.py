@@ -19,8 +19,8 @@ from torch import Tensor, nn
 
 from .backends import to_device
 from .decode.decoder import DecoderConfig, decode
-from .models.outputs import StageOutput, final_output
 from .limits import DEFAULT_LIMITS, InputLimits
+from .models.outputs import StageOutput, final_output
 from .preprocess import Letterbox, PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
 from .results import Person
 from .skeleton import Skeleton

@@ -18,8 +18,8 @@ import torch
 from .errors import ImageReadError
 from .limits import DEFAULT_LIMITS, InputLimits
 
-__all__ = ["PreprocessSpec", "Letterbox", "InputLimits", "preprocess", "normalise", "input_geometry", "load_image",
-           "as_bgr", "to_uint8"]
+__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "normalise", "input_geometry", "load_image", "as_bgr",
+           "to_uint8"]
 
 
 @dataclass(frozen=True, slots=True)

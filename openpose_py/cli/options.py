@@ -1,9 +1,10 @@
 """Options shared by the commands that run a network (image, video, webcam, eval) and the helpers behind them.
 
 ``@estimator_options`` adds ``--model --weights --device --height --scales --flip --decoder --number-people-max
---threads --backend --max-input-side --max-input-pixels --max-map-pixels`` and hands the command one :class:`EstimatorOptions` (keyword ``estimator_options``);
-:func:`build_estimator` turns it into a :class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these
-flags; the library receives frozen configuration.
+--threads --backend --max-input-side --max-input-pixels --max-map-pixels`` and hands the command one
+:class:`EstimatorOptions` (keyword ``estimator_options``); :func:`build_estimator` turns it into a
+:class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these flags; the library receives frozen
+configuration.
 """
 
 from __future__ import annotations
