@@ -20,7 +20,7 @@ from openpose_py.preprocess import load_image
 from openpose_py.results import Person
 
 SEED = 13
-LIMITS = InputLimits(max_map_pixels=4096)
+LIMITS = InputLimits(max_side=1024, max_pixels=1024 * 64, max_map_pixels=4096)  # small: cheap cases
 DTYPES = (np.bool_, np.int8, np.uint8, np.uint16, np.float32, np.float64, np.complex64, object)
 CHANNELS = (None, 1, 2, 3, 4, 5)
 #: (height, width) families: empty, lines, single pixels, extreme aspect ratios, ordinary small pictures
