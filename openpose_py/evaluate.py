@@ -23,7 +23,7 @@ import numpy as np
 
 from .atomic import ensure_writable_dir, write_bytes_atomic
 from .errors import DatasetError, ImageReadError
-from .preprocess import load_image
+from .images import load_image
 from .results import Person, coco_results
 
 __all__ = ["STAT_NAMES", "EvalResult", "load_coco", "keypoint_stats", "evaluate"]
@@ -63,26 +63,38 @@ class EvalResult:
 
 #: What pycocotools' keypoint evaluation reads from each ground-truth person (OKS scale, ignore flag, box).
 _EVAL_KEYS = ("keypoints", "num_keypoints", "area", "bbox")
+#: The category of every COCO keypoint result (:func:`openpose_py.results.coco_results`).
+_PERSON = 1
 
 
 def load_coco(annotations_path: str | Path):
     """Load a COCO-format keypoint annotation file as a ``pycocotools.coco.COCO`` index.
 
     Raises:
-        DatasetError: the file is missing, not JSON, not COCO-shaped, or has no 17-keypoint person category (the
-            checks of :func:`openpose_py.data.coco.read_annotations`, shared with training), or a person annotation
-            lacks a field the evaluation reads (``keypoints``, ``num_keypoints``, ``area``, ``bbox``).
+        DatasetError: the file is missing, not JSON, not COCO-shaped, has no 17-keypoint person category or a
+            malformed record (the checks of :func:`openpose_py.data.coco.read_annotations`, shared with training),
+            its person category is not category 1 (the one COCO results name), or an annotation lacks an ``id`` or,
+            for a person, a field the evaluation reads (``keypoints``, ``num_keypoints``, ``area``, ``bbox``).
     """
     from pycocotools.coco import COCO
 
     from .data.coco import read_annotations
 
     dataset, category = read_annotations(annotations_path)
-    for ann in dataset["annotations"]:
+    if category != _PERSON:
+        raise DatasetError(f"{annotations_path}: the person category has id {category}, but COCO keypoint results "
+                           f"name category {_PERSON}; renumber it (and its annotations) to {_PERSON}")
+    seen: set[int] = set()
+    for i, ann in enumerate(dataset["annotations"]):
         missing = [k for k in _EVAL_KEYS if k not in ann] if int(ann["category_id"]) == category else []
         if missing:
             raise DatasetError(f"{annotations_path}: annotation {ann.get('id', '?')} has no {', '.join(missing)}, "
                                "which COCO keypoint evaluation needs")
+        if not isinstance(ann.get("id"), int) or ann["id"] in seen:
+            what = "has no integer id" if not isinstance(ann.get("id"), int) else f"reuses id {ann['id']}"
+            raise DatasetError(f"{annotations_path}: annotation entry {i} {what}; pycocotools tells annotations "
+                               "apart by id")
+        seen.add(ann["id"])
     coco = COCO()
     coco.dataset = dataset
     # pycocotools reports progress on stdout; library code stays silent
@@ -124,6 +136,7 @@ def keypoint_stats(coco_gt, results: Sequence[dict[str, Any]],
             coco_dt.createIndex()
         evaluator = COCOeval(coco_gt, coco_dt, iouType="keypoints")
         evaluator.params.imgIds = ids
+        evaluator.params.catIds = [_PERSON]  # people only, whatever else the file annotates
         evaluator.evaluate()
         evaluator.accumulate()
     log.debug("pycocotools: %s", sink.getvalue().strip())

@@ -7,6 +7,7 @@ so pre-processing and decoding cannot drift between them.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -18,8 +19,10 @@ from torch import Tensor, nn
 
 from .backends import NetworkRunner, TorchRunner
 from .decode.decoder import DecoderConfig, decode
+from .limits import DEFAULT_LIMITS, InputLimits
 from .models.outputs import StageOutput
-from .preprocess import Letterbox, PreprocessSpec, as_bgr, input_geometry, load_image, preprocess
+from .images import as_bgr, load_image
+from .preprocess import Letterbox, PreprocessSpec, input_geometry, preprocess
 from .results import Person
 from .skeleton import Skeleton
 from .weights import WeightsSpec
@@ -43,10 +46,25 @@ class Detection:
 
 @dataclass(frozen=True, slots=True)
 class NetworkMaps:
-    """The network's final heatmaps (K+1, H, W) and PAFs (2L, H, W) resampled to the source image's pixels."""
+    """The network's final heatmaps (K+1, h, w) and PAFs (2L, h, w) resampled to the source image's pixels.
+
+    ``(h, w)`` is the image's (H, W), or for an image of more than ``InputLimits.max_map_pixels`` pixels a grid
+    scaled down evenly to at most that many cells: cell ``(i, j)`` is then centred on image pixel
+    ``((j + 0.5) * W / w - 0.5, (i + 0.5) * H / h - 0.5)``. ``image_size`` is the source image's (W, H); None
+    means the maps' own grid.
+    """
 
     heatmaps: np.ndarray
     pafs: np.ndarray
+    image_size: tuple[int, int] | None = None
+
+    @property
+    def cell_size(self) -> tuple[float, float]:
+        """(x, y) image pixels per map cell: (1, 1) for maps at full image resolution."""
+        h, w = self.heatmaps.shape[-2:]
+        if self.image_size is None:
+            return 1.0, 1.0
+        return self.image_size[0] / w, self.image_size[1] / h
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +95,7 @@ class PoseEstimator:
         flip: bool = False,
         decoder: DecoderConfig | str = "default",
         runner: NetworkRunner | None = None,
+        limits: InputLimits = DEFAULT_LIMITS,
     ) -> None:
         """Wrap a loaded network.
 
@@ -89,6 +108,8 @@ class PoseEstimator:
             decoder: a :class:`DecoderConfig` or a preset name.
             runner: what runs the network (:func:`openpose_py.backends.make_runner`); default: ``model`` itself in
                 torch (:class:`~openpose_py.backends.TorchRunner`).
+            limits: bounds on the network input and on maps resampled to the image (:class:`InputLimits`); an image
+                that exceeds them is scaled down to fit, and a warning says so once per estimator.
         """
         if not scales or any(s <= 0 for s in scales):
             raise ValueError(f"scales must be positive, got {tuple(scales)}")
@@ -109,6 +130,8 @@ class PoseEstimator:
         if len(self.scales) > 1 and self.decoder.multiscale_peak_threshold is not None:
             self._map_decoder = replace(self.decoder, peak_threshold=self.decoder.multiscale_peak_threshold)
         self._runner: NetworkRunner = runner if runner is not None else TorchRunner(self.model)
+        self.limits = limits
+        self._told: set[str] = set()
         # a mirrored PAF points the other way in x
         self._paf_flip_sign = torch.ones(self.skeleton.num_pafs, 1, 1)
         self._paf_flip_sign[list(self.skeleton.paf_x_channels)] = -1.0
@@ -127,6 +150,7 @@ class PoseEstimator:
         architecture: str | None = None,
         backend: str = "auto",
         threads: int | None = None,
+        limits: InputLimits = DEFAULT_LIMITS,
     ) -> "PoseEstimator":
         """Load registered weights by name (or a weights file by path) and wrap them.
 
@@ -134,7 +158,8 @@ class PoseEstimator:
         ``$OPENPOSE_PY_WEIGHTS_DIR``, the files shipped with the package, the user cache, then a download.
         ``backend`` runs the network through ``torch`` or, on the CPU, ``onnxruntime``, ``openvino`` or
         ``openvino-int8``; ``auto`` (the default) picks the fastest of them that keeps float32 accuracy (see
-        :mod:`openpose_py.backends`). ``threads`` sets the CPU threads of the non-torch backends.
+        :mod:`openpose_py.backends`). ``threads`` sets the CPU threads of the non-torch backends. ``limits`` bounds
+        the work one image can cause (:class:`InputLimits`).
         """
         from .backends import make_runner
         from .weights import load_model
@@ -142,12 +167,14 @@ class PoseEstimator:
         model, spec = load_model(weights if weights is not None else name_or_path, device=device,
                                  architecture=architecture)
         runner = make_runner(backend, model, spec, device=device, threads=threads, weights=weights)
-        return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner)
+        return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner,
+                   limits=limits)
 
     def with_decoder(self, decoder: DecoderConfig) -> "PoseEstimator":
         """The same network (shared, not copied) with another post-processing configuration."""
         return PoseEstimator(self.model, self.spec, device=self.device, height=self.preprocess_spec.height,
-                             scales=self.scales, flip=self.flip, decoder=decoder, runner=self._runner)
+                             scales=self.scales, flip=self.flip, decoder=decoder, runner=self._runner,
+                             limits=self.limits)
 
     # ---- public API ------------------------------------------------------------------------------------------------
     def __call__(self, image: ImageLike) -> list[Person]:
@@ -159,16 +186,28 @@ class PoseEstimator:
         return self.detect_batch([image])[0]
 
     def predict_batch(self, images: Sequence[ImageLike]) -> list[list[Person]]:
-        """People in each image; images are run through the network together (padded to a common size)."""
+        """People in each image of a list (arrays or paths); images whose inputs have the same size run through the
+        network together.
+
+        Raises:
+            TypeError: ``images`` is one image (an array, a path or a string) rather than a sequence of them.
+        """
         return [d.people for d in self.detect_batch(images)]
 
     def detect_batch(self, images: Sequence[ImageLike], *, maps: bool = False) -> list[Detection]:
-        """:meth:`detect` for several images, batched through the network; ``maps`` also returns each image's
-        :meth:`network_output` from the same network pass."""
+        """:meth:`detect` for a list of images (arrays or paths), batched through the network; ``maps`` also
+        returns each image's :meth:`network_output` from the same network pass.
+
+        Raises:
+            TypeError: ``images`` is one image (an array, a path or a string) rather than a sequence of them.
+        """
+        if isinstance(images, (np.ndarray, str, bytes, Path)):
+            raise TypeError(f"expected a list of images (arrays or paths), got one {type(images).__name__}; pass "
+                            "[image] for a single image, or list(stack) for an (N, H, W, 3) array")
         frames = self._frames([_as_image(im) for im in images])
         detections = [self._decode(f) for f in frames]
         if maps:
-            detections = [replace(d, maps=_image_maps(f)) for d, f in zip(detections, frames)]
+            detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
         return detections
 
     def track(self, frames: Iterable[Any], **options: Any) -> Iterator[list[Person]]:
@@ -180,14 +219,38 @@ class PoseEstimator:
         return track_frames(self, frames, **options)
 
     def network_output(self, image: ImageLike) -> NetworkMaps:
-        """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots)."""
-        return _image_maps(self._frames([_as_image(image)])[0])
+        """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots), or
+        onto a coarser grid for an image over ``limits.max_map_pixels`` (see :class:`NetworkMaps`)."""
+        return self._image_maps(self._frames([_as_image(image)])[0])
 
     # ---- internals -------------------------------------------------------------------------------------------------
     @property
     def backend(self) -> str:
         """The name of the backend that runs the network (``torch``, ``openvino-int8``...)."""
         return self._runner.name
+
+    def _tell(self, key: str, message: str, *args: object) -> None:
+        """Warn about ``key`` once per estimator (a video would repeat it every frame); later, only at debug level."""
+        level = logging.DEBUG if key in self._told else logging.WARNING
+        self._told.add(key)
+        log.log(level, message, *args)
+
+    def _image_maps(self, frame: _Frame) -> NetworkMaps:
+        """A frame's maps resampled onto its source image's pixel grid, or a grid scaled down to the map limit."""
+        w, h = frame.box.image_size
+        gw, gh = w, h
+        if w * h > self.limits.max_map_pixels:
+            f = math.sqrt(self.limits.max_map_pixels / (w * h))
+            gw, gh = max(1, int(w * f)), max(1, int(h * f))
+            self._tell("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
+                       "(at most %d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
+        device = frame.heatmaps.device
+        # cell centres in image pixels (pixel-centre convention); the image's own pixels when gw, gh == w, h
+        xs = (torch.arange(gw, dtype=torch.float32, device=device) + 0.5) * (w / gw) - 0.5
+        ys = (torch.arange(gh, dtype=torch.float32, device=device) + 0.5) * (h / gh) - 0.5
+        out = _resample(torch.cat((frame.heatmaps, frame.pafs), 0), frame.box, frame.stride, xs, ys).cpu().numpy()
+        k = frame.heatmaps.shape[0]
+        return NetworkMaps(out[:k], out[k:], (w, h))
 
     def _run(self, x: Tensor) -> StageOutput:
         out = self._runner(x)
@@ -201,14 +264,21 @@ class PoseEstimator:
         0.07 AP), so they run separately.
         """
         spec = self.preprocess_spec
-        boxes = [input_geometry(im.shape[1], im.shape[0], spec, scale) for im in images]
+        boxes = [input_geometry(im.shape[1], im.shape[0], spec, scale, self.limits) for im in images]
+        for im, box in zip(images, boxes):
+            wanted = input_geometry(im.shape[1], im.shape[0], spec, scale, None)
+            if box.content_size != wanted.content_size:
+                self._tell("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
+                           "to %dx%d (limits: %d px a side, %d px in all), so small people in it may be missed",
+                           im.shape[1], im.shape[0], *wanted.input_size, *box.content_size, self.limits.max_side,
+                           self.limits.max_pixels)
         groups: dict[tuple[int, int], list[int]] = {}
         for i, box in enumerate(boxes):
             groups.setdefault(box.input_size, []).append(i)
         heatmaps: list[Tensor] = [torch.empty(0)] * len(images)
         pafs: list[Tensor] = [torch.empty(0)] * len(images)
         for members in groups.values():
-            x = torch.cat([preprocess(images[i], spec, scale)[0] for i in members], 0)
+            x = torch.cat([preprocess(images[i], spec, scale, limits=self.limits)[0] for i in members], 0)
             hm, pf = self._run_flipped(x) if self.flip else self._run(x)
             for j, i in enumerate(members):
                 heatmaps[i], pafs[i] = hm[j], pf[j]
@@ -268,16 +338,6 @@ class PoseEstimator:
             for k in range(self.skeleton.num_keypoints)
         )
         return Detection(people, candidates)
-
-
-def _image_maps(frame: _Frame) -> NetworkMaps:
-    """A frame's maps resampled onto its source image's pixel grid."""
-    w, h = frame.box.image_size
-    ys = torch.arange(h, dtype=torch.float32, device=frame.heatmaps.device)
-    xs = torch.arange(w, dtype=torch.float32, device=frame.heatmaps.device)
-    out = _resample(torch.cat((frame.heatmaps, frame.pafs), 0), frame.box, frame.stride, xs, ys).cpu().numpy()
-    k = frame.heatmaps.shape[0]
-    return NetworkMaps(out[:k], out[k:])
 
 
 def _clip(person: Person, width: int, height: int) -> Person:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
 import torch
 
-from .errors import ImageReadError
+from .limits import DEFAULT_LIMITS, InputLimits
 from .weights.spec import PreprocessSpec
 
-__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "normalise", "input_geometry", "load_image", "decode_image",
-           "as_bgr"]
+__all__ = ["PreprocessSpec", "Letterbox", "preprocess", "normalise", "input_geometry"]
 
 
 _CV2_INTERP = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA}
@@ -56,54 +53,41 @@ class Letterbox:
         return sx, sy, (0.5 - self.pad_x) * sx - 0.5, (0.5 - self.pad_y) * sy - 0.5
 
 
-def as_bgr(image: np.ndarray) -> np.ndarray:
-    """Return a 3-channel uint8 BGR image; grayscale and BGRA are converted, anything else is rejected."""
-    if not isinstance(image, np.ndarray):
-        raise ImageReadError(f"expected an image array (H, W, 3), got {type(image).__name__}")
-    if image.size == 0 or image.ndim < 2 or min(image.shape[:2]) < 1:
-        raise ImageReadError(f"empty image (shape {image.shape})")
-    if image.dtype != np.uint8:
-        if np.issubdtype(image.dtype, np.floating) and np.nanmax(image) <= 1.0:
-            image = np.clip(np.nan_to_num(image) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        else:
-            image = np.clip(np.nan_to_num(image), 0, 255).astype(np.uint8)
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.ndim == 3 and image.shape[2] == 3:
-        return np.ascontiguousarray(image)
-    raise ImageReadError(f"unsupported image shape {image.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+def _padded(side: int, stride: int) -> int:
+    return -(-side // stride) * stride
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """Read an image file as uint8 BGR, or raise :class:`ImageReadError` with a one-line reason."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"no such image file: {path}")
-    return decode_image(np.fromfile(str(path), dtype=np.uint8), str(path))
+def _area_factor(width: int, height: int, stride: int, max_pixels: int) -> float:
+    """The largest resize factor f with (w f + stride) (h f + stride) <= max_pixels: the padded input's area bound."""
+    a, b, c = width * height, stride * (width + height), stride * stride - max_pixels
+    if c >= 0:
+        return 0.0
+    return (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
 
 
-def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
-    """Decode an encoded image (JPEG, PNG, WebP... bytes) as uint8 BGR exactly as :func:`load_image` reads files,
-    or raise :class:`ImageReadError` naming ``name``."""
-    buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
-    image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
-    if image is None:
-        raise ImageReadError(f"not a readable image: {name}")
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    return as_bgr(image)
+def input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float = 1.0,
+                   limits: InputLimits | None = DEFAULT_LIMITS) -> Letterbox:
+    """The letterbox of a (width, height) image at ``scale``, without touching pixels.
 
-
-def input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float = 1.0) -> Letterbox:
-    """The letterbox of a (width, height) image at ``scale``, without touching pixels."""
-    target_h = max(spec.stride, int(round(spec.height * scale)))
+    The input is ``spec.height * scale`` high unless that breaks ``limits`` (see :class:`InputLimits`): then the
+    image is resized smaller, aspect kept, to fit; sides below ``limits.min_side`` are padded. ``limits=None``
+    gives the unbounded geometry (what the image would ask for).
+    """
+    stride = spec.stride
+    target_h = max(stride, int(round(spec.height * scale)))
     factor = target_h / height
-    cw = max(1, int(round(width * factor)))
-    ch = target_h
-    iw = int(math.ceil(cw / spec.stride) * spec.stride)
-    ih = int(math.ceil(ch / spec.stride) * spec.stride)
+    cw, ch = max(1, int(round(width * factor))), target_h
+    min_in = 0
+    if limits is not None:
+        side_cap = max(stride, limits.max_side // stride * stride)
+        if max(cw, ch) > side_cap or _padded(cw, stride) * _padded(ch, stride) > limits.max_pixels:
+            factor = min(factor, side_cap / max(width, height),
+                         _area_factor(width, height, stride, limits.max_pixels))
+            cw = min(side_cap, max(1, int(width * factor)))
+            ch = min(side_cap, max(1, int(height * factor)))
+        min_in = min(side_cap, _padded(limits.min_side, stride))
+    iw = max(min_in, _padded(cw, stride))
+    ih = max(min_in, _padded(ch, stride))
     if spec.pad == "center":
         px, py = (iw - cw) // 2, (ih - ch) // 2
     else:
@@ -112,20 +96,22 @@ def input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float =
 
 
 def preprocess(image_bgr: np.ndarray, spec: PreprocessSpec, scale: float = 1.0,
-               size: tuple[int, int] | None = None) -> tuple[torch.Tensor, Letterbox]:
+               size: tuple[int, int] | None = None,
+               limits: InputLimits | None = DEFAULT_LIMITS) -> tuple[torch.Tensor, Letterbox]:
     """Resize, pad and normalise one BGR image.
 
     Args:
         image_bgr: (H, W, 3) uint8.
         scale: multiplies ``spec.height`` (multi-scale testing).
         size: optional fixed (width, height) input to pad into (batching frames of one size); must hold the content.
+        limits: bounds on the input size (:func:`input_geometry`).
 
     Returns:
         ((1, 3, h, w) float32 tensor, Letterbox).
     """
     image_bgr = as_bgr(image_bgr)
     h, w = image_bgr.shape[:2]
-    box = input_geometry(w, h, spec, scale)
+    box = input_geometry(w, h, spec, scale, limits)
     if size is not None:
         if size[0] < box.content_size[0] or size[1] < box.content_size[1]:
             raise ValueError(f"input size {size} is smaller than the resized image {box.content_size}")

@@ -14,7 +14,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .preprocess import as_bgr
+from .images import as_bgr
 from .results import Person
 from .skeleton import Skeleton
 

@@ -213,7 +213,8 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
 
     from openpose_py.backends import max_abs_difference
     from openpose_py.decode.decoder import decode
-    from openpose_py.preprocess import input_geometry, load_image, preprocess
+    from openpose_py.images import load_image
+    from openpose_py.preprocess import input_geometry, preprocess
     from openpose_py.video import expand_image_paths
 
     paths = [path for path, _ in expand_image_paths([args.images])]

@@ -55,3 +55,32 @@ def default_estimator():
     from openpose_py import PoseEstimator
 
     return PoseEstimator.from_pretrained()
+
+
+class InputLog:
+    """The (width, height) of every network input a :func:`low_estimator` ran, to bound work without timing it."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def clear(self) -> None:
+        self.sizes.clear()
+
+
+@pytest.fixture(scope="session")
+def low_estimator(lightweight_estimator):
+    """``(make, log)``: ``make(limits=..., **kwargs)`` builds a height-160 estimator on the session's network
+    whose every network input size is recorded in ``log``; cheap, so tests can build one per limits."""
+    from openpose_py import PoseEstimator
+
+    log = InputLog()
+
+    def run(x: torch.Tensor):
+        log.sizes.append((int(x.shape[3]), int(x.shape[2])))
+        return lightweight_estimator._run(x)
+
+    def make(**kwargs):
+        kwargs.setdefault("height", 160)
+        return PoseEstimator(lightweight_estimator.model, lightweight_estimator.spec, runner=run, **kwargs)
+
+    return make, log

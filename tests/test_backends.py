@@ -15,7 +15,8 @@ from openpose_py.backends import (
 )
 from openpose_py.errors import WeightsError
 from openpose_py.models.lightweight import lightweight
-from openpose_py.preprocess import PreprocessSpec, load_image, preprocess
+from openpose_py.images import load_image
+from openpose_py.preprocess import PreprocessSpec, preprocess
 
 from .conftest import DEV_SET, WEIGHTS_DIR
 

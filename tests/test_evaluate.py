@@ -127,3 +127,43 @@ def test_user_errors_are_dataset_errors(coco_gt, tmp_path):
                  results_path=blocker / "results.json")
     with pytest.raises(DatasetError, match="absent from the annotations"):
         keypoint_stats(coco_gt, [{"image_id": -5, "category_id": 1, "keypoints": [0] * 51, "score": 1.0}])
+
+
+def _first_ann(data):
+    return data["annotations"][0]
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (lambda d: _first_ann(d).update(keypoints=[0] * 30),
+     "annotation 426554 (entry 0 of 'annotations'): has 10 keypoints (30 values); COCO person keypoints have 17 "
+     "(x, y, visibility each)"),
+    (lambda d: _first_ann(d).update(keypoints=None),
+     "annotation 426554 (entry 0 of 'annotations'): keypoints is null, not a list of 51 numbers"),
+    (lambda d: _first_ann(d)["keypoints"].__setitem__(4, "7"),
+     "annotation 426554 (entry 0 of 'annotations'): keypoints holds a value that is not a finite number"),
+    (lambda d: _first_ann(d).update(bbox="abc"),
+     "annotation 426554 (entry 0 of 'annotations'): bbox is \"abc\", not [x, y, width, height]"),
+    (lambda d: _first_ann(d).update(area=-3),
+     "annotation 426554 (entry 0 of 'annotations'): area is -3, not a number >= 0"),
+    (lambda d: _first_ann(d).update(image_id=999),
+     "annotation 426554 (entry 0 of 'annotations') is of image 999, which 'images' does not list"),
+    (lambda d: _first_ann(d).update(category_id=2),
+     "annotation 426554 (entry 0 of 'annotations') has category 2, which 'categories' does not list"),
+    (lambda d: d["images"].append(dict(d["images"][0])),
+     "image id 349860 is listed twice in 'images'"),
+    (lambda d: d["annotations"][1].update(id=426554),
+     "annotation entry 1 reuses id 426554; pycocotools tells annotations apart by id"),
+    (lambda d: [a.update(category_id=2) for a in d["annotations"]] + [c.update(id=2) for c in d["categories"]],
+     "the person category has id 2, but COCO keypoint results name category 1; renumber it (and its annotations) "
+     "to 1"),
+])
+def test_malformed_annotations_are_refused_before_any_image(tmp_path, corrupt, message):
+    """Failure 5: bad records gave a traceback after every image had run, or silently another AP (0.527 -> 0.337),
+    or -1.0 everywhere with exit 0."""
+    data = json.loads(ANNOTATIONS.read_text())
+    corrupt(data)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(DatasetError) as caught:
+        evaluate(lambda image: pytest.fail("an image ran before the annotations were checked"), IMAGES, bad)
+    assert str(caught.value) == f"{bad}: {message}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from openpose_py import COCO_18, DecoderConfig, Person, PoseEstimator
 from openpose_py.errors import ImageReadError
 from openpose_py.evaluate import evaluate
+from openpose_py.limits import InputLimits
 
 SINGLE_SCALE_DEV_AP = 0.497  # measured with the default decoder at height 368
 
@@ -125,3 +129,78 @@ def test_invalid_options():
         PoseEstimator.from_pretrained("lightweight", scales=())
     with pytest.raises(ValueError):
         PoseEstimator.from_pretrained("lightweight", height=4)
+
+
+def _warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name == "openpose_py.inference"]
+
+
+def test_thin_strips_run_within_the_input_limits_and_warn_once(low_estimator, caplog):
+    """Failure 2: an 8000x50 photo took 3 min and 3.9 GB (a 58,880 px wide input); a 1x500 array over 10 min.
+    (The default limits' geometry is tested in tests/test_preprocess.py; small ones keep this test cheap.)"""
+    make, log = low_estimator
+    est = make(limits=InputLimits(max_side=512, max_pixels=512 * 32))
+    log.clear()
+    with caplog.at_level(logging.WARNING, logger="openpose_py.inference"):
+        assert est(np.full((50, 8000, 3), 90, np.uint8)) == []
+        assert est(np.zeros((1, 500), np.uint8)) == []
+        assert est(np.zeros((500, 1), np.uint8)) == []
+    assert log.sizes == [(512, 16), (512, 16), (16, 160)]
+    assert _warnings(caplog) == [
+        "an image of 8000x50 pixels would need a 25600x160 network input; it is scaled down to 512x3 (limits: 512 px "
+        "a side, 16384 px in all), so small people in it may be missed"]
+
+
+def test_network_output_maps_of_large_images_are_bounded(low_estimator, dev_set, caplog):
+    """Failure 1: maps were resampled to every pixel of any image (23 GB for 10000x10000 with --save-maps)."""
+    make, _ = low_estimator
+    image = cv2.imread(str(dev_set[0] / "000000349860.jpg"))[100:340, 160:480]
+    h, w = image.shape[:2]
+    full = make().network_output(image)
+    assert full.heatmaps.shape == (19, h, w) and full.cell_size == (1.0, 1.0)
+    small_est = make(limits=InputLimits(max_map_pixels=w * h // 16))
+    with caplog.at_level(logging.WARNING, logger="openpose_py.inference"):
+        small = small_est.network_output(image)
+        small_est.network_output(image)
+    assert small.heatmaps.shape == (19, h // 4, w // 4) and small.pafs.shape == (38, h // 4, w // 4)
+    assert small.image_size == (w, h) and small.cell_size == (4.0, 4.0)
+    assert _warnings(caplog) == [f"maps of an image of {w}x{h} pixels are returned on a {w // 4}x{h // 4} grid, not "
+                                 f"per image pixel (at most {w * h // 16} cells, InputLimits.max_map_pixels)"]
+    # cell (i, j) is centred on image pixel (4 j + 1.5, 4 i + 1.5): the mean of the four pixels around it
+    around = sum(full.heatmaps[:, dy::4, dx::4][:, :h // 4, :w // 4] for dy in (1, 2) for dx in (1, 2)) / 4
+    assert np.percentile(np.abs(small.heatmaps - around), 99) < 0.02
+
+
+def test_16_bit_and_unit_float_arrays_find_what_the_file_finds(low_estimator, dev_set, tmp_path):
+    """Failure 6: est(uint16 array) clipped to white (0 people) where the same 16-bit PNG by path found 4."""
+    make, _ = low_estimator
+    est = make()
+    image = cv2.imread(str(dev_set[0] / "000000349860.jpg"))
+    deep = image.astype(np.uint16) * 257
+    png = tmp_path / "deep.png"
+    cv2.imwrite(str(png), deep)
+    by_path = [p.as_array().tolist() for p in est(png)]
+    assert len(by_path) >= 1
+    assert [p.as_array().tolist() for p in est(deep)] == by_path
+    # deep >> 8 and round(image / 255 * 255) are both the original 8-bit pixels
+    assert [p.as_array().tolist() for p in est(image / 255.0)] == by_path
+    with pytest.raises(ImageReadError, match=r"^an image of dtype float64 must hold values in \[0, 1\], got "
+                                             r"\[0, 255\]; pass 0-255 pixels as uint8$"):
+        est(image.astype(np.float64))
+
+
+def test_batches_refuse_a_single_image_with_a_type_error(low_estimator):
+    """Failure 7: predict_batch(array) ran each of its 480 rows as an image; predict_batch("x.jpg") each letter."""
+    make, log = low_estimator
+    est = make()
+    log.clear()
+    for one, kind in [(np.zeros((480, 640, 3), np.uint8), "ndarray"), ("x.jpg", "str"), (Path("x.jpg"), "PosixPath")]:
+        with pytest.raises(TypeError, match=rf"^expected a list of images \(arrays or paths\), got one {kind}; pass "
+                                            r"\[image\] for a single image, or list\(stack\) for an \(N, H, W, 3\) "
+                                            r"array$"):
+            est.predict_batch(one)
+        with pytest.raises(TypeError, match=f"got one {kind}"):
+            est.detect_batch(one, maps=True)
+    assert log.sizes == []
+    assert est.predict_batch([]) == []

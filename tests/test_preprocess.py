@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from openpose_py.errors import ImageReadError
-from openpose_py.preprocess import PreprocessSpec, as_bgr, input_geometry, load_image, normalise, preprocess
+from openpose_py.limits import InputLimits
+from openpose_py.images import as_bgr, load_image, to_uint8
+from openpose_py.preprocess import PreprocessSpec, input_geometry, normalise, preprocess
 
 
 @pytest.mark.parametrize("pad", ["bottom_right", "center"])
@@ -83,3 +85,48 @@ def test_normalise_follows_the_spec() -> None:
     assert bgr.flatten().tolist() == pytest.approx([-128 / 255, 0.0, 127 / 255])
     rgb = normalise(images, PreprocessSpec(mean=0.0, std=1.0, channel_order="RGB"))
     assert rgb.flatten().tolist() == [255.0, 128.0, 0.0]
+
+
+@pytest.mark.parametrize("width, height", [(8000, 50), (1, 500), (500, 1), (1, 1), (20000, 3), (6000, 6000)])
+def test_letterbox_stays_within_the_input_limits(width, height):
+    """Failure 2: an 8000x50 strip asked for a 58,880 px wide input (3 min, 3.9 GB); a 1x500 array for more."""
+    spec = PreprocessSpec(height=368)
+    limits = InputLimits()
+    assert input_geometry(8000, 50, spec, limits=None).input_size == (58880, 368)  # what it used to run
+    for scale in (0.5, 1.0, 4.0):
+        box = input_geometry(width, height, spec, scale, limits)
+        iw, ih = box.input_size
+        assert iw % 8 == 0 and ih % 8 == 0
+        assert max(iw, ih) <= limits.max_side and iw * ih <= limits.max_pixels
+        assert min(iw, ih) >= limits.min_side  # thin inputs are padded
+        cw, ch = box.content_size
+        assert cw <= iw and ch <= ih
+        # the content keeps the image's aspect ratio (up to rounding to whole pixels)
+        assert abs(cw / width - ch / height) <= 1.0 / min(width, height) + 1.0 / min(cw, ch)
+
+
+def test_limits_leave_ordinary_inputs_alone_and_are_settable():
+    spec = PreprocessSpec(height=368)
+    assert input_geometry(640, 480, spec, 4.0) == input_geometry(640, 480, spec, 4.0, limits=None)
+    box = input_geometry(640, 480, spec, 1.0, InputLimits(max_side=256, max_pixels=256 * 256))
+    assert box.input_size == (256, 192) and box.content_size == (256, 192)
+
+
+def test_uint16_and_float_arrays_are_converted_like_files(tmp_path):
+    """Failure 6: a uint16 array was clipped (0 people) where the same 16-bit PNG read by path was scaled."""
+    rng = np.random.default_rng(0)
+    deep = rng.integers(0, 65536, (6, 7, 3), dtype=np.uint16)
+    png16 = tmp_path / "deep.png"
+    cv2.imwrite(str(png16), deep)
+    np.testing.assert_array_equal(as_bgr(deep), load_image(png16))
+    np.testing.assert_array_equal(to_uint8(deep), (deep // 256).astype(np.uint8))
+    unit = rng.random((4, 5, 3))
+    np.testing.assert_array_equal(to_uint8(unit), np.round(unit * 255).astype(np.uint8))
+    assert to_uint8(np.array([[0, 255]], np.int64)).tolist() == [[0, 255]]
+    for bad, match in [(np.full((2, 2), 255.0), r"must hold values in \[0, 1\], got \[255, 255\]"),
+                       (np.full((2, 2), np.nan, np.float32), r"must hold values in \[0, 1\]"),
+                       (np.array([[-1, 300]]), "must hold values in 0-255, got -1-300"),
+                       (np.zeros((2, 2), bool), "unsupported image dtype bool"),
+                       (np.zeros((2, 2), complex), "unsupported image dtype complex128")]:
+        with pytest.raises(ImageReadError, match=match):
+            as_bgr(bad)

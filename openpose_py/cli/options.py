@@ -1,9 +1,10 @@
 """Options shared by the commands that run a network (image, video, webcam, eval) and the helpers behind them.
 
 ``@estimator_options`` adds ``--model --weights --device --height --scales --flip --decoder --number-people-max
---threads`` and hands the command one :class:`EstimatorOptions` (keyword ``estimator_options``);
-:func:`build_estimator` turns it into a :class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these
-flags; the library receives frozen configuration.
+--threads --backend --max-input-side --max-input-pixels --max-map-pixels`` and hands the command one
+:class:`EstimatorOptions` (keyword ``estimator_options``); :func:`build_estimator` turns it into a
+:class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these flags; the library receives frozen
+configuration.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
+
+from ..limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
@@ -55,6 +58,15 @@ class EstimatorOptions:
     number_people_max: int = -1
     threads: int | None = None
     backend: str = "auto"
+    max_input_side: int = DEFAULT_LIMITS.max_side
+    max_input_pixels: int = DEFAULT_LIMITS.max_pixels
+    max_map_pixels: int = DEFAULT_LIMITS.max_map_pixels
+
+    @property
+    def limits(self) -> InputLimits:
+        return InputLimits(max_side=self.max_input_side, max_pixels=self.max_input_pixels,
+                           max_map_pixels=self.max_map_pixels)
+
 
 
 def _parse_scales(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
@@ -120,9 +132,19 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
                  help="Network runtime: auto (the fastest installed one that keeps float32 accuracy: OpenVINO on the "
                       "model's own INT8 IR on a CPU, torch on a GPU), torch, ONNX Runtime or OpenVINO on an ONNX "
                       "export (float32), or OpenVINO on the INT8 IR (hpe-0001). Non-torch backends run on the CPU."),
+    click.option("--max-input-side", type=click.IntRange(min=DEFAULT_LIMITS.min_side),
+                 default=DEFAULT_LIMITS.max_side, show_default=True, metavar="PX",
+                 help="Longest side of the network input; images that would need more (thin strips, big --height "
+                      "or --scales) are scaled down to fit, with a warning."),
+    click.option("--max-input-pixels", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_pixels,
+                 show_default=True, metavar="PX",
+                 help="Width x height of the network input; larger inputs are scaled down to fit, with a warning."),
+    click.option("--max-map-pixels", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_map_pixels,
+                 show_default=True, metavar="PX",
+                 help="--save-maps pictures of larger images are drawn on a grid scaled down to this many pixels."),
 )
 _ESTIMATOR_KEYS = ("model", "weights", "device", "height", "scales", "flip", "decoder", "number_people_max", "threads",
-                   "backend")
+                   "backend", "max_input_side", "max_input_pixels", "max_map_pixels")
 
 
 def estimator_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,6 +170,10 @@ def build_estimator(opts: EstimatorOptions, **decoder_overrides: Any) -> "PoseEs
     from ..decode.decoder import DecoderConfig
     from ..inference import PoseEstimator
 
+    least = opts.max_input_side * DEFAULT_LIMITS.min_side
+    if opts.max_input_pixels < least:
+        raise click.UsageError(f"--max-input-pixels must be at least --max-input-side x {DEFAULT_LIMITS.min_side} "
+                               f"= {least}, got {opts.max_input_pixels}")
     if opts.threads is not None:
         torch.set_num_threads(opts.threads)
     max_people = None if opts.number_people_max < 0 else opts.number_people_max
@@ -155,7 +181,7 @@ def build_estimator(opts: EstimatorOptions, **decoder_overrides: Any) -> "PoseEs
     try:
         return PoseEstimator.from_pretrained(opts.model, device=opts.device, height=opts.height, scales=opts.scales,
                                              flip=opts.flip, decoder=decoder, weights=opts.weights,
-                                             backend=opts.backend, threads=opts.threads)
+                                             backend=opts.backend, threads=opts.threads, limits=opts.limits)
     except ValueError as exc:  # an option combination the library refuses (a CPU backend on a GPU device, ...)
         raise click.UsageError(str(exc)) from None
 

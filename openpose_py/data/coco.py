@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import DatasetError, ImageReadError
-from ..preprocess import load_image
+from ..images import load_image
 from ..skeleton import COCO_17_NAMES, COCO_18, Skeleton
 from .transforms import AugmentConfig, augment, draw_params
 
@@ -116,11 +116,17 @@ def collate(samples: Sequence[Sample]) -> Batch:
 def read_annotations(path: str | Path) -> tuple[dict[str, Any], int]:
     """Load and check a COCO person-keypoint annotation file.
 
+    Every record is checked before anything uses the file, so that a bad one is reported up front, by name, rather
+    than failing (or silently changing a score) later.
+
     Returns:
         (the parsed JSON, the id of its 17-keypoint person category).
 
     Raises:
-        DatasetError: missing, unreadable, not JSON, not COCO-shaped, or without a 17-keypoint person category.
+        DatasetError: missing, unreadable, not JSON, not COCO-shaped, without a 17-keypoint person category, or
+            with a malformed record: an image without an integer id, a file name and a size, an image id listed
+            twice, an annotation of an image or category the file does not list, or a person annotation whose
+            ``keypoints`` (51 numbers), ``bbox`` (4 numbers), ``area`` or ``num_keypoints`` is of the wrong shape.
     """
     path = Path(path)
     if not path.is_file():
@@ -143,7 +149,54 @@ def read_annotations(path: str | Path) -> tuple[dict[str, Any], int]:
             int(ann["image_id"]), int(ann["category_id"])
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetError(f"{path}: malformed image or annotation entry ({exc!r})") from exc
-    return data, int(cats[0]["id"])
+    person = int(cats[0]["id"])
+    _check_records(path, data, person)
+    return data, person
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _record_problem(ann: dict[str, Any]) -> str | None:
+    """What is wrong with one person annotation's fields, if any (absent fields are the caller's business)."""
+    if "keypoints" in ann:
+        kps = ann["keypoints"]
+        if not isinstance(kps, list):
+            return f"keypoints is {json.dumps(kps)[:40]}, not a list of {3 * len(COCO_17_NAMES)} numbers"
+        if len(kps) != 3 * len(COCO_17_NAMES):
+            return (f"has {len(kps) // 3} keypoints ({len(kps)} values); COCO person keypoints have "
+                    f"{len(COCO_17_NAMES)} (x, y, visibility each)")
+        if not all(_is_number(v) for v in kps):
+            return "keypoints holds a value that is not a finite number"
+    if "bbox" in ann:
+        box = ann["bbox"]
+        if not (isinstance(box, list) and len(box) == 4 and all(_is_number(v) for v in box)):
+            return f"bbox is {json.dumps(box)[:40]}, not [x, y, width, height]"
+    if "area" in ann and not (_is_number(ann["area"]) and ann["area"] >= 0):
+        return f"area is {json.dumps(ann['area'])[:40]}, not a number >= 0"
+    if "num_keypoints" in ann and not (isinstance(ann["num_keypoints"], int) and ann["num_keypoints"] >= 0):
+        return f"num_keypoints is {json.dumps(ann['num_keypoints'])[:40]}, not a count"
+    return None
+
+
+def _check_records(path: Path, data: dict[str, Any], person: int) -> None:
+    """Refuse the first record that would make a dataset or a score silently different from what the file says."""
+    image_ids: set[int] = set()
+    for img in data["images"]:
+        if int(img["id"]) in image_ids:
+            raise DatasetError(f"{path}: image id {int(img['id'])} is listed twice in 'images'")
+        image_ids.add(int(img["id"]))
+    category_ids = {int(c["id"]) for c in data["categories"] if isinstance(c, dict) and "id" in c}
+    for i, ann in enumerate(data["annotations"]):
+        name = f"{path}: annotation {ann.get('id', '?')} (entry {i} of 'annotations')"
+        if int(ann["image_id"]) not in image_ids:
+            raise DatasetError(f"{name} is of image {int(ann['image_id'])}, which 'images' does not list")
+        if int(ann["category_id"]) not in category_ids:
+            raise DatasetError(f"{name} has category {int(ann['category_id'])}, which 'categories' does not list")
+        problem = _record_problem(ann) if int(ann["category_id"]) == person else None
+        if problem:
+            raise DatasetError(f"{name}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +272,7 @@ class CocoKeypoints(Dataset):
         ignored: list[Any] = []
         mains: list[_Item] = []
         for ann in anns:
-            kps = ann.get("keypoints") or []
-            if kps and len(kps) != 3 * len(COCO_17_NAMES):
-                raise DatasetError(f"annotation {ann.get('id')} of {self.annotations_path.name} has "
-                                   f"{len(kps) // 3} keypoints; COCO person keypoints have 17")
+            kps = ann.get("keypoints") or []  # its length was checked by read_annotations
             num = int(ann.get("num_keypoints", sum(1 for v in kps[2::3] if v > 0)))
             if ann.get("iscrowd", 0) or num == 0:
                 if ann.get("segmentation"):

@@ -15,7 +15,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
 from ..errors import ImageReadError
-from ..preprocess import decode_image
+from ..images import decode_image
 from .imageinfo import TruncatedImage, UnsupportedImageType, read_header
 
 __all__ = ["ApiError", "read_body", "decode_upload"]

@@ -150,7 +150,11 @@ class ImageSink(_FileSink):
 
 
 class MapsSink(_FileSink):
-    """A heatmap/PAF picture per frame (:func:`render.maps_picture`), ``<frame name>_maps.jpg``."""
+    """A heatmap/PAF picture per frame (:func:`render.maps_picture`), ``<frame name>_maps.jpg``.
+
+    The picture has the maps' resolution: the frame's, or for frames over the estimator's ``max_map_pixels`` the
+    frame scaled down to the maps' grid (:class:`~openpose_py.inference.NetworkMaps`).
+    """
 
     suffix = "_maps.jpg"
     needs_maps = True
@@ -164,7 +168,11 @@ class MapsSink(_FileSink):
         if maps is None:
             raise ValueError("MapsSink needs results computed with maps")
         path = self.path_for(result.frame)
-        picture = maps_picture(result.frame.image, maps.heatmaps, maps.pafs, self.skeleton)
+        image = result.frame.image
+        grid = maps.heatmaps.shape[:0:-1]  # (w, h)
+        if image.shape[1::-1] != grid:
+            image = cv2.resize(image, grid, interpolation=cv2.INTER_AREA)
+        picture = maps_picture(image, maps.heatmaps, maps.pafs, self.skeleton)
         write_image_atomic(path, picture, (cv2.IMWRITE_JPEG_QUALITY, 92))
         self.written.append(path)
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import CameraError, ImageReadError, VideoError
-from ..preprocess import load_image
+from ..images import load_image
 
 __all__ = [
     "IMAGE_EXTENSIONS",

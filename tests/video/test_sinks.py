@@ -75,3 +75,19 @@ def test_video_sink_rejects_unknown_containers_and_changing_frame_sizes(tmp_path
         sink.write(FrameResult(Frame(1, np.zeros((48, 32, 3), np.uint8), "x"), ()))
     sink.close(keep=False)
     assert file_names(tmp_path) == []
+
+
+def test_maps_sink_draws_bounded_maps_at_their_own_resolution(tmp_path):
+    """Failure 1: maps pictures were drawn at full image size (57 float32 maps per pixel); maps bounded by
+    InputLimits.max_map_pixels come on a coarser grid, and the picture follows it instead of failing."""
+    from openpose_py.inference import NetworkMaps
+    from openpose_py.video.sinks import MapsSink
+
+    image = np.zeros((60, 80, 3), np.uint8)
+    sink = MapsSink(tmp_path / "maps", COCO_18)
+    for name, (h, w), size in [("full", (60, 80), None), ("coarse", (15, 20), (80, 60))]:
+        heatmaps = np.zeros((COCO_18.num_heatmaps, h, w), np.float32)
+        maps = NetworkMaps(heatmaps, np.zeros((COCO_18.num_pafs, h, w), np.float32), size)
+        sink.write(FrameResult(Frame(0, image, name), (), maps=maps))
+        picture = cv2.imread(str(tmp_path / "maps" / f"{name}_maps.jpg"))
+        assert picture.shape == (h, 2 * w, 3)

@@ -1,0 +1,83 @@
+"""Reading pictures: files, encoded bytes and arrays -> 3-channel uint8 BGR, the one form the rest of the package
+takes. No torch: the CLI, the server and the video sources read and check pictures before any network loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ImageReadError
+
+__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image"]
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Pixel values as uint8: the one conversion for arrays passed in and for decoded image files alike.
+
+    uint8 is kept; uint16 (16-bit PNG and TIFF) keeps its high byte, ``value >> 8``, as 8-bit readers of such files
+    do; floats must lie in [0, 1] and are scaled by 255; other integer types are accepted when every value is already
+    in 0-255. Anything else (floats outside [0, 1] or not finite, bool, complex, object ...) raises
+    :class:`ImageReadError` saying what to pass.
+    """
+    dtype = image.dtype
+    if dtype == np.uint8:
+        return image
+    if dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    if np.issubdtype(dtype, np.floating):
+        low, high = float(np.min(image)), float(np.max(image))
+        if not (np.isfinite(low) and np.isfinite(high) and 0.0 <= low and high <= 1.0):
+            raise ImageReadError(f"an image of dtype {dtype} must hold values in [0, 1], got [{low:g}, {high:g}]; "
+                                 "pass 0-255 pixels as uint8")
+        return (image.astype(np.float32) * 255.0 + 0.5).astype(np.uint8)
+    if np.issubdtype(dtype, np.integer) and dtype != np.bool_:
+        low, high = int(np.min(image)), int(np.max(image))
+        if low < 0 or high > 255:
+            raise ImageReadError(f"an image of dtype {dtype} must hold values in 0-255, got {low}-{high}; pass uint8 "
+                                 "pixels (uint16 is scaled by 1/256)")
+        return image.astype(np.uint8)
+    raise ImageReadError(f"unsupported image dtype {dtype}; pass uint8 pixels (uint16, 0-255 integers and [0, 1] "
+                         "floats are converted)")
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """Return a 3-channel uint8 BGR image; grayscale and BGRA are converted, other dtypes as :func:`to_uint8` says,
+    anything else is rejected with :class:`ImageReadError`."""
+    if not isinstance(image, np.ndarray):
+        raise ImageReadError(f"expected an image array (H, W, 3), got {type(image).__name__}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ImageReadError(f"unsupported image shape {image.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+    if image.size == 0:
+        raise ImageReadError(f"empty image (shape {image.shape})")
+    image = to_uint8(image)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(np.ascontiguousarray(image.reshape(image.shape[:2])), cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(image)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file as uint8 BGR, or raise :class:`ImageReadError` with a one-line reason.
+
+    16-bit and float files are converted by :func:`to_uint8`, like arrays passed to the estimator.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"no such image file: {path}")
+    return decode_image(np.fromfile(str(path), dtype=np.uint8), str(path))
+
+
+def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
+    """Decode an encoded image (JPEG, PNG, WebP... bytes) as uint8 BGR exactly as :func:`load_image` reads files,
+    or raise :class:`ImageReadError` naming ``name``."""
+    buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    if image is None:
+        raise ImageReadError(f"not a readable image: {name}")
+    try:
+        return as_bgr(image)
+    except ImageReadError as exc:
+        raise ImageReadError(f"{name}: {exc}") from None

@@ -1,0 +1,30 @@
+"""The shared estimator flags: input limits."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from .conftest import LOW, error_of, needs_weights
+
+@needs_weights
+def test_limit_flags_bound_the_input_and_the_saved_maps(invoke, tmp_path, caplog):
+    """Failures 1 and 2 through the CLI: a strip photo runs scaled down to the limits, its maps picture is drawn on
+    a grid of at most --max-map-pixels cells, and the user is told both once."""
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.full((50, 8000, 3), 90, np.uint8))
+    with caplog.at_level(logging.WARNING, logger="openpose_py"):
+        result = invoke("image", strip, *LOW, "--max-input-side", "1024", "--max-input-pixels", str(1024 * 64),
+                        "--max-map-pixels", "5000", "--save-maps", tmp_path / "maps")
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "an image of 8000x50 pixels would need a 25600x160 network input; it is scaled down to 1024x6 (limits: "
+        "1024 px a side, 65536 px in all), so small people in it may be missed",
+        "maps of an image of 8000x50 pixels are returned on a 894x5 grid, not per image pixel (at most 5000 cells, "
+        "InputLimits.max_map_pixels)"]
+    assert cv2.imread(str(tmp_path / "maps" / "strip_maps.jpg")).shape == (5, 2 * 894, 3)
+    result = invoke("image", strip, "--max-input-side", "4096", "--max-input-pixels", "1000")
+    assert result.exit_code == 2
+    assert error_of(result) == "Error: --max-input-pixels must be at least --max-input-side x 16 = 65536, got 1000"
