@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import torch
 
+from .images import as_bgr
 from .limits import DEFAULT_LIMITS, InputLimits
 from .weights.spec import PreprocessSpec
 
