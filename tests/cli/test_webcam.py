@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from openpose_py.cli.webcam import DisplaySink
+from openpose_py.cli.display import DisplaySink
 from openpose_py.errors import CameraError, OpenPoseError
 from openpose_py.video import Frame, FrameResult, StreamInfo
 
@@ -22,11 +22,17 @@ def test_headless_run_on_a_video_file_goes_to_its_end_and_writes_like_video(invo
     assert (tmp_path / "live.mp4").is_file()
 
 
-def test_a_camera_that_does_not_exist_is_named_in_the_error(invoke):
+def test_a_camera_that_does_not_exist_is_named_in_the_error(invoke, tmp_path):
     for spec, expected in (("7", "camera 7"), ("/no/such/clip.mp4", "'/no/such/clip.mp4'")):
-        result = invoke("webcam", "--camera", spec, "--no-display")
+        result = invoke("webcam", "--camera", spec, "--no-display", "--json-dir", tmp_path / "json")
         assert result.exit_code == 1 and isinstance(result.exception, CameraError), result.output
         assert expected in error_of(result)
+
+
+def test_headless_without_any_output_is_a_usage_error(invoke, tmp_path):
+    result = invoke("webcam", "--camera", FIVE_FRAMES, "--no-display")
+    assert result.exit_code == 2 and "--no-display without --output, --json-dir or --tracks-csv" in error_of(result)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_without_a_display_the_error_suggests_no_display(invoke, monkeypatch):
