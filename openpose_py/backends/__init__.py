@@ -136,8 +136,14 @@ def make_runner(backend: str, model: nn.Module, spec, *, device: str | torch.dev
             int8_float_layers = INT8_FLOAT_LAYERS if weights is None else ()
         norm = spec.preprocess
         return OpenVinoRunner(ir, spec.skeleton, threads=threads, input_affine=(norm.mean, norm.std),
-                              float_layers=int8_float_layers, name=backend)
+                              float_layers=int8_float_layers, name=backend, cache=_compiled_cache(cache))
     onnx_path = cached_onnx(model, spec.name, cache)
     if backend == "onnxruntime":
         return OnnxRuntimeRunner(onnx_path, threads=threads)
-    return OpenVinoRunner(onnx_path, spec.skeleton, threads=threads)
+    return OpenVinoRunner(onnx_path, spec.skeleton, threads=threads, cache=_compiled_cache(cache))
+
+
+def _compiled_cache(cache: str | Path | None) -> Path:
+    from ..weights.places import cache_dir
+
+    return Path(cache or cache_dir()) / "openvino"
