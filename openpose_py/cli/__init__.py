@@ -63,7 +63,11 @@ def cli(log_level: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs the group, turning library errors into one-line messages."""
+    """Console-script entry point: runs the group, turning library errors into one-line messages; SIGTERM and SIGHUP
+    stop a run like Ctrl-C does (exit status 128 + the signal's number)."""
+    from . import signals
+
+    signals.install()
     try:
         # without standalone mode click returns (rather than raises) the status of ctx.exit(n) / Exit(n)
         status = cli.main(args=argv, prog_name="openpose-py", standalone_mode=False)
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(status)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        sys.exit(signals.exit_status())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -82,4 +86,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(signals.exit_status())

@@ -1,12 +1,16 @@
-"""``openpose-py video``: poses on every frame of a video file or stream, as a rendered video and OpenPose JSON."""
+"""``openpose-py video``: poses on every frame of a video file or stream, as a rendered video and OpenPose JSON; or
+on a collection of videos, one after the other, or shared among the processes of a ``torchrun`` launch."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import click
 
+from ..errors import OpenPoseError, VideoError
+from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
     import threading
 
     from ..inference import PoseEstimator
-    from ..video import FrameSink, FrameSource, RunReport
+    from ..video import FrameRange, FrameSink, FrameSource, RunReport
 
 __all__ = ["video", "check_video_output", "run_with_progress"]
 
@@ -39,7 +43,8 @@ def check_video_output(output: Path | None) -> None:
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
                       latest_only: bool = False) -> "RunReport":
-    """:func:`run_video` with a frames-per-second progress bar, then a summary line; Ctrl-C exits with 130."""
+    """:func:`run_video` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
+    says so; one stopped by an error says which frames were kept, then the error propagates."""
     from tqdm import tqdm
 
     from ..video import run_video
@@ -48,6 +53,10 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     try:
         report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
                            stop=stop, latest_only=latest_only)
+    except OpenPoseError:
+        bar.close()
+        click.echo(f"Stopped by an error after {bar.n} frames: the outputs of those frames are kept.", err=True)
+        raise
     finally:
         bar.close()
     click.echo(f"{report.frames} frames, {report.people} people, {report.fps:.1f} frames/s", err=True)
@@ -56,13 +65,28 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     return report
 
 
+def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part_candidates: bool,
+           render_threshold: float) -> list["FrameSink"]:
+    from ..video import JsonSink, VideoSink
+
+    sinks: list[FrameSink] = []
+    if json_dir is not None:
+        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
+                              part_candidates=part_candidates))
+    if output is not None:
+        sinks.append(VideoSink(output, render_style(render_threshold)))
+    return sinks
+
+
 @click.command("video")
-@click.argument("source", metavar="SOURCE")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
 @estimator_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the rendered video here (same size and frame rate; .mp4, .avi, .mov, .mkv, .m4v).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="One input: write the rendered video here (same size and frame rate; .mp4, .avi, .mov, .mkv, "
+                   ".m4v). Several: a folder, one <name>.mp4 per input.")
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write OpenPose JSON, <video stem>_<12-digit frame index>_keypoints.json per frame.")
+              help="Write OpenPose JSON, <video stem>_<12-digit frame index>_keypoints.json per frame; with several "
+                   "inputs, in a folder <name>/ per input, which appears when its video is done.")
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
 @render_threshold_option
@@ -71,41 +95,175 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, help="Process every N-th frame.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Frames run through the network together.")
-def video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
-          part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int, end: int | None,
-          step: int, batch_size: int) -> None:
-    """Estimate poses on a video file or stream URL (rtsp://, http://, ...).
+@run_options
+def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output: Path | None,
+          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int,
+          end: int | None, step: int, batch_size: int, inputs_from: Path | None, skip_existing: bool,
+          failures_path: Path | None, summary_json: Path | None) -> None:
+    """Estimate poses on a video file or stream URL (rtsp://, http://, ...), or on many.
 
-    Reading, inference and writing run concurrently. Ctrl-C stops cleanly: the output video is closed and playable
-    and every JSON file written is complete.
+    SOURCE may be a video file, a stream URL, a folder (searched recursively for videos) or @LIST, a text file
+    naming one input per line. Reading, inference and writing run concurrently. Ctrl-C, SIGTERM and SIGHUP stop
+    cleanly: the output video is closed and playable and every JSON file written is complete (exit 130, 143, 129).
+
+    With several inputs, each video's outputs appear whole when it is done (--skip-existing resumes a stopped run;
+    a video stopped part-way is redone), an input that fails is reported (and listed in --failures) and the others
+    go on. Under torchrun each process takes every N-th video (N processes):
+    torchrun --nproc-per-node 4 --no-python openpose-py video clips/ --json-dir out/
 
     \b
     Examples:
       openpose-py video clip.mp4 --output clip_pose.mp4 --json-dir json/
       openpose-py video rtsp://camera.local/stream --json-dir json/ --step 5
+      openpose-py video clips/ --json-dir json/ --output rendered/ --skip-existing --failures failed.jsonl
     """
-    from ..video import FrameRange, JsonSink, VideoSink, VideoSource, is_stream_url
+    from ..video import FrameRange
 
     if part_candidates and json_dir is None:
         raise click.UsageError("--part-candidates needs --json-dir")
     if end is not None and end <= start:
         raise click.BadParameter(f"--end ({end}) must be greater than --start ({start})", param_hint="'--end'")
-    if not is_stream_url(source) and not Path(source).is_file():
-        what = "a folder, not a video file" if Path(source).is_dir() else "no such file"
-        raise click.BadParameter(f"{source}: {what}", param_hint="'SOURCE'")
-    check_video_output(output)
-    quiet_video_backends()
-    sinks = []
-    if json_dir is not None:
-        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
-                              part_candidates=part_candidates))
-    if output is not None:
-        sinks.append(VideoSink(output, render_style(render_threshold)))
-    if not sinks:
+    if output is None and json_dir is None:
         raise click.UsageError("nothing to write: give --output and/or --json-dir")
+    inputs = read_inputs(sources, inputs_from)
     frames = FrameRange(start, end, step)
+    sink_args = (keypoint_scale, part_candidates, render_threshold)
+    quiet_video_backends()
+    if len(inputs) == 1 and inputs_from is None and sources[0] == inputs[0] and not Path(inputs[0]).is_dir():
+        _one_video(inputs[0], estimator_options, output, json_dir, sink_args, frames, batch_size)
+    else:
+        _collection(inputs, estimator_options, output, json_dir, sink_args, frames, batch_size, skip_existing,
+                    failures_path, summary_json)
+
+
+def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
+               sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int) -> None:
+    from ..runs import RunContext
+    from ..video import VideoSource, is_stream_url
+    from . import signals
+
+    if not is_stream_url(source) and not Path(source).is_file():
+        raise click.BadParameter(f"{source}: no such file", param_hint="'SOURCE'")
+    check_video_output(output)
+    ctx = RunContext.from_env()
+    if not ctx.is_root:  # one input under torchrun: rank 0 does it
+        click.echo(f"rank {ctx.rank}: no input to process", err=True)
+        return
+    # the source is opened (and its first frame decoded) before any output folder is created
     with VideoSource(source if is_stream_url(source) else Path(source), frames) as src:
-        estimator = build_estimator(estimator_options)
+        sinks = _sinks(json_dir, output, *sink_args)
+        estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size)
     if report.interrupted:
-        raise click.exceptions.Exit(130)
+        raise click.exceptions.Exit(signals.exit_status())
+
+
+def _staging(final: Path) -> Path:
+    """The hidden name an output is written under until its whole video is done."""
+    return final.with_name(f".{final.stem}.partial{final.suffix}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _publish(staged: Path, final: Path) -> None:
+    if final.is_dir():
+        shutil.rmtree(final)  # an earlier run's outputs for this input, replaced
+    staged.replace(final)
+
+
+def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
+                sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int, skip_existing: bool,
+                failures_path: Path | None, summary_json: Path | None) -> None:
+    from ..atomic import ensure_writable_dir
+    from ..runs import FailureLog, RunContext, RunSummary, process_group
+    from ..video import VIDEO_FOURCC, VideoSource, expand_video_paths, run_video
+    from . import signals
+
+    if output is not None and output.suffix.lower() in VIDEO_FOURCC:
+        raise click.BadParameter(f"{output}: with several inputs --output is a folder (one <name>.mp4 per input)",
+                                 param_hint="'--output'")
+    try:
+        videos = expand_video_paths(inputs)
+    except VideoError as exc:
+        raise click.BadParameter(str(exc), param_hint="'SOURCE...'") from None
+    ctx = RunContext.from_env()
+
+    def finals(name: str) -> list[tuple[Path, Path | None]]:
+        """(final path, JSON folder or None) of each output of one input."""
+        pairs: list[tuple[Path, Path | None]] = []
+        if json_dir is not None:
+            pairs.append((json_dir / name, json_dir / name))
+        if output is not None:
+            pairs.append((output / f"{name}.mp4", None))
+        return pairs
+
+    for folder in (json_dir, output):
+        if folder is not None:
+            ensure_writable_dir(folder)
+    failures = FailureLog(failures_path, ctx.rank)
+    mine = ctx.shard(videos)
+    todo = [v for v in mine if not (skip_existing and all(f.exists() for f, _ in finals(v[1])))]
+    people = done = 0
+    seconds = 0.0
+    with process_group(ctx, rank_estimator_options(estimator_options, ctx).device):
+        estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
+        bar = Progress(None, "frame", ctx)
+        for source, name in todo:
+            try:
+                src = VideoSource(source, frames)
+            except VideoError as exc:
+                bar.write(f"Warning: skipped {exc}")
+                failures.add(source, str(exc))
+                continue
+            staged = [(_staging(final), final) for final, _ in finals(name)]
+            for path, _ in staged:
+                _remove(path)
+                ensure_writable_dir(path.parent)
+            json_stage = _staging(json_dir / name) if json_dir is not None else None
+            video_stage = _staging(output / f"{name}.mp4") if output is not None else None
+            sinks = _sinks(json_stage, video_stage, *sink_args)
+            error: VideoError | None = None
+            kept = 0
+
+            def count(_: object) -> None:
+                nonlocal kept
+                kept += 1
+                bar.update(1)
+
+            try:
+                with src:
+                    report = run_video(estimator, src, sinks, batch_size=batch_size, progress=count)
+            except VideoError as exc:  # the input failed part-way: its finished frames are kept
+                error = exc
+            except BaseException:
+                for path, _ in staged:
+                    _remove(path)
+                raise
+            if error is None and report.interrupted:
+                for path, _ in staged:
+                    _remove(path)
+                stopped(ctx, RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds,
+                                        unit="video"))
+                click.echo(f"Interrupted: {source} was stopped part-way and its outputs discarded (a rerun with "
+                           "--skip-existing redoes it); the videos finished before it are complete.", err=True)
+                raise click.exceptions.Exit(signals.exit_status())
+            for path, final in staged:
+                _publish(path, final)
+            if error is not None:
+                failures.add(source, f"{error}; the {kept} frames before it are kept")
+                bar.write(f"Warning: {error}; the {kept} frames before it are kept")
+                continue
+            done += 1
+            people += report.people
+            seconds += report.seconds
+            bar.write(f"{source}: {report.frames} frames, {report.people} people")
+        bar.close()
+        summary = RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds, unit="video")
+        status = finish(ctx, summary, failures, summary_json)
+    if status:
+        raise click.exceptions.Exit(status)
