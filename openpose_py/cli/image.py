@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ImageReadError
+from ..errors import ImageReadError, OpenPoseError
 from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
 from .options import (
     EstimatorOptions,
@@ -112,7 +112,10 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
 
         source = ImageSource([items[i] for i in todo], indices=todo, strict=strict, on_skip=fail)
 
+        finished: list[int] = []
+
         def progress(result: FrameResult) -> None:
+            finished.append(result.frame.index)
             if verbose:
                 n = len(result.people)
                 click.echo(f"{result.frame.path}: {n} {'person' if n == 1 else 'people'}")
@@ -120,6 +123,11 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
 
         try:
             report = run_video(estimator, source, sinks, progress=progress)
+        except OpenPoseError:
+            bar.close()
+            click.echo(f"Stopped by an error after {len(finished)} images: the outputs finished before it are "
+                       "kept.", err=True)
+            raise
         finally:
             bar.close()
         summary = RunSummary(ctx.rank, report.frames, skipped, len(failures), report.people, report.seconds,

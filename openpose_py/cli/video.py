@@ -55,7 +55,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
                            stop=stop, latest_only=latest_only)
     except OpenPoseError:
         bar.close()
-        click.echo(f"Stopped by an error after {bar.n} frames: the outputs of those frames are kept.", err=True)
+        click.echo(f"Stopped by an error after {bar.n} frames: the outputs finished before it are kept.", err=True)
         raise
     finally:
         bar.close()

@@ -124,21 +124,23 @@ def test_eval_two_processes_gives_the_single_process_ap(console, invoke, dev_set
     assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
 
 
-def test_a_killed_run_resumed_with_skip_existing_redoes_no_finished_photo(console, invoke, inputs, tmp_path):
+def test_a_killed_run_resumed_with_skip_existing_redoes_no_finished_photo(console, invoke, tmp_path):
     photos = tmp_path / "photos"
-    shutil.copytree(inputs / "photos", photos)
-    (photos / "COCO_val2014_000000000300.jpg").unlink()
+    photos.mkdir()
+    names = sorted(p.name for p in MEDIA.glob("COCO_val2014_*.jpg"))[:10]
+    for name in names:
+        shutil.copy(MEDIA / name, photos / name)
     out = tmp_path / "json"
     ran = torchrun(console, "image", photos, "--json-dir", out, "--verbose", *NET, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and ran.poll() is None and len(files_under(out) if out.is_dir() else []) < 2:
+    while time.monotonic() < deadline and ran.poll() is None and len(files_under(out) if out.is_dir() else []) < 1:
         time.sleep(0.05)
     os.killpg(ran.pid, signal.SIGTERM)  # what Slurm or a failing node's supervisor sends to the whole launch
     status, _, err = finish(ran)
     first = {name: (out / name).stat().st_ino for name in files_under(out)}
-    if status == 0 and len(first) == 4:
+    if status == 0 and len(first) == len(names):
         pytest.skip("the run finished before the signal arrived")
-    assert status != 0 and 2 <= len(first) < 4, err
+    assert status != 0 and 1 <= len(first) < len(names), err
     assert "Interrupted" in err and "openpose_py" not in err, "each process stops cleanly, without a traceback"
     for name in first:
         json.loads((out / name).read_text())  # what was published is complete
@@ -147,7 +149,7 @@ def test_a_killed_run_resumed_with_skip_existing_redoes_no_finished_photo(consol
     status, stdout, err = finish(again)
     assert status == 0 and ref.exit_code == 0, err
     redone = {Path(line.split(":")[0]).stem for line in stdout.splitlines() if line.startswith(str(photos))}
-    assert redone == {Path(p).stem for p in PHOTOS} - {n.replace("_keypoints.json", "") for n in first}
+    assert redone == {Path(p).stem for p in names} - {n.replace("_keypoints.json", "") for n in first}
     assert f"{len(first)} skipped, 0 failed" in err
     assert tree(out) == tree(tmp_path / "reference"), "the same complete outputs as one uninterrupted process"
     assert all((out / name).stat().st_ino == ino for name, ino in first.items()), "finished outputs untouched"
