@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from ..errors import ImageReadError
-
 if TYPE_CHECKING:
     from ..runs import FailureLog, RunContext, RunSummary
     from .options import EstimatorOptions
 
-__all__ = ["run_options", "read_inputs", "Progress", "finish", "rank_estimator_options"]
+__all__ = ["run_options", "read_inputs", "Progress", "finish", "stopped", "rank_estimator_options"]
 
 _RUN_OPTIONS = (
     click.option("--inputs-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -141,6 +139,3 @@ def stopped(ctx: "RunContext", summary: "RunSummary") -> None:
     for line in summary_lines([summary]):
         click.echo(prefix + line, err=True)
 
-
-def no_inputs_error(what: str) -> ImageReadError:
-    return ImageReadError(f"none of the {what} could be read")

@@ -81,8 +81,12 @@ def test_images_and_videos_two_processes_write_the_single_process_bytes_each_inp
     assert record["input"].endswith("COCO_val2014_000000000300.jpg") and record["rank"] in (0, 1)
     assert "not a readable image" in record["reason"]
 
+    # the launch reads its inputs from a list file, the reference from the folder
+    listing = tmp_path / "videos.txt"
+    listing.write_text("# clips\n" + "".join(f"{p}\n" for p in sorted(videos.iterdir())))
+
     def video_args(root: Path) -> list:
-        return [videos, "--end", "3", "--json-dir", root / "poses", "--output", root / "video",
+        return [f"@{listing}" if root == two else videos, "--end", "3", "--json-dir", root / "poses", "--output", root / "video",
                 "--failures", root / "failed-videos.jsonl", *NET]
 
     ran = torchrun(console, "video", *video_args(two))
