@@ -4,6 +4,7 @@ on a collection of videos, one after the other, or shared among the processes of
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -170,10 +171,30 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _publish(staged: Path, final: Path) -> None:
-    if final.is_dir():
-        shutil.rmtree(final)  # an earlier run's outputs for this input, replaced
-    staged.replace(final)
+@dataclass(frozen=True)
+class _Outputs:
+    """Where one input of a collection writes: its JSON folder and its rendered video (None when not asked for)."""
+
+    json: Path | None
+    video: Path | None
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.json, self.video) if p is not None]
+
+    def staged(self) -> "_Outputs":
+        return _Outputs(*(None if p is None else _staging(p) for p in (self.json, self.video)))
+
+    def discard(self) -> None:
+        for path in self.paths:
+            _remove(path)
+
+    def publish_as(self, final: "_Outputs") -> None:
+        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""
+        for staged, path in reversed(list(zip(self.paths, final.paths))):
+            if path.is_dir():
+                shutil.rmtree(path)
+            staged.replace(path)
 
 
 def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
@@ -193,25 +214,21 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
         raise click.BadParameter(str(exc), param_hint="'SOURCE...'") from None
     ctx = RunContext.from_env()
 
-    def finals(name: str) -> list[tuple[Path, Path | None]]:
-        """(final path, JSON folder or None) of each output of one input."""
-        pairs: list[tuple[Path, Path | None]] = []
-        if json_dir is not None:
-            pairs.append((json_dir / name, json_dir / name))
-        if output is not None:
-            pairs.append((output / f"{name}.mp4", None))
-        return pairs
+    def outputs(name: str) -> _Outputs:
+        return _Outputs(json_dir / name if json_dir is not None else None,
+                        output / f"{name}.mp4" if output is not None else None)
 
     for folder in (json_dir, output):
         if folder is not None:
             ensure_writable_dir(folder)
     failures = FailureLog(failures_path, ctx.rank)
     mine = ctx.shard(videos)
-    todo = [v for v in mine if not (skip_existing and all(f.exists() for f, _ in finals(v[1])))]
+    todo = [v for v in mine if not (skip_existing and all(p.exists() for p in outputs(v[1]).paths))]
     people = done = 0
     seconds = 0.0
-    with process_group(ctx, rank_estimator_options(estimator_options, ctx).device):
-        estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
+    opts = rank_estimator_options(estimator_options, ctx)
+    with process_group(ctx, opts.device):
+        estimator = build_estimator(opts)
         bar = Progress(None, "frame", ctx)
         for source, name in todo:
             try:
@@ -220,43 +237,33 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
                 bar.write(f"Warning: skipped {exc}")
                 failures.add(source, str(exc))
                 continue
-            staged = [(_staging(final), final) for final, _ in finals(name)]
-            for path, _ in staged:
-                _remove(path)
+            final = outputs(name)
+            stage = final.staged()
+            stage.discard()  # a stopped run's leftovers
+            for path in stage.paths:
                 ensure_writable_dir(path.parent)
-            json_stage = _staging(json_dir / name) if json_dir is not None else None
-            video_stage = _staging(output / f"{name}.mp4") if output is not None else None
-            sinks = _sinks(json_stage, video_stage, *sink_args)
+            kept: list[int] = []
             error: VideoError | None = None
-            kept = 0
-
-            def count(_: object) -> None:
-                nonlocal kept
-                kept += 1
-                bar.update(1)
-
             try:
                 with src:
-                    report = run_video(estimator, src, sinks, batch_size=batch_size, progress=count)
+                    report = run_video(estimator, src, _sinks(stage.json, stage.video, *sink_args),
+                                       batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)))
             except VideoError as exc:  # the input failed part-way: its finished frames are kept
                 error = exc
             except BaseException:
-                for path, _ in staged:
-                    _remove(path)
+                stage.discard()
                 raise
             if error is None and report.interrupted:
-                for path, _ in staged:
-                    _remove(path)
+                stage.discard()
                 stopped(ctx, RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds,
                                         unit="video"))
                 click.echo(f"Interrupted: {source} was stopped part-way and its outputs discarded (a rerun with "
                            "--skip-existing redoes it); the videos finished before it are complete.", err=True)
                 raise click.exceptions.Exit(signals.exit_status())
-            for path, final in staged:
-                _publish(path, final)
+            stage.publish_as(final)
             if error is not None:
-                failures.add(source, f"{error}; the {kept} frames before it are kept")
-                bar.write(f"Warning: {error}; the {kept} frames before it are kept")
+                failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
+                bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
                 continue
             done += 1
             people += report.people

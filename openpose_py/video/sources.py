@@ -117,7 +117,7 @@ def expand_image_paths(inputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
         ImageReadError: an input that does not exist or matches nothing, a folder without images, or two inputs that
             would write the same output name.
     """
-    return [(Path(p), name) for p, name in _expand(inputs, IMAGE_EXTENSIONS, "images", ImageReadError)]
+    return [(Path(p), name) for p, name in _expand(inputs, IMAGE_EXTENSIONS, "images", ImageReadError, urls=False)]
 
 
 def expand_video_paths(inputs: Sequence[str | Path]) -> list[tuple[str, str]]:
@@ -128,17 +128,22 @@ def expand_video_paths(inputs: Sequence[str | Path]) -> list[tuple[str, str]]:
         VideoError: an input that does not exist or matches nothing, a folder without videos, or two inputs that
             would write the same output name.
     """
-    return _expand(inputs, VIDEO_EXTENSIONS, "videos", VideoError)
+    return _expand(inputs, VIDEO_EXTENSIONS, "videos", VideoError, urls=True)
 
 
-def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str,
-            error: type[Exception]) -> list[tuple[str, str]]:
+def _stream_name(url: str) -> str:
+    """The output name of a stream: the last part of its URL's path, without extension or query."""
+    return Path(url.split("?")[0].rstrip("/")).stem or "stream"
+
+
+def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str, error: type[Exception], *,
+            urls: bool) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for item in inputs:
         text = str(item)
         path = Path(text)
-        if what == "videos" and is_stream_url(text):
-            found.setdefault(text, Path(text.split("?")[0].rstrip("/")).stem or "stream")
+        if urls and is_stream_url(text):
+            found.setdefault(text, _stream_name(text))
         elif path.is_file():
             found.setdefault(str(path), path.stem)
         elif path.is_dir():
@@ -235,7 +240,7 @@ class VideoSource(FrameSource):
             self.cap = cv2.VideoCapture(text)
             if not self.cap.isOpened():
                 raise VideoError(f"cannot open stream {text}")
-            name = Path(text.split("?")[0].rstrip("/")).stem or "stream"
+            name = _stream_name(text)
         else:
             path = Path(text)
             self.label = str(path)
