@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def process_group(ctx: RunContext, device: str = "cpu", timeout_s: float = 1800.0) -> Iterator[None]:
+def process_group(ctx: RunContext, device: str = "cpu", timeout_s: float = 7 * 24 * 3600.0) -> Iterator[None]:
     """Join the run's process group (from torchrun's ``MASTER_ADDR``/``MASTER_PORT``) for the block; nothing for a
-    single process, or when a group is already initialised by the caller."""
+    single process, or when a group is already initialised by the caller. The timeout is long (a week) because a
+    process whose share is done waits at the final gather for the slowest one."""
     if not ctx.distributed:
         yield
         return
