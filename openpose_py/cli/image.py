@@ -99,8 +99,9 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]
     skipped = len(positions) - len(todo)
     verbose = verbose or not sinks and save_maps is None
-    with process_group(ctx, rank_estimator_options(estimator_options, ctx).device):
-        estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
+    opts = rank_estimator_options(estimator_options, ctx)
+    with process_group(ctx, opts.device):
+        estimator = build_estimator(opts)
         if save_maps is not None:
             sinks.append(MapsSink(save_maps, estimator.skeleton))
         bar = Progress(len(todo), "image", ctx, enabled=not verbose)

@@ -131,6 +131,11 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     sink_args = (keypoint_scale, part_candidates, render_threshold)
     quiet_video_backends()
     if len(inputs) == 1 and inputs_from is None and sources[0] == inputs[0] and not Path(inputs[0]).is_dir():
+        given = [flag for flag, value in (("--skip-existing", skip_existing), ("--failures", failures_path),
+                                          ("--summary-json", summary_json)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: for several inputs (a folder, @LIST or --inputs-from); "
+                                   "one video is one unit of work")
         _one_video(inputs[0], estimator_options, output, json_dir, sink_args, frames, batch_size)
     else:
         _collection(inputs, estimator_options, output, json_dir, sink_args, frames, batch_size, skip_existing,

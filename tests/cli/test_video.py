@@ -60,6 +60,7 @@ def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, 
         (("video", tmp_path / "missing.mp4", "--json-dir", out), "no such file"),
         (("video", tmp_path / "empty", "--json-dir", out), "no videos"),
         (("video", SELFIE, SELFIE.parent, "--output", out / "v.mp4"), "with several inputs --output is a folder"),
+        (("video", SELFIE, "--json-dir", out, "--skip-existing"), "--skip-existing: for several inputs"),
         (("video", SELFIE, "--output", out / "pose.gif"), "must end in one of"),
         (("video", SELFIE), "nothing to write"),
         (("video", SELFIE, "--json-dir", out, "--start", "9", "--end", "3"), "must be greater than --start"),
@@ -82,14 +83,14 @@ def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, 
 
 
 @needs_weights
-def test_a_video_truncated_mid_stream_is_an_error_that_keeps_the_good_frames(console, tmp_path):
+def test_a_video_truncated_mid_stream_is_an_error_that_keeps_the_good_frames(invoke, tmp_path):
     (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:60_000])  # about 7 decodable frames of 58
     out = tmp_path / "out"
-    done = console("video", tmp_path / "cut.mp4", "--output", out / "v.mp4", "--json-dir", out / "json", *LOW)
-    lines = done.stderr.strip().splitlines()
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert lines[-1] == f"Error: {tmp_path / 'cut.mp4'} ended after 7 of 58 frames: the file is truncated or corrupt"
-    assert lines[-2] == "Stopped by an error after 7 frames: the outputs finished before it are kept."
+    result = invoke("video", tmp_path / "cut.mp4", "--output", out / "v.mp4", "--json-dir", out / "json", *LOW)
+    assert result.exit_code == 1 and isinstance(result.exception, VideoError)
+    assert error_of(result) == f"{tmp_path / 'cut.mp4'} ended after 7 of 58 frames: the file is truncated or corrupt"
+    assert result.stderr.strip().splitlines()[-1] == \
+        "Stopped by an error after 7 frames: the outputs finished before it are kept."
     assert files_under(out) == ["json/" + f"cut_{i:012d}_keypoints.json" for i in range(7)] + ["v.mp4"]
     for i in range(7):
         json.loads((out / "json" / f"cut_{i:012d}_keypoints.json").read_text())
@@ -139,3 +140,23 @@ def test_a_signal_leaves_a_playable_video_and_complete_json_files(console, tmp_p
     count, _, width, height = _frames(tmp_path / "pose.avi")
     assert (count, width, height) == (len(written), 540, 720), "one video frame per JSON file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "pose.avi"]
+
+
+@needs_weights
+def test_a_collection_keeps_going_past_a_truncated_video_and_keeps_its_good_frames(invoke, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "cut.mp4").write_bytes(SELFIE.read_bytes()[:60_000])  # 7 decodable frames of 58
+    (tmp_path / "in" / "good.mp4").write_bytes(FIVE_FRAMES.read_bytes())
+    out = tmp_path / "out"
+    result = invoke("video", tmp_path / "in", "--end", "9", "--json-dir", out / "json", "--output", out / "video",
+                    "--failures", out / "failed.jsonl", *LOW)
+    assert result.exit_code == 1, result.output
+    assert "1 videos done, 0 skipped, 1 failed" in result.stderr
+    [record] = [json.loads(line) for line in (out / "failed.jsonl").read_text().splitlines()]
+    assert record == {"input": str(tmp_path / "in" / "cut.mp4"), "rank": 0,
+                      "reason": f"{tmp_path / 'in' / 'cut.mp4'} ended after 7 of 9 frames: the file is truncated or "
+                                "corrupt; the 7 frames before it are kept"}
+    assert files_under(out / "json") == [f"cut/cut_{i:012d}_keypoints.json" for i in range(7)] + \
+        [f"good/good_{i:012d}_keypoints.json" for i in range(5)]
+    assert files_under(out / "video") == ["cut.mp4", "good.mp4"]
+    assert _frames(out / "video" / "cut.mp4")[0] == 7 and _frames(out / "video" / "good.mp4")[0] == 5
