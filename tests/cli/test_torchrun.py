@@ -86,8 +86,8 @@ def test_images_and_videos_two_processes_write_the_single_process_bytes_each_inp
     listing.write_text("# clips\n" + "".join(f"{p}\n" for p in sorted(videos.iterdir())))
 
     def video_args(root: Path) -> list:
-        return [f"@{listing}" if root == two else videos, "--end", "3", "--json-dir", root / "poses", "--output", root / "video",
-                "--failures", root / "failed-videos.jsonl", *NET]
+        return [f"@{listing}" if root == two else videos, "--end", "3", "--json-dir", root / "poses",
+                "--output", root / "video", "--failures", root / "failed-videos.jsonl", *NET]
 
     ran = torchrun(console, "video", *video_args(two))
     ref = invoke("video", *video_args(one))
