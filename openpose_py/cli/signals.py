@@ -5,18 +5,22 @@ the signal raises :class:`Terminated`, a KeyboardInterrupt, in the main thread, 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from types import FrameType
+from typing import Iterator
 
-__all__ = ["Terminated", "install", "exit_status"]
+__all__ = ["Terminated", "install", "exit_status", "deferred"]
 
 _HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 _received: int | None = None
+_deferring = False
+_pending: int | None = None
 
 
 class Terminated(KeyboardInterrupt):
-    """Raised in the main thread by SIGTERM or SIGHUP."""
+    """Raised in the main thread by SIGTERM or SIGHUP (and by Ctrl-C at the end of a :func:`deferred` block)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -24,9 +28,12 @@ class Terminated(KeyboardInterrupt):
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
-    global _received
+    global _received, _pending
     if _received is not None:
         return  # already stopping: let the clean-up finish (a supervisor's SIGKILL follows if it must)
+    if _deferring:
+        _pending = _pending or signum
+        return
     _received = signum
     raise Terminated(signum)
 
@@ -42,3 +49,24 @@ def install() -> None:
 def exit_status() -> int:
     """The exit status of a run that was stopped: 128 + the signal that stopped it (SIGINT when none was caught)."""
     return 128 + (_received if _received is not None else int(signal.SIGINT))
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP during the block (a publication that must not be cut in half): one that
+    arrives meanwhile is remembered and raised as :class:`Terminated` when the block ends. (Blocking the signals
+    would not do: the runtimes' own threads would take them.)"""
+    global _deferring, _pending, _received
+    if threading.current_thread() is not threading.main_thread() or _deferring:
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _handle)
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+        signal.signal(signal.SIGINT, previous)
+        if _pending is not None:
+            _received, _pending = _pending, None
+            raise Terminated(_received)

@@ -265,7 +265,8 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
                 click.echo(f"Interrupted: {source} was stopped part-way and its outputs discarded (a rerun with "
                            "--skip-existing redoes it); the videos finished before it are complete.", err=True)
                 raise click.exceptions.Exit(signals.exit_status())
-            stage.publish_as(final)
+            with signals.deferred():  # a signal now would leave half of this input's outputs published
+                stage.publish_as(final)
             if error is not None:
                 failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
                 bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")

@@ -128,32 +128,40 @@ def test_eval_two_processes_gives_the_single_process_ap(console, invoke, dev_set
     assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
 
 
-def test_a_killed_run_resumed_with_skip_existing_redoes_no_finished_photo(console, invoke, tmp_path):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    names = sorted(p.name for p in MEDIA.glob("COCO_val2014_*.jpg"))[:10]
+def test_a_killed_run_resumed_with_skip_existing_redoes_no_finished_video(console, invoke, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    names = [f"clip_{i}" for i in range(4)]
     for name in names:
-        shutil.copy(MEDIA / name, photos / name)
-    out = tmp_path / "json"
-    ran = torchrun(console, "image", photos, "--json-dir", out, "--verbose", *NET, start_new_session=True)
+        shutil.copy(FIVE_FRAMES, videos / f"{name}.mp4")
+    out = tmp_path / "out"
+
+    def args(root: Path) -> list:
+        return [videos, "--json-dir", root / "json", "--output", root / "video", *NET]
+
+    ran = torchrun(console, "video", *args(out), start_new_session=True)
+    published = out / "json"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and ran.poll() is None and len(files_under(out) if out.is_dir() else []) < 1:
+    while time.monotonic() < deadline and ran.poll() is None and not (
+            published.is_dir() and any(not p.name.startswith(".") for p in published.iterdir())):
         time.sleep(0.05)
     os.killpg(ran.pid, signal.SIGTERM)  # what Slurm or a failing node's supervisor sends to the whole launch
     status, _, err = finish(ran)
     first = {name: (out / name).stat().st_ino for name in files_under(out)}
-    if status == 0 and len(first) == len(names):
+    done_before = sorted({name.split("/")[1] for name in first if name.startswith("json/")})
+    if status == 0 and len(done_before) == len(names):
         pytest.skip("the run finished before the signal arrived")
-    assert status != 0 and 1 <= len(first) < len(names), err
+    assert status != 0 and 1 <= len(done_before) < len(names), err
     assert "Interrupted" in err and "openpose_py" not in err, "each process stops cleanly, without a traceback"
-    for name in first:
-        json.loads((out / name).read_text())  # what was published is complete
-    again = torchrun(console, "image", photos, "--json-dir", out, "--verbose", "--skip-existing", *NET)
-    ref = invoke("image", photos, "--json-dir", tmp_path / "reference", *NET)
-    status, stdout, err = finish(again)
+    # only whole videos were published, and the ones stopped part-way left nothing behind
+    assert sorted(first) == sorted([f"json/{n}/{n}_{i:012d}_keypoints.json" for n in done_before for i in range(5)]
+                                   + [f"video/{n}.mp4" for n in done_before])
+    again = torchrun(console, "video", *args(out), "--skip-existing")
+    ref = invoke("video", *args(tmp_path / "reference"))
+    status, _, err = finish(again)
     assert status == 0 and ref.exit_code == 0, err
-    redone = {Path(line.split(":")[0]).stem for line in stdout.splitlines() if line.startswith(str(photos))}
-    assert redone == {Path(p).stem for p in names} - {n.replace("_keypoints.json", "") for n in first}
-    assert f"{len(first)} skipped, 0 failed" in err
+    redone = sorted(Path(p).stem for p in re.findall(r"^(.*\.mp4): 5 frames, \d+ people$", err, re.M))
+    assert redone == [n for n in names if n not in done_before], "each unfinished video once, no finished one"
+    assert f"{len(done_before)} skipped, 0 failed" in err
     assert tree(out) == tree(tmp_path / "reference"), "the same complete outputs as one uninterrupted process"
     assert all((out / name).stat().st_ino == ino for name, ino in first.items()), "finished outputs untouched"
