@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         status = cli.main(args=argv, prog_name="openpose-py", standalone_mode=False)
         if isinstance(status, int) and status:
             sys.exit(status)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt (Ctrl-C, SIGTERM) in a command
+        click.echo("Interrupted." if isinstance(exc.__cause__, KeyboardInterrupt) else "Aborted.", err=True)
         sys.exit(signals.exit_status())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

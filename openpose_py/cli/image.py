@@ -133,7 +133,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
             bar.close()
         summary = RunSummary(ctx.rank, report.frames, skipped, len(failures), report.people, report.seconds,
                              unit="image")
-        if report.interrupted:
+        if report.interrupted or signals.stopping():
             stopped(ctx, summary)
             click.echo("Interrupted: the outputs written so far are complete.", err=True)
             raise click.exceptions.Exit(signals.exit_status())

@@ -1,7 +1,7 @@
 """SIGTERM and SIGHUP (what ``timeout``, ``docker stop``, systemd, Slurm and torchrun send) handled like Ctrl-C:
-the signal raises :class:`Terminated`, a KeyboardInterrupt, in the main thread, so a run stops the same clean way
-(finished frames published, the video closed and playable); the command then exits with ``128 + signal number``
-(143 for SIGTERM, 129 for SIGHUP, 130 for Ctrl-C)."""
+the first of them raises :class:`Terminated`, a KeyboardInterrupt, in the main thread, so a run stops the same clean
+way (finished frames published, the video closed and playable); later ones are ignored while it cleans up. The
+command then exits with ``128 + signal number`` (143 for SIGTERM, 129 for SIGHUP, 130 for Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ import threading
 from types import FrameType
 from typing import Iterator
 
-__all__ = ["Terminated", "install", "exit_status", "deferred"]
+__all__ = ["Terminated", "install", "exit_status", "stopping", "deferred"]
 
-_HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _received: int | None = None
 _deferring = False
 _pending: int | None = None
 
 
 class Terminated(KeyboardInterrupt):
-    """Raised in the main thread by SIGTERM or SIGHUP (and by Ctrl-C at the end of a :func:`deferred` block)."""
+    """Raised in the main thread by Ctrl-C, SIGTERM or SIGHUP (once :func:`install` ran, or in a :func:`deferred`
+    block)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -39,7 +40,8 @@ def _handle(signum: int, frame: FrameType | None) -> None:
 
 
 def install() -> None:
-    """Route SIGTERM and SIGHUP to :class:`Terminated` (only possible from the main thread; a no-op elsewhere)."""
+    """Route Ctrl-C, SIGTERM and SIGHUP to :class:`Terminated` (only possible from the main thread; a no-op
+    elsewhere)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for sig in _HANDLED:
@@ -49,6 +51,11 @@ def install() -> None:
 def exit_status() -> int:
     """The exit status of a run that was stopped: 128 + the signal that stopped it (SIGINT when none was caught)."""
     return 128 + (_received if _received is not None else int(signal.SIGINT))
+
+
+def stopping() -> bool:
+    """Whether a stop signal has arrived (a run that completed while it was finishing its outputs stops after it)."""
+    return _received is not None
 
 
 @contextlib.contextmanager

@@ -160,7 +160,7 @@ def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | 
         sinks = _sinks(json_dir, output, *sink_args)
         estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size)
-    if report.interrupted:
+    if report.interrupted or signals.stopping():
         raise click.exceptions.Exit(signals.exit_status())
 
 
@@ -235,48 +235,59 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
     with process_group(ctx, opts.device):
         estimator = build_estimator(opts)
         bar = Progress(None, "frame", ctx)
-        for source, name in todo:
-            try:
-                src = VideoSource(source, frames)
-            except VideoError as exc:
-                bar.write(f"Warning: skipped {exc}")
-                failures.add(source, str(exc))
-                continue
-            final = outputs(name)
-            stage = final.staged()
-            stage.discard()  # a stopped run's leftovers
-            for path in stage.paths:
-                ensure_writable_dir(path.parent)
-            kept: list[int] = []
-            error: VideoError | None = None
-            try:
-                with src:
-                    report = run_video(estimator, src, _sinks(stage.json, stage.video, *sink_args),
-                                       batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)))
-            except VideoError as exc:  # the input failed part-way: its finished frames are kept
-                error = exc
-            except BaseException:
-                stage.discard()
-                raise
-            if error is None and report.interrupted:
-                stage.discard()
-                stopped(ctx, RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds,
-                                        unit="video"))
-                click.echo(f"Interrupted: {source} was stopped part-way and its outputs discarded (a rerun with "
-                           "--skip-existing redoes it); the videos finished before it are complete.", err=True)
-                raise click.exceptions.Exit(signals.exit_status())
-            with signals.deferred():  # a signal now would leave half of this input's outputs published
-                stage.publish_as(final)
-            if error is not None:
-                failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
-                bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
-                continue
-            done += 1
-            people += report.people
-            seconds += report.seconds
-            bar.write(f"{source}: {report.frames} frames, {report.people} people")
+
+        def summary() -> RunSummary:
+            return RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds, unit="video")
+
+        current = ""
+        try:
+            for source, name in todo:
+                current = ""
+                try:
+                    src = VideoSource(source, frames)
+                except VideoError as exc:
+                    bar.write(f"Warning: skipped {exc}")
+                    failures.add(source, str(exc))
+                    continue
+                final = outputs(name)
+                stage = final.staged()
+                stage.discard()  # a stopped run's leftovers
+                for path in stage.paths:
+                    ensure_writable_dir(path.parent)
+                kept: list[int] = []
+                error: VideoError | None = None
+                try:
+                    with src:
+                        report = run_video(estimator, src, _sinks(stage.json, stage.video, *sink_args),
+                                           batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)))
+                except VideoError as exc:  # the input failed part-way: its finished frames are kept
+                    error = exc
+                except BaseException:
+                    stage.discard()
+                    raise
+                if error is None and report.interrupted:
+                    stage.discard()
+                    current = (f"{source} was stopped part-way and its outputs discarded (a rerun with "
+                               "--skip-existing redoes it); ")
+                    raise KeyboardInterrupt
+                with signals.deferred():  # a signal now would leave half of this input's outputs published
+                    stage.publish_as(final)
+                if error is not None:
+                    failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
+                    bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
+                else:
+                    done += 1
+                    people += report.people
+                    seconds += report.seconds
+                    bar.write(f"{source}: {report.frames} frames, {report.people} people")
+                if signals.stopping():  # the signal came while this video's outputs were being finished
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            bar.close()
+            stopped(ctx, summary())
+            click.echo(f"Interrupted: {current}the videos finished before it are complete.", err=True)
+            raise click.exceptions.Exit(signals.exit_status()) from None
         bar.close()
-        summary = RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds, unit="video")
-        status = finish(ctx, summary, failures, summary_json)
+        status = finish(ctx, summary(), failures, summary_json)
     if status:
         raise click.exceptions.Exit(status)

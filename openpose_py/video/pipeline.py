@@ -128,6 +128,17 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             pipe.writer_error = pipe.writer_error or exc
 
 
+def _uninterrupted(step: Callable[[], object]) -> bool:
+    """Run ``step`` to its end even when KeyboardInterrupt arrives meanwhile; whether one did."""
+    hit = False
+    while True:
+        try:
+            step()
+            return hit
+        except KeyboardInterrupt:
+            hit = True
+
+
 def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
     images = [f.image for f in frames]
     if not (candidates or maps):
@@ -186,6 +197,7 @@ def run_video(
     requested = stop or threading.Event()
     started = time.perf_counter()
     interrupted = False
+    done = False
     failure: BaseException | None = None
     reader = threading.Thread(target=_reader, args=(src, pipe, latest_only), name="openpose-reader", daemon=True)
     writer = threading.Thread(target=_writer, args=(sinks, src.info, pipe, progress), name="openpose-writer",
@@ -193,7 +205,6 @@ def run_video(
     try:
         writer.start()
         reader.start()
-        done = False
         while not done and not pipe.stop.is_set() and not requested.is_set():
             batch: list[Frame] = []
             while len(batch) < batch_size:
@@ -220,14 +231,18 @@ def run_video(
         failure = exc
     finally:
         pipe.stop.set()
+        # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted, and
+        # it makes the run interrupted only if input was left
+        late = False
         if writer.ident is not None:
             # everything already queued is written first; the queue may be full, so this waits for room
-            pipe.results.put(_END)
-            writer.join()
+            late |= _uninterrupted(lambda: pipe.results.put(_END))
+            late |= _uninterrupted(writer.join)
         if reader.ident is not None:
-            reader.join(timeout=5.0)
+            late |= _uninterrupted(lambda: reader.join(timeout=5.0))
         if owned:
             src.close()
+        interrupted = interrupted or (late and not done)
     if failure is None and pipe.writer_error is not None:
         failure = pipe.writer_error
     if failure is not None:
