@@ -114,10 +114,10 @@ def test_a_video_that_cannot_be_written_whole_is_an_error_and_is_not_published(c
 
 
 @needs_weights
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)  # SIGHUP: test_signals.py
 def test_a_signal_leaves_a_playable_video_and_complete_json_files(console, tmp_path, sig):
     # the console script in a subprocess, stopped by a real signal once frames are being written: Ctrl-C, or what
-    # timeout, docker stop, systemd and Slurm send (SIGTERM), or a closed terminal (SIGHUP)
+    # timeout, docker stop, systemd and Slurm send (SIGTERM)
     json_dir = tmp_path / "json"
     proc = subprocess.Popen(console.argv("video", SELFIE, "--output", tmp_path / "pose.avi", "--json-dir", json_dir,
                                          *LOW),
