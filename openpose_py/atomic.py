@@ -23,6 +23,9 @@ __all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_at
 def ensure_writable_dir(directory: str | Path) -> Path:
     """Create ``directory`` if needed and prove a file can be created in it, or raise :class:`OutputError`."""
     directory = Path(directory)
+    blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"cannot write to output directory {directory}: {blocker} is a file, not a folder")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".openpose-py-probe-"):

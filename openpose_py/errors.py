@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "OpenPoseError", "ImageReadError", "VideoError", "CameraError", "WeightsError", "WeightsNotFoundError",
     "ChecksumError", "ArchitectureMismatchError", "DatasetError", "OutputError", "TrainConfigError",
+    "DistributedError",
 ]
 
 
@@ -50,3 +51,7 @@ class OutputError(OpenPoseError):
 
 class TrainConfigError(OpenPoseError, ValueError):
     """A training configuration (file or options) that cannot be used."""
+
+
+class DistributedError(OpenPoseError):
+    """A run under torchrun whose environment or process group cannot be used."""

@@ -25,6 +25,7 @@ from .atomic import ensure_writable_dir, write_bytes_atomic
 from .errors import DatasetError, ImageReadError
 from .images import load_image
 from .results import Person, coco_results
+from .runs import RunContext, gather_to_root
 
 __all__ = ["STAT_NAMES", "EvalResult", "load_coco", "keypoint_stats", "evaluate"]
 
@@ -155,7 +156,8 @@ def evaluate(
     results_path: str | Path | None = None,
     progress: bool = False,
     max_images: int | None = None,
-) -> EvalResult:
+    context: "RunContext | None" = None,
+) -> EvalResult | None:
     """COCO keypoint AP of ``estimator`` on a COCO-format set.
 
     Every image listed in the annotation file is evaluated (sorted by id; the first ``max_images`` if given), as
@@ -168,6 +170,9 @@ def evaluate(
         results_path: if given, the COCO results list is written there (atomically; checked writable first).
         progress: show a progress bar on stderr.
         max_images: evaluate only the first N images (quick checks during training).
+        context: in a run of several processes (torchrun, inside :func:`openpose_py.runs.process_group`), this
+            process's place: it runs its share of the images, rank 0 gathers every share's detections and scores
+            them all, in the single-process order, so the AP is the single-process AP. Other ranks return None.
 
     Raises:
         DatasetError: missing folder, unreadable annotations, an image that is missing or unreadable, or people
@@ -178,7 +183,8 @@ def evaluate(
     if not images_dir.is_dir():
         raise DatasetError(f"no such image folder: {images_dir}")
     coco_gt = load_coco(annotations_path)
-    if results_path is not None:
+    ctx = context or RunContext()
+    if results_path is not None and ctx.is_root:
         results_path = Path(results_path)
         ensure_writable_dir(results_path.parent)  # fail before any work
     ids = sorted(coco_gt.getImgIds())
@@ -186,8 +192,8 @@ def evaluate(
         ids = ids[:max(0, max_images)]
     if not ids:
         raise DatasetError(f"{annotations_path} lists no images")
-    infos = coco_gt.loadImgs(ids)
-    results: list[dict[str, Any]] = []
+    infos = coco_gt.loadImgs(ctx.shard(ids))
+    rows: list[tuple[int, list[dict[str, Any]]]] = []
     iterator: Iterable[dict[str, Any]] = infos
     if progress:
         from tqdm import tqdm
@@ -201,9 +207,14 @@ def evaluate(
             raise DatasetError(f"image {info['id']} of {annotations_path}: {exc}") from exc
         people = estimator(image)
         try:
-            results += coco_results(people, info["id"])
+            rows.append((info["id"], coco_results(people, info["id"])))
         except ValueError as exc:
             raise DatasetError(f"cannot evaluate on COCO: {exc}") from exc
+    shares = gather_to_root(rows, ctx)
+    if shares is None:
+        return None
+    results = [entry for _, entries in sorted((row for share in shares for row in share), key=lambda r: r[0])
+               for entry in entries]
     log.info("evaluated %d images, %d detections", len(ids), len(results))
     if results_path is not None:
         write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))

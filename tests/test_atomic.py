@@ -18,3 +18,8 @@ def test_json_writing_is_atomic_and_reports_unwritable_places(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write to output directory"):
         ensure_writable_dir(blocker / "sub")
+    # a regular file in the way is named, not reported as "File exists" or "Not a directory"
+    for place in (blocker, blocker / "sub" / "deeper"):
+        with pytest.raises(OutputError, match=f"^cannot write to output directory {place}: {blocker} is a file, "
+                                              "not a folder$"):
+            ensure_writable_dir(place)

@@ -64,15 +64,19 @@ def cli(log_level: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs the group, turning library errors into one-line messages."""
+    """Console-script entry point: runs the group, turning library errors into one-line messages; SIGTERM and SIGHUP
+    stop a run like Ctrl-C does (exit status 128 + the signal's number)."""
+    from . import signals
+
+    signals.install()
     try:
         # without standalone mode click returns (rather than raises) the status of ctx.exit(n) / Exit(n)
         status = cli.main(args=argv, prog_name="openpose-py", standalone_mode=False)
         if isinstance(status, int) and status:
             sys.exit(status)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
+    except click.exceptions.Abort as exc:  # click's name for a KeyboardInterrupt (Ctrl-C, SIGTERM) in a command
+        click.echo("Interrupted." if isinstance(exc.__cause__, KeyboardInterrupt) else "Aborted.", err=True)
+        sys.exit(signals.exit_status())
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -83,4 +87,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(signals.exit_status())

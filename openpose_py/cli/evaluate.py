@@ -37,17 +37,27 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     """COCO keypoint AP/AR (pycocotools, OKS) of a model on an annotated image set.
 
     Prints pycocotools' ten-number keypoint table (AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl).
+    Under torchrun each process runs every N-th image and rank 0 scores all the detections together: the same AP
+    as one process.
 
     \b
     Examples:
       openpose-py eval --images val2017/ --annotations person_keypoints_val2017.json
       openpose-py eval --images val2017/ --annotations ann.json --backend openvino-int8 --threads 2 --json
+      torchrun --nproc-per-node 4 --no-python openpose-py eval --images val2017/ --annotations ann.json
     """
     from ..evaluate import evaluate
+    from ..runs import RunContext, process_group
+    from .collection import rank_estimator_options
 
-    estimator = build_estimator(estimator_options, person_score=person_score)
-    result = evaluate(estimator, images, annotations, results_path=results_json,
-                      progress=not as_json and sys.stderr.isatty(), max_images=max_images)
+    ctx = RunContext.from_env()
+    opts = rank_estimator_options(estimator_options, ctx)
+    with process_group(ctx, opts.device):
+        estimator = build_estimator(opts, person_score=person_score)
+        result = evaluate(estimator, images, annotations, results_path=results_json,
+                          progress=not as_json and sys.stderr.isatty(), max_images=max_images, context=ctx)
+    if result is None:  # a process other than rank 0 of a torchrun launch: rank 0 reports for all
+        return
     if as_json:
         opts = estimator_options
         record = {

@@ -1,13 +1,15 @@
-"""``openpose-py image``: poses on image files, folders and globs, written as OpenPose JSON, renders, COCO results."""
+"""``openpose-py image``: poses on image files, folders and globs, written as OpenPose JSON, renders, COCO results.
+
+Under ``torchrun`` each process takes its share of the images (see :mod:`openpose_py.runs`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from ..errors import ImageReadError
+from ..errors import ImageReadError, OpenPoseError
+from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -23,7 +25,7 @@ __all__ = ["image"]
 
 
 @click.command("image")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="PATH...")
 @estimator_options
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write OpenPose JSON, one <stem>_keypoints.json per image.")
@@ -38,69 +40,109 @@ __all__ = ["image"]
 @render_threshold_option
 @click.option("--strict", is_flag=True, help="Fail on an unreadable image instead of skipping it.")
 @click.option("--verbose", "-v", is_flag=True, help="Print one line per image instead of a progress bar.")
+@run_options
 def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir: Path | None,
           render_dir: Path | None, coco_json: Path | None, save_maps: Path | None, part_candidates: bool,
-          keypoint_scale: str, render_threshold: float, strict: bool, verbose: bool) -> None:
+          keypoint_scale: str, render_threshold: float, strict: bool, verbose: bool, inputs_from: Path | None,
+          skip_existing: bool, failures_path: Path | None, summary_json: Path | None) -> None:
     """Estimate poses on images.
 
-    PATH may be an image file, a folder (searched recursively for image files) or a glob such as 'shots/*.jpg'.
-    Without any output option, one line per image is printed.
+    PATH may be an image file, a folder (searched recursively for image files), a glob such as 'shots/*.jpg', or
+    @LIST, a text file naming one such input per line. Without any output option, one line per image is printed.
+    An unreadable image is skipped with a warning (and a line in --failures) and the run ends with status 1.
+
+    Under torchrun each process takes every N-th image (N processes) and writes its outputs itself:
+    torchrun --nproc-per-node 4 --no-python openpose-py image photos/ --json-dir out/
 
     \b
     Examples:
       openpose-py image photo.jpg --render-dir out/
       openpose-py image dataset/ --json-dir json/ --coco-json results.json --number-people-max 5
     """
+    from ..runs import FailureLog, RunContext, RunSummary, gather_to_root, process_group
     from ..video import (CocoSink, FrameResult, FrameSink, ImageSink, ImageSource, JsonSink, MapsSink,
                          ensure_writable_dir, expand_image_paths, run_video)
+    from . import signals
 
     if part_candidates and json_dir is None:
         raise click.UsageError("--part-candidates needs --json-dir")
+    if skip_existing and coco_json is not None:
+        raise click.UsageError("--coco-json lists only the images a run processes: leave out --skip-existing")
     try:
-        items = expand_image_paths(paths)
+        items = expand_image_paths(read_inputs(paths, inputs_from))
     except ImageReadError as exc:
         raise click.BadParameter(str(exc), param_hint="'PATH...'") from None
+    ctx = RunContext.from_env()
+    positions = ctx.positions(len(items))
     quiet_video_backends()
     # sinks first: they prove their directories writable before a network is loaded or run
     sinks: list[FrameSink] = []
+    outputs: list[tuple[Path, str]] = []  # (folder, suffix) of each per-image file, for --skip-existing
     if json_dir is not None:
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
                               part_candidates=part_candidates))
+        outputs.append((json_dir, JsonSink.suffix))
     if render_dir is not None:
         sinks.append(ImageSink(render_dir, render_style(render_threshold)))
+        outputs.append((render_dir, sinks[-1].suffix))
+    coco = None
     if coco_json is not None:
-        sinks.append(CocoSink(coco_json))
+        if ctx.is_root:
+            ensure_writable_dir(coco_json.parent)
+        coco = CocoSink(None if ctx.distributed else coco_json)
+        sinks.append(coco)
     if save_maps is not None:
         ensure_writable_dir(save_maps)
-    estimator = build_estimator(estimator_options)
-    if save_maps is not None:
-        sinks.append(MapsSink(save_maps, estimator.skeleton))
-    verbose = verbose or not sinks
+        outputs.append((save_maps, MapsSink.suffix))
+    failures = FailureLog(failures_path, ctx.rank)
+    todo = [i for i in positions if not (skip_existing and outputs and all(
+        (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]
+    skipped = len(positions) - len(todo)
+    verbose = verbose or not sinks and save_maps is None
+    opts = rank_estimator_options(estimator_options, ctx)
+    with process_group(ctx, opts.device):
+        estimator = build_estimator(opts)
+        if save_maps is not None:
+            sinks.append(MapsSink(save_maps, estimator.skeleton))
+        bar = Progress(len(todo), "image", ctx, enabled=not verbose)
 
-    from tqdm import tqdm
+        def fail(path: Path, reason: str) -> None:
+            bar.write(f"Warning: skipped {reason}")
+            failures.add(path, reason)
+            bar.update(1)
 
-    bar = tqdm(total=len(items), unit="image", disable=verbose, dynamic_ncols=True)
+        source = ImageSource([items[i] for i in todo], indices=todo, strict=strict, on_skip=fail)
 
-    def warn_skipped(path: Path, reason: str) -> None:
-        bar.write(f"Warning: skipped {reason}", file=sys.stderr)
-        bar.update(1)
+        finished: list[int] = []
 
-    source = ImageSource(items, strict=strict, on_skip=warn_skipped)
+        def progress(result: FrameResult) -> None:
+            finished.append(result.frame.index)
+            if verbose:
+                n = len(result.people)
+                click.echo(f"{result.frame.path}: {n} {'person' if n == 1 else 'people'}")
+            bar.update(1)
 
-    def progress(result: FrameResult) -> None:
-        if verbose:
-            n = len(result.people)
-            click.echo(f"{result.frame.path}: {n} {'person' if n == 1 else 'people'}")
-        bar.update(1)
-
-    try:
-        report = run_video(estimator, source, sinks, progress=progress)
-    finally:
-        bar.close()
-    if report.frames == 0 and source.skipped and not report.interrupted:
-        raise ImageReadError(f"none of the {len(source.skipped)} images could be read")
-    unread = f", {len(source.skipped)} skipped (unreadable)" if source.skipped else ""
-    click.echo(f"{report.frames} images, {report.people} people, {report.fps:.1f} images/s{unread}", err=True)
-    if report.interrupted:
-        click.echo("Interrupted: the outputs written so far are complete.", err=True)
-        raise click.exceptions.Exit(130)
+        try:
+            report = run_video(estimator, source, sinks, progress=progress)
+        except OpenPoseError:
+            bar.close()
+            click.echo(f"Stopped by an error after {len(finished)} images: the outputs finished before it are "
+                       "kept.", err=True)
+            raise
+        finally:
+            bar.close()
+        summary = RunSummary(ctx.rank, report.frames, skipped, len(failures), report.people, report.seconds,
+                             unit="image")
+        if report.interrupted or signals.stopping():
+            stopped(ctx, summary)
+            click.echo("Interrupted: the outputs written so far are complete.", err=True)
+            raise click.exceptions.Exit(signals.exit_status())
+        if coco is not None and ctx.distributed:
+            rows = gather_to_root(coco.rows, ctx)
+            if rows is not None:
+                CocoSink.write_rows(coco_json, [row for share in rows for row in share])
+        status = finish(ctx, summary, failures, summary_json)
+    if not ctx.distributed and report.frames == 0 and len(failures) and not skipped:
+        raise ImageReadError(f"none of the {len(failures)} images could be read")
+    if status:
+        raise click.exceptions.Exit(status)

@@ -1,12 +1,18 @@
-"""``openpose-py video``: poses on every frame of a video file or stream, as a rendered video and OpenPose JSON."""
+"""``openpose-py video``: poses on every frame of a video file or stream, as a rendered video and OpenPose JSON; or
+on a collection of videos, one after the other, or shared among the processes of a ``torchrun`` launch."""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import click
 
+from ..errors import OpenPoseError, VideoError
+from ..runs.ledger import count
+from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
 
     from ..inference import PoseEstimator
     from ..track import PoseTracker
-    from ..video import FrameSink, FrameSource, RunReport
+    from ..video import FrameRange, FrameSink, FrameSource, RunReport
 
 __all__ = ["video", "check_video_output", "run_with_progress"]
 
@@ -41,7 +47,8 @@ def check_video_output(output: Path | None) -> None:
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
                       latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
-    """:func:`run_video` with a frames-per-second progress bar, then a summary line; Ctrl-C exits with 130."""
+    """:func:`run_video` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
+    says so; one stopped by an error says which frames were kept, then the error propagates."""
     from tqdm import tqdm
 
     from ..video import run_video
@@ -50,21 +57,41 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     try:
         report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
                            stop=stop, latest_only=latest_only, tracker=tracker)
+    except OpenPoseError:
+        bar.close()
+        click.echo(f"Stopped by an error after {bar.n} frames: the outputs finished before it are kept.", err=True)
+        raise
     finally:
         bar.close()
-    click.echo(f"{report.frames} frames, {report.people} people, {report.fps:.1f} frames/s", err=True)
+    click.echo(f"{count(report.frames, 'frame')}, {count(report.people, 'person')}, {report.fps:.1f} frames/s",
+               err=True)
     if report.interrupted:
         click.echo("Stopped early: every output written so far is complete.", err=True)
     return report
 
 
+def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part_candidates: bool,
+           render_threshold: float) -> list["FrameSink"]:
+    from ..video import JsonSink, VideoSink
+
+    sinks: list[FrameSink] = []
+    if json_dir is not None:
+        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
+                              part_candidates=part_candidates))
+    if output is not None:
+        sinks.append(VideoSink(output, render_style(render_threshold)))
+    return sinks
+
+
 @click.command("video")
-@click.argument("source", metavar="SOURCE")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
 @estimator_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the rendered video here (same size and frame rate; .mp4, .avi, .mov, .mkv, .m4v).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="One input: write the rendered video here (same size and frame rate; .mp4, .avi, .mov, .mkv, "
+                   ".m4v). Several: a folder, one <name>.mp4 per input.")
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write OpenPose JSON, <video stem>_<12-digit frame index>_keypoints.json per frame.")
+              help="Write OpenPose JSON, <video stem>_<12-digit frame index>_keypoints.json per frame; with several "
+                   "inputs, in a folder <name>/ per input, which appears when its video is done.")
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
 @render_threshold_option
@@ -73,45 +100,207 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, help="Process every N-th frame.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Frames run through the network together.")
+@run_options
 @tracking_options(smooth=False)
-def video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
-          part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int, end: int | None,
-          step: int, batch_size: int, tracking_options: TrackingOptions) -> None:
-    """Estimate poses on a video file or stream URL (rtsp://, http://, ...).
+def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output: Path | None,
+          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int,
+          end: int | None, step: int, batch_size: int, inputs_from: Path | None, skip_existing: bool,
+          failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
+    """Estimate poses on a video file or stream URL (rtsp://, http://, ...), or on many.
 
-    Reading, inference and writing run concurrently. Ctrl-C stops cleanly: the output video is closed and playable
-    and every JSON file written is complete.
+    SOURCE may be a video file, a stream URL, a folder (searched recursively for videos) or @LIST, a text file
+    naming one input per line. Reading, inference and writing run concurrently. Ctrl-C, SIGTERM and SIGHUP stop
+    cleanly: the output video is closed and playable and every JSON file written is complete (exit 130, 143, 129).
+
+    With several inputs, each video's outputs appear whole when it is done (--skip-existing resumes a stopped run;
+    a video stopped part-way is redone), an input that fails is reported (and listed in --failures) and the others
+    go on. Under torchrun each process takes every N-th video (N processes):
+    torchrun --nproc-per-node 4 --no-python openpose-py video clips/ --json-dir out/
 
     \b
     Examples:
       openpose-py video clip.mp4 --output clip_pose.mp4 --json-dir json/
       openpose-py video clip.mp4 --json-dir json/ --smooth --tracks-csv tracks.csv
       openpose-py video rtsp://camera.local/stream --json-dir json/ --step 5
+      openpose-py video clips/ --json-dir json/ --output rendered/ --skip-existing --failures failed.jsonl
     """
-    from ..video import FrameRange, JsonSink, VideoSink, VideoSource, is_stream_url
+    from ..video import FrameRange
 
     if part_candidates and json_dir is None:
         raise click.UsageError("--part-candidates needs --json-dir")
     if end is not None and end <= start:
         raise click.BadParameter(f"--end ({end}) must be greater than --start ({start})", param_hint="'--end'")
-    if not is_stream_url(source) and not Path(source).is_file():
-        what = "a folder, not a video file" if Path(source).is_dir() else "no such file"
-        raise click.BadParameter(f"{source}: {what}", param_hint="'SOURCE'")
-    check_video_output(output)
-    quiet_video_backends()
-    sinks = []
-    if json_dir is not None:
-        sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
-                              part_candidates=part_candidates))
-    if output is not None:
-        sinks.append(VideoSink(output, render_style(render_threshold)))
-    sinks += tracks_sinks(tracking_options)
-    if not sinks:
-        raise click.UsageError("nothing to write: give --output and/or --json-dir")
+    if output is None and json_dir is None and tracking_options.tracks_csv is None:
+        raise click.UsageError("nothing to write: give --output, --json-dir and/or --tracks-csv")
+    inputs = read_inputs(sources, inputs_from)
     frames = FrameRange(start, end, step)
+    sink_args = (keypoint_scale, part_candidates, render_threshold)
+    quiet_video_backends()
+    if len(inputs) == 1 and inputs_from is None and sources[0] == inputs[0] and not Path(inputs[0]).is_dir():
+        given = [flag for flag, value in (("--skip-existing", skip_existing), ("--failures", failures_path),
+                                          ("--summary-json", summary_json)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: for several inputs (a folder, @LIST or --inputs-from); "
+                                   "one video is one unit of work")
+        _one_video(inputs[0], estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
+    else:
+        if tracking_options.tracks_csv is not None:
+            raise click.UsageError("--tracks-csv: for one video; with several inputs each video's JSON carries its "
+                                   "track ids (person_id)")
+        _collection(inputs, estimator_options, output, json_dir, sink_args, frames, batch_size, skip_existing,
+                    failures_path, summary_json, tracking_options)
+
+
+def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
+               sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int,
+               tracking_options: TrackingOptions) -> None:
+    from ..runs import RunContext
+    from ..video import VideoSource, is_stream_url
+    from . import signals
+
+    if not is_stream_url(source) and not Path(source).is_file():
+        raise click.BadParameter(f"{source}: no such file", param_hint="'SOURCE'")
+    check_video_output(output)
+    ctx = RunContext.from_env()
+    if not ctx.is_root:  # one input under torchrun: rank 0 does it
+        click.echo(f"rank {ctx.rank}: no input to process", err=True)
+        return
+    # the source is opened (and its first frame decoded) before any output folder is created
     with VideoSource(source if is_stream_url(source) else Path(source), frames) as src:
-        estimator = build_estimator(estimator_options)
+        sinks = _sinks(json_dir, output, *sink_args) + tracks_sinks(tracking_options)
+        estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
                                    tracker=build_tracker(tracking_options, estimator.skeleton))
-    if report.interrupted:
-        raise click.exceptions.Exit(130)
+    if report.interrupted or signals.stopping():
+        raise click.exceptions.Exit(signals.exit_status())
+
+
+def _staging(final: Path) -> Path:
+    """The hidden name an output is written under until its whole video is done."""
+    return final.with_name(f".{final.stem}.partial{final.suffix}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """Where one input of a collection writes: its JSON folder and its rendered video (None when not asked for)."""
+
+    json: Path | None
+    video: Path | None
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for p in (self.json, self.video) if p is not None]
+
+    def staged(self) -> "_Outputs":
+        return _Outputs(*(None if p is None else _staging(p) for p in (self.json, self.video)))
+
+    def discard(self) -> None:
+        for path in self.paths:
+            _remove(path)
+
+    def publish_as(self, final: "_Outputs") -> None:
+        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""
+        for staged, path in reversed(list(zip(self.paths, final.paths))):
+            if path.is_dir():
+                shutil.rmtree(path)
+            staged.replace(path)
+
+
+def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
+                sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int, skip_existing: bool,
+                failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
+    from ..atomic import ensure_writable_dir
+    from ..runs import FailureLog, RunContext, RunSummary, process_group
+    from ..video import VIDEO_FOURCC, VideoSource, expand_video_paths, run_video
+    from . import signals
+
+    if output is not None and output.suffix.lower() in VIDEO_FOURCC:
+        raise click.BadParameter(f"{output}: with several inputs --output is a folder (one <name>.mp4 per input)",
+                                 param_hint="'--output'")
+    try:
+        videos = expand_video_paths(inputs)
+    except VideoError as exc:
+        raise click.BadParameter(str(exc), param_hint="'SOURCE...'") from None
+    ctx = RunContext.from_env()
+
+    def outputs(name: str) -> _Outputs:
+        return _Outputs(json_dir / name if json_dir is not None else None,
+                        output / f"{name}.mp4" if output is not None else None)
+
+    for folder in (json_dir, output):
+        if folder is not None:
+            ensure_writable_dir(folder)
+    failures = FailureLog(failures_path, ctx.rank)
+    mine = ctx.shard(videos)
+    todo = [v for v in mine if not (skip_existing and all(p.exists() for p in outputs(v[1]).paths))]
+    people = done = 0
+    seconds = 0.0
+    opts = rank_estimator_options(estimator_options, ctx)
+    with process_group(ctx, opts.device):
+        estimator = build_estimator(opts)
+        bar = Progress(None, "frame", ctx)
+
+        def summary() -> RunSummary:
+            return RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds, unit="video")
+
+        current = ""
+        try:
+            for source, name in todo:
+                current = ""
+                try:
+                    src = VideoSource(source, frames)
+                except VideoError as exc:
+                    bar.write(f"Warning: skipped {exc}")
+                    failures.add(source, str(exc))
+                    continue
+                final = outputs(name)
+                stage = final.staged()
+                stage.discard()  # a stopped run's leftovers
+                for path in stage.paths:
+                    ensure_writable_dir(path.parent)
+                kept: list[int] = []
+                error: VideoError | None = None
+                try:
+                    with src:
+                        # each video tracks its own people from id 0
+                        report = run_video(estimator, src, _sinks(stage.json, stage.video, *sink_args),
+                                           batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)),
+                                           tracker=build_tracker(tracking_options, estimator.skeleton))
+                except VideoError as exc:  # the input failed part-way: its finished frames are kept
+                    error = exc
+                except BaseException:
+                    stage.discard()
+                    raise
+                if error is None and report.interrupted:
+                    stage.discard()
+                    current = (f"{source} was stopped part-way and its outputs discarded (a rerun with "
+                               "--skip-existing redoes it); ")
+                    raise KeyboardInterrupt
+                with signals.deferred():  # a signal now would leave half of this input's outputs published
+                    stage.publish_as(final)
+                if error is not None:
+                    failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
+                    bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
+                else:
+                    done += 1
+                    people += report.people
+                    seconds += report.seconds
+                    bar.write(f"{source}: {count(report.frames, 'frame')}, {count(report.people, 'person')}")
+                if signals.stopping():  # the signal came while this video's outputs were being finished
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            bar.close()
+            stopped(ctx, summary())
+            click.echo(f"Interrupted: {current}the videos finished before it are complete.", err=True)
+            raise click.exceptions.Exit(signals.exit_status()) from None
+        bar.close()
+        status = finish(ctx, summary(), failures, summary_json)
+    if status:
+        raise click.exceptions.Exit(status)

@@ -11,12 +11,12 @@ from .pipeline import RunReport, run_video
 from .sinks import (VIDEO_FOURCC, CocoSink, FrameResult, FrameSink, ImageSink, JsonSink, KeypointScale, MapsSink,
                     VideoSink)
 from .sources import (Frame, FrameRange, FrameSource, ImageSource, StreamInfo, VideoSource, expand_image_paths,
-                      is_stream_url)
+                      expand_video_paths, is_stream_url)
 
 __all__ = [
     # sources
     "Frame", "FrameRange", "FrameSource", "ImageSource", "StreamInfo", "VideoSource", "expand_image_paths",
-    "is_stream_url",
+    "expand_video_paths", "is_stream_url",
     # sinks
     "VIDEO_FOURCC", "CocoSink", "FrameResult", "FrameSink", "ImageSink", "JsonSink", "KeypointScale", "MapsSink",
     "VideoSink",

@@ -54,7 +54,6 @@ class _Pipeline:
     frames_in: queue.Queue = field(default_factory=queue.Queue)
     results: queue.Queue = field(default_factory=queue.Queue)
     writer_error: BaseException | None = None
-    keep: bool = True  # set by the inference thread before the end marker: False when the run failed
     written: int = 0
     people: int = 0
 
@@ -122,13 +121,23 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
         except BaseException as exc:
             pipe.writer_error = exc
             pipe.stop.set()
-    keep = pipe.keep and pipe.writer_error is None
+    # finished work is kept whatever stopped the run: each sink publishes what it completed (a video is verified)
     for sink in sinks:
         try:
-            sink.close(keep=keep)
+            sink.close(keep=True)
         except BaseException as exc:  # a sink that cannot finish is a failure of the run, reported once
             pipe.writer_error = pipe.writer_error or exc
-            keep = False
+
+
+def _uninterrupted(step: Callable[[], object]) -> bool:
+    """Run ``step`` to its end even when KeyboardInterrupt arrives meanwhile; whether one did."""
+    hit = False
+    while True:
+        try:
+            step()
+            return hit
+        except KeyboardInterrupt:
+            hit = True
 
 
 def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
@@ -158,9 +167,10 @@ def run_video(
 
     A reader thread decodes frames ahead (at most ``queue_size`` batches waiting), the calling thread runs the
     estimator on batches of ``batch_size`` frames, and a writer thread opens, feeds and closes the sinks. Ctrl-C
-    (KeyboardInterrupt in the calling thread) or setting ``stop`` ends the run cleanly: frames already inferred are
-    written, every sink is closed with its outputs kept, and the report says ``interrupted``. Any other error closes
-    the sinks with their outputs removed and propagates.
+    (KeyboardInterrupt in the calling thread, which the CLI also raises for SIGTERM and SIGHUP) or setting ``stop``
+    ends the run cleanly: frames already inferred are written, every sink is closed with its outputs kept, and the
+    report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with the
+    frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
 
     Args:
         estimator: a :class:`~openpose_py.inference.PoseEstimator` (anything with ``predict_batch``, and
@@ -193,6 +203,7 @@ def run_video(
     requested = stop or threading.Event()
     started = time.perf_counter()
     interrupted = False
+    done = False
     failure: BaseException | None = None
     reader = threading.Thread(target=_reader, args=(src, pipe, latest_only), name="openpose-reader", daemon=True)
     writer = threading.Thread(target=_writer, args=(sinks, src.info, pipe, progress), name="openpose-writer",
@@ -200,7 +211,6 @@ def run_video(
     try:
         writer.start()
         reader.start()
-        done = False
         while not done and not pipe.stop.is_set() and not requested.is_set():
             batch: list[Frame] = []
             while len(batch) < batch_size:
@@ -229,15 +239,18 @@ def run_video(
         failure = exc
     finally:
         pipe.stop.set()
-        pipe.keep = failure is None
+        # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted, and
+        # it makes the run interrupted only if input was left
+        late = False
         if writer.ident is not None:
             # everything already queued is written first; the queue may be full, so this waits for room
-            pipe.results.put(_END)
-            writer.join()
+            late |= _uninterrupted(lambda: pipe.results.put(_END))
+            late |= _uninterrupted(writer.join)
         if reader.ident is not None:
-            reader.join(timeout=5.0)
+            late |= _uninterrupted(lambda: reader.join(timeout=5.0))
         if owned:
             src.close()
+        interrupted = interrupted or (late and not done)
     if failure is None and pipe.writer_error is not None:
         failure = pipe.writer_error
     if failure is not None:

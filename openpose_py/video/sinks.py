@@ -180,7 +180,9 @@ class MapsSink(_FileSink):
 class VideoSink(FrameSink):
     """A rendered video of the source's size and rate, written under a temporary name and renamed when closed.
 
-    ``close(keep=True)`` (end of input or Ctrl-C) finalises a playable file; ``close(keep=False)`` deletes it.
+    ``close(keep=True)`` (end of input, Ctrl-C, or a failure after some frames) finalises the file, reads it back and
+    publishes it only if it holds every frame written (the codec does not report a failed write, a full disk say);
+    otherwise it is deleted and :class:`OutputError` raised. ``close(keep=False)`` deletes it.
     """
 
     def __init__(self, path: str | Path, style: RenderStyle = RenderStyle(), *, fourcc: str | None = None,
@@ -239,27 +241,64 @@ class VideoSink(FrameSink):
         if self._writer is not None and self._tmp is not None:
             self._writer.release()
             self._writer = None
+            problem = _unreadable_video(self._tmp, self.frames)
+            if problem is not None:
+                self._discard()
+                raise OutputError(f"cannot write video {self.path}: {problem} (is the disk full?); "
+                                  "nothing was published")
             publish_file(self._tmp, self.path)
             self._tmp = None
+
+
+def _unreadable_video(path: Path, frames: int) -> str | None:
+    """Why the video just written at ``path`` is not the ``frames``-frame file it should be, or None if it is."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"the file is gone ({exc.strerror})"
+    if size == 0:
+        return "the file is empty"
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened() or not cap.read()[0]:
+            return "the written file cannot be read back"
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    if count != frames:
+        return f"the written file holds {count} of {frames} frames"
+    return None
 
 
 class CocoSink(FrameSink):
     """Collects COCO keypoint results and writes them as one JSON list when closed (also after Ctrl-C).
 
     The image id is the number at the end of the image file name (``COCO_val2014_000000000192`` -> 192), else the
-    frame index.
+    frame index. Without a ``path`` it only collects: :attr:`rows` (frame index, entries) are then merged with other
+    processes' and written by :meth:`write_rows`.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        ensure_writable_dir(self.path.parent)
-        self.entries: list[dict[str, Any]] = []
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            ensure_writable_dir(self.path.parent)
+        self.rows: list[tuple[int, list[dict[str, Any]]]] = []
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return [entry for _, entries in self.rows for entry in entries]
 
     def write(self, result: FrameResult) -> None:
         match = re.search(r"(\d+)$", Path(result.frame.name).name)
         image_id = int(match.group(1)) if match else result.frame.index
-        self.entries += coco_results(result.people, image_id)
+        self.rows.append((result.frame.index, coco_results(result.people, image_id)))
 
     def close(self, keep: bool = True) -> None:
-        if keep:
-            write_bytes_atomic(self.path, json.dumps(self.entries).encode("ascii"))
+        if keep and self.path is not None:
+            self.write_rows(self.path, self.rows)
+
+    @staticmethod
+    def write_rows(path: Path, rows: list[tuple[int, list[dict[str, Any]]]]) -> None:
+        """Write the entries of ``rows`` (from any number of sinks) in frame-index order, atomically."""
+        entries = [entry for _, batch in sorted(rows, key=lambda row: row[0]) for entry in batch]
+        write_bytes_atomic(path, json.dumps(entries).encode("ascii"))

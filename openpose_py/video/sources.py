@@ -20,6 +20,7 @@ from ..images import load_image
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
     "FrameRange",
     "Frame",
     "StreamInfo",
@@ -28,12 +29,15 @@ __all__ = [
     "VideoSource",
     "is_stream_url",
     "expand_image_paths",
+    "expand_video_paths",
 ]
 
 log = logging.getLogger(__name__)
 
 #: File extensions (lower case) that folder and glob expansion treat as images.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"})
+#: File extensions (lower case) that folder and glob expansion treat as videos.
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv", ".flv"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,31 +120,54 @@ def expand_image_paths(inputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
         ImageReadError: an input that does not exist or matches nothing, a folder without images, or two inputs that
             would write the same output name.
     """
-    found: dict[Path, str] = {}
+    return [(Path(p), name) for p, name in _expand(inputs, IMAGE_EXTENSIONS, "images", ImageReadError, urls=False)]
+
+
+def expand_video_paths(inputs: Sequence[str | Path]) -> list[tuple[str, str]]:
+    """Like :func:`expand_image_paths` for videos (files, folders, globs; :data:`VIDEO_EXTENSIONS` when searching),
+    with stream URLs kept as given: ``(path or URL, output name)`` pairs, in the given order.
+
+    Raises:
+        VideoError: an input that does not exist or matches nothing, a folder without videos, or two inputs that
+            would write the same output name.
+    """
+    return _expand(inputs, VIDEO_EXTENSIONS, "videos", VideoError, urls=True)
+
+
+def _stream_name(url: str) -> str:
+    """The output name of a stream: the last part of its URL's path, without extension or query."""
+    return Path(url.split("?")[0].rstrip("/")).stem or "stream"
+
+
+def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str, error: type[Exception], *,
+            urls: bool) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
     for item in inputs:
         text = str(item)
         path = Path(text)
-        if path.is_file():
-            found.setdefault(path, path.stem)
+        if urls and is_stream_url(text):
+            found.setdefault(text, _stream_name(text))
+        elif path.is_file():
+            found.setdefault(str(path), path.stem)
         elif path.is_dir():
-            images = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not images:
-                raise ImageReadError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) in folder {path}")
-            for p in images:
-                found.setdefault(p, p.relative_to(path).with_suffix("").as_posix())
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+            if not files:
+                raise error(f"no {what} ({', '.join(sorted(extensions))}) in folder {path}")
+            for p in files:
+                found.setdefault(str(p), p.relative_to(path).with_suffix("").as_posix())
         elif glob.has_magic(text):
             matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            files = [m for m in matches if m.is_file() and m.suffix.lower() in IMAGE_EXTENSIONS]
+            files = [m for m in matches if m.is_file() and m.suffix.lower() in extensions]
             if not files:
-                raise ImageReadError(f"no images match {text!r}")
+                raise error(f"no {what} match {text!r}")
             for p in files:
-                found.setdefault(p, p.stem)
+                found.setdefault(str(p), p.stem)
         else:
-            raise ImageReadError(f"no such file or folder: {text}")
-    by_name: dict[str, Path] = {}
+            raise error(f"no such file or folder: {text}")
+    by_name: dict[str, str] = {}
     for p, name in found.items():
         if name in by_name:
-            raise ImageReadError(f"{by_name[name]} and {p} would write outputs under the same name {name!r}")
+            raise error(f"{by_name[name]} and {p} would write outputs under the same name {name!r}")
         by_name[name] = p
     return list(found.items())
 
@@ -150,18 +177,22 @@ class ImageSource(FrameSource):
 
     An unreadable file is skipped and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
     reason)`` when given (from the reader thread), else logged. With ``strict`` it raises :class:`ImageReadError`.
+    ``indices`` are the frames' indices (default 0, 1, ...): a share of a larger list keeps the full list's.
     """
 
     def __init__(self, items: Sequence[tuple[Path, str]] | Sequence[str | Path], *, strict: bool = False,
-                 on_skip: Callable[[Path, str], None] | None = None) -> None:
+                 on_skip: Callable[[Path, str], None] | None = None, indices: Sequence[int] | None = None) -> None:
         self.items = [(Path(i[0]), i[1]) if isinstance(i, tuple) else (Path(i), Path(i).stem) for i in items]
+        self.indices = list(range(len(self.items))) if indices is None else list(indices)
+        if len(self.indices) != len(self.items):
+            raise ValueError("give one index per item")
         self.strict = strict
         self.on_skip = on_skip
         self.skipped: list[tuple[Path, str]] = []
         self.info = StreamInfo(name="images", fps=0.0, size=None, frame_count=len(self.items))
 
     def __iter__(self) -> Iterator[Frame]:
-        for index, (path, name) in enumerate(self.items):
+        for index, (path, name) in zip(self.indices, self.items):
             try:
                 image = load_image(path)
             except ImageReadError as exc:
@@ -212,7 +243,7 @@ class VideoSource(FrameSource):
             self.cap = cv2.VideoCapture(text)
             if not self.cap.isOpened():
                 raise VideoError(f"cannot open stream {text}")
-            name = Path(text.split("?")[0].rstrip("/")).stem or "stream"
+            name = _stream_name(text)
         else:
             path = Path(text)
             self.label = str(path)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from click.testing import CliRunner, Result
@@ -76,3 +79,30 @@ def error_of(result: Result) -> str:
     message = str(result.exception)
     assert "\n" not in message, f"error message is not one line: {message!r}"
     return message
+
+
+@pytest.fixture
+def small_disk(tmp_path, lightweight_estimator):
+    """A factory of folders where writing runs out of room: ``small_disk(size, file_limit)`` mounts a tmpfs of
+    ``size`` bytes (a full disk, ENOSPC) when this user may, else limits the size of every file the console script
+    writes to ``file_limit`` (RLIMIT_FSIZE, EFBIG). Returns (folder, preexec_fn for the subprocess or None). The
+    estimator fixture fills the weights cache first, so the limited process has nothing large to convert."""
+    mounts: list[Path] = []
+
+    def make(size: int, file_limit: int) -> tuple[Path, Callable[[], None] | None]:
+        folder = tmp_path / f"small{len(mounts)}"
+        folder.mkdir()
+        if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                                                 str(folder)], capture_output=True).returncode == 0:
+            mounts.append(folder)
+            return folder, None
+
+        def limit() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+
+        return folder, limit
+
+    yield make
+    for folder in mounts:
+        subprocess.run(["umount", str(folder)], check=True)

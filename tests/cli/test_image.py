@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import cv2
 import numpy as np
@@ -36,8 +37,10 @@ def test_folder_run_writes_json_renders_and_coco_results_and_skips_a_corrupt_ima
     out = tmp_path / "out"
     result = invoke("image", photos, "--json-dir", out / "json", "--render-dir", out / "render",
                     "--coco-json", out / "coco.json", "--threads", "2")
-    assert result.exit_code == 0, result.output
+    # the corrupt image is skipped, the others done; the run says so and ends with status 1
+    assert result.exit_code == 1, result.output
     assert "broken.jpg" in result.stderr and "skipped" in result.stderr
+    assert "3 images done, 0 skipped, 1 failed" in result.stderr
     stems = ["COCO_val2014_000000000192", "COCO_val2014_000000000241", "more/COCO_val2014_000000000328"]
     assert files_under(out) == sorted(["coco.json", *(f"json/{s}_keypoints.json" for s in stems),
                                        *(f"render/{s}_rendered.png" for s in stems)])
@@ -83,12 +86,37 @@ def test_maps_candidates_scaled_coordinates_and_verbose_lines(invoke, tmp_path):
 
 
 @needs_weights
-def test_strict_mode_fails_on_the_corrupt_image_and_leaves_no_outputs(invoke, photos, tmp_path):
+def test_strict_mode_stops_at_the_corrupt_image_and_keeps_the_finished_ones(invoke, photos, tmp_path):
     out = tmp_path / "out"
     result = invoke("image", photos, "--json-dir", out / "json", "--render-dir", out / "render", "--strict", *LOW)
     assert result.exit_code == 1 and isinstance(result.exception, ImageReadError)
     assert "broken.jpg" in error_of(result)
-    assert files_under(out) == []
+    assert "Stopped by an error after 2 images" in result.stderr  # broken.jpg sorts after the upper-case names
+    stems = ["COCO_val2014_000000000192", "COCO_val2014_000000000241"]
+    assert files_under(out) == [f"json/{s}_keypoints.json" for s in stems] + [f"render/{s}_rendered.png" for s in stems]
+
+
+@needs_weights
+def test_a_render_that_cannot_be_written_stops_the_run_and_keeps_the_finished_json(console, photos, small_disk,
+                                                                                  tmp_path):
+    (photos / "broken.jpg").unlink()
+    renders, limit = small_disk(1024 * 1024, 400 * 1024)  # a full-size render takes 430-650 KiB
+    out = tmp_path / "json"
+    done = subprocess.run(console.argv("image", photos, "--json-dir", out, "--render-dir", renders, *LOW),
+                          preexec_fn=limit, env=console.env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Error: cannot write {renders}/") and "_rendered.png: " in last
+    assert ("No space left on device" if limit is None else "File too large") in last
+    stems = ["COCO_val2014_000000000192", "COCO_val2014_000000000241", "more/COCO_val2014_000000000328"]
+    kept = files_under(out)
+    assert 1 <= len(kept) < 3 and kept == [f"{s}_keypoints.json" for s in stems[:len(kept)]]
+    for name in kept:
+        json.loads((out / name).read_text())
+    # each image's JSON goes out before its render; the render that failed left nothing behind
+    assert files_under(renders) == [f"{s}_rendered.png" for s in stems[:len(kept) - 1]]
+    for name in files_under(renders):
+        assert cv2.imread(str(renders / name)) is not None
 
 
 def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):

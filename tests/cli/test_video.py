@@ -14,7 +14,7 @@ from openpose_py.errors import OutputError, VideoError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
-from .conftest import LOW, SELFIE, error_of, files_under, needs_weights
+from .conftest import FIVE_FRAMES, LOW, SELFIE, error_of, files_under, needs_weights
 
 
 def _frames(path) -> tuple[int, float, int, int]:
@@ -51,13 +51,16 @@ def test_start_end_step_select_frames_and_name_files_by_source_index(invoke, tmp
 
 def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, tmp_path):
     (tmp_path / "text.mp4").write_text("not a video")
+    (tmp_path / "empty").mkdir()
     (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:20_000])  # header only: no frame decodes
     out = tmp_path / "out"
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
     usage = [
         (("video", tmp_path / "missing.mp4", "--json-dir", out), "no such file"),
-        (("video", tmp_path, "--json-dir", out), "a folder"),
+        (("video", tmp_path / "empty", "--json-dir", out), "no videos"),
+        (("video", SELFIE, SELFIE.parent, "--output", out / "v.mp4"), "with several inputs --output is a folder"),
+        (("video", SELFIE, "--json-dir", out, "--skip-existing"), "--skip-existing: for several inputs"),
         (("video", SELFIE, "--output", out / "pose.gif"), "must end in one of"),
         (("video", SELFIE), "nothing to write"),
         (("video", SELFIE, "--json-dir", out, "--start", "9", "--end", "3"), "must be greater than --start"),
@@ -76,22 +79,45 @@ def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, 
         result = invoke(*args)
         assert result.exit_code == 1 and isinstance(result.exception, kind), (args, result.output)
         assert message in error_of(result), args
-    assert not out.exists() or files_under(out) == []
+    assert not out.exists(), "no output folder is created for an input that cannot be read"
 
 
 @needs_weights
-def test_a_video_truncated_mid_stream_is_an_error_that_removes_partial_outputs(invoke, tmp_path):
+def test_a_video_truncated_mid_stream_is_an_error_that_keeps_the_good_frames(invoke, tmp_path):
     (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:60_000])  # about 7 decodable frames of 58
     out = tmp_path / "out"
     result = invoke("video", tmp_path / "cut.mp4", "--output", out / "v.mp4", "--json-dir", out / "json", *LOW)
     assert result.exit_code == 1 and isinstance(result.exception, VideoError)
-    assert "truncated" in error_of(result)
-    assert files_under(out) == []
+    assert error_of(result) == f"{tmp_path / 'cut.mp4'} ended after 7 of 58 frames: the file is truncated or corrupt"
+    assert result.stderr.strip().splitlines()[-1] == \
+        "Stopped by an error after 7 frames: the outputs finished before it are kept."
+    assert files_under(out) == ["json/" + f"cut_{i:012d}_keypoints.json" for i in range(7)] + ["v.mp4"]
+    for i in range(7):
+        json.loads((out / "json" / f"cut_{i:012d}_keypoints.json").read_text())
+    assert _frames(out / "v.mp4")[0] == 7, "the video of the good frames plays"
 
 
 @needs_weights
-def test_ctrl_c_leaves_a_playable_video_and_complete_json_files(console, tmp_path):
-    # the console script in a subprocess, interrupted by a real SIGINT once frames are being written
+def test_a_video_that_cannot_be_written_whole_is_an_error_and_is_not_published(console, small_disk, tmp_path):
+    folder, limit = small_disk(64 * 1024, 64 * 1024)  # the 5-frame video takes about 280 KiB
+    done = subprocess.run(console.argv("video", FIVE_FRAMES, "--output", folder / "v.mp4", "--json-dir",
+                                       tmp_path / "json", *LOW), preexec_fn=limit, env=console.env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"Error: cannot write video {folder / 'v.mp4'}: ")
+    assert "nothing was published" in done.stderr
+    assert files_under(folder) == [], "no corrupt video and no hidden temporary file"
+    # the JSON on the healthy disk is complete and kept
+    assert files_under(tmp_path / "json") == [f"five_frames_960x540_{i:012d}_keypoints.json" for i in range(5)]
+    for name in files_under(tmp_path / "json"):
+        json.loads((tmp_path / "json" / name).read_text())
+
+
+@needs_weights
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)  # SIGHUP: test_signals.py
+def test_a_signal_leaves_a_playable_video_and_complete_json_files(console, tmp_path, sig):
+    # the console script in a subprocess, stopped by a real signal once frames are being written: Ctrl-C, or what
+    # timeout, docker stop, systemd and Slurm send (SIGTERM)
     json_dir = tmp_path / "json"
     proc = subprocess.Popen(console.argv("video", SELFIE, "--output", tmp_path / "pose.avi", "--json-dir", json_dir,
                                          *LOW),
@@ -101,12 +127,12 @@ def test_ctrl_c_leaves_a_playable_video_and_complete_json_files(console, tmp_pat
         if json_dir.is_dir() and len(list(json_dir.glob("*.json"))) >= 3:
             break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=120)
     written = files_under(json_dir)
     if proc.returncode == 0 and len(written) == 58:
         pytest.skip("the run finished before the interrupt arrived")
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 128 + sig, stderr
     assert "Stopped early" in stderr and "Traceback" not in stderr
     assert 3 <= len(written) < 58
     for name in written:
@@ -132,3 +158,23 @@ def test_json_person_id_is_a_stable_track_id_and_minus_one_without_tracking(invo
     assert doc.startswith('{"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[')
     result = invoke("video", SELFIE, "--json-dir", tmp_path / "x", "--no-track", "--tracks-csv", tmp_path / "t.csv")
     assert result.exit_code == 2 and "--tracks-csv needs tracking" in error_of(result)
+
+
+@needs_weights
+def test_a_collection_keeps_going_past_a_truncated_video_and_keeps_its_good_frames(invoke, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "cut.mp4").write_bytes(SELFIE.read_bytes()[:60_000])  # 7 decodable frames of 58
+    (tmp_path / "in" / "good.mp4").write_bytes(FIVE_FRAMES.read_bytes())
+    out = tmp_path / "out"
+    result = invoke("video", tmp_path / "in", "--end", "9", "--json-dir", out / "json", "--output", out / "video",
+                    "--failures", out / "failed.jsonl", *LOW)
+    assert result.exit_code == 1, result.output
+    assert "1 video done, 0 skipped, 1 failed" in result.stderr
+    [record] = [json.loads(line) for line in (out / "failed.jsonl").read_text().splitlines()]
+    assert record == {"input": str(tmp_path / "in" / "cut.mp4"), "rank": 0,
+                      "reason": f"{tmp_path / 'in' / 'cut.mp4'} ended after 7 of 9 frames: the file is truncated or "
+                                "corrupt; the 7 frames before it are kept"}
+    assert files_under(out / "json") == [f"cut/cut_{i:012d}_keypoints.json" for i in range(7)] + \
+        [f"good/good_{i:012d}_keypoints.json" for i in range(5)]
+    assert files_under(out / "video") == ["cut.mp4", "good.mp4"]
+    assert _frames(out / "video" / "cut.mp4")[0] == 7 and _frames(out / "video" / "good.mp4")[0] == 5

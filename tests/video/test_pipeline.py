@@ -18,15 +18,25 @@ from openpose_py.video.sources import Frame, FrameRange, FrameSource, StreamInfo
 from .conftest import SELFIE, FakeEstimator, file_names, needs_shared
 
 
+def _video_frames(path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    assert cap.isOpened() and cap.read()[0], f"{path} is not playable"
+    return int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+
+
 @needs_shared
-def test_a_truncated_video_is_an_error_with_no_outputs_left(tmp_path):
+def test_a_truncated_video_is_an_error_that_keeps_the_frames_before_it(tmp_path):
     truncated = tmp_path / "cut.mp4"
     truncated.write_bytes(SELFIE.read_bytes()[:100_000])  # keeps the header (moov) and the first frames
     out = tmp_path / "out"
+    kept = []
     sinks = [JsonSink(out / "json"), VideoSink(out / "video.mp4")]
     with pytest.raises(VideoError, match="truncated"):
-        run_video(FakeEstimator(), truncated, sinks)
-    assert file_names(out) == []
+        run_video(FakeEstimator(), truncated, sinks, progress=kept.append)
+    assert 5 <= len(kept) < 58
+    assert file_names(out / "json") == [f"cut_{i:012d}_keypoints.json" for i in range(len(kept))]
+    assert _video_frames(out / "video.mp4") == len(kept), "a playable video of every finished frame"
+    assert sorted(p.name for p in out.iterdir()) == ["json", "video.mp4"], "no temporary file left"
 
 
 @needs_shared
@@ -62,12 +72,12 @@ def test_ctrl_c_closes_a_playable_video_and_keeps_only_complete_json(tmp_path):
 
 
 @needs_shared
-def test_an_error_mid_run_removes_what_the_run_wrote(tmp_path):
+def test_an_error_mid_run_keeps_every_finished_output_and_propagates(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="boom"):
         run_video(FakeEstimator(fail_at=5, error=RuntimeError("boom")), SELFIE,
                   [JsonSink(out / "json"), VideoSink(out / "v.avi")])
-    assert file_names(out) == []
+    assert len(file_names(out / "json")) == 4 and _video_frames(out / "v.avi") == 4
 
     class Broken(FrameSink):
         def write(self, result):
@@ -76,7 +86,8 @@ def test_an_error_mid_run_removes_what_the_run_wrote(tmp_path):
 
     with pytest.raises(OutputError, match="disk full"):
         run_video(FakeEstimator(), SELFIE, [JsonSink(out / "json2"), Broken()])
-    assert file_names(out) == []
+    # frame 3's JSON went out before the failing sink saw it; nothing after it
+    assert file_names(out / "json2") == [f"selfie_upper_body_{i:012d}_keypoints.json" for i in range(4)]
 
 
 @needs_shared

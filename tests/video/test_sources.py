@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from openpose_py.errors import CameraError, ImageReadError, VideoError
-from openpose_py.video.sources import FrameRange, ImageSource, VideoSource, expand_image_paths
+from openpose_py.video.sources import FrameRange, ImageSource, VideoSource, expand_image_paths, expand_video_paths
 
 from .conftest import SELFIE, needs_shared
 
@@ -45,6 +45,22 @@ def test_expand_image_paths_handles_files_folders_globs_and_mistakes(tmp_path):
     (tmp_path / "sub" / "a.png").write_bytes(pixel)
     with pytest.raises(ImageReadError, match="same name 'a'"):
         expand_image_paths([tmp_path / "a.jpg", tmp_path / "sub" / "a.png"])
+
+
+def test_expand_video_paths_keeps_the_given_order_names_by_subfolder_and_passes_urls(tmp_path):
+    (tmp_path / "clips" / "day2").mkdir(parents=True)
+    for name in ("b.mp4", "a.AVI", "notes.txt", "day2/a.mkv"):
+        (tmp_path / "clips" / name).write_bytes(b"x")
+    url = "rtsp://camera.local/live/entrance?auth=1"
+    assert expand_video_paths([url, tmp_path / "clips"]) == [
+        (url, "entrance"), (str(tmp_path / "clips" / "a.AVI"), "a"), (str(tmp_path / "clips" / "b.mp4"), "b"),
+        (str(tmp_path / "clips" / "day2" / "a.mkv"), "day2/a")]
+    with pytest.raises(VideoError, match="would write outputs under the same name 'a'"):
+        expand_video_paths([tmp_path / "clips" / "a.AVI", tmp_path / "clips" / "day2" / "a.mkv"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VideoError, match="no videos .* in folder"):
+        expand_video_paths([tmp_path / "empty"])
+    assert ImageSource([tmp_path / "x.png", tmp_path / "y.png"], indices=[4, 6]).indices == [4, 6]
 
 
 def test_image_source_skips_unreadable_files_unless_strict(tmp_path, caplog):
