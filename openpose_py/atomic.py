@@ -8,16 +8,11 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, Sequence
-
-import cv2
-import numpy as np
+from typing import Iterator
 
 from .errors import OutputError
-from .results import format_openpose_json
 
-__all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic", "write_json_atomic",
-           "write_image_atomic"]
+__all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic"]
 
 
 def ensure_writable_dir(directory: str | Path) -> Path:
@@ -73,17 +68,3 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             tmp.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def write_json_atomic(path: str | Path, doc: Any) -> None:
-    """Write an OpenPose JSON document (see :func:`format_openpose_json`) atomically."""
-    write_bytes_atomic(Path(path), format_openpose_json(doc).encode("ascii"))
-
-
-def write_image_atomic(path: str | Path, image: np.ndarray, params: Sequence[int] = ()) -> None:
-    """Encode ``image`` (uint8 BGR) in the format of ``path``'s extension and write it atomically."""
-    path = Path(path)
-    ok, buf = cv2.imencode(path.suffix or ".png", image, list(params))
-    if not ok:
-        raise OutputError(f"cannot encode an image as {path.suffix!r} for {path}")
-    write_bytes_atomic(path, buf.tobytes())

@@ -4,13 +4,15 @@ takes. No torch: the CLI, the server and the video sources read and check pictur
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
 
-from .errors import ImageReadError
+from .atomic import write_bytes_atomic
+from .errors import ImageReadError, OutputError
 
-__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image"]
+__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "write_image"]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -81,3 +83,12 @@ def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
         return as_bgr(image)
     except ImageReadError as exc:
         raise ImageReadError(f"{name}: {exc}") from None
+
+
+def write_image(path: str | Path, image: np.ndarray, params: Sequence[int] = ()) -> None:
+    """Encode ``image`` (uint8 BGR) in the format of ``path``'s extension and write it atomically."""
+    path = Path(path)
+    ok, buf = cv2.imencode(path.suffix or ".png", image, list(params))
+    if not ok:
+        raise OutputError(f"cannot encode an image as {path.suffix!r} for {path}")
+    write_bytes_atomic(path, buf.tobytes())

@@ -10,7 +10,7 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -209,14 +209,6 @@ class PoseEstimator:
         if maps:
             detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
         return detections
-
-    def track(self, frames: Iterable[Any], **options: Any) -> Iterator[list[Person]]:
-        """People of each frame with stable ``track_id`` values, as a stream (see
-        :func:`openpose_py.track.stream.track_frames` for ``tracker``, ``fps``, ``config`` and ``smoothing``).
-        Single images (:meth:`__call__`) stay stateless."""
-        from .track.stream import track_frames
-
-        return track_frames(self, frames, **options)
 
     def network_output(self, image: ImageLike) -> NetworkMaps:
         """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots), or

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .atomic import write_bytes_atomic
 from .skeleton import Skeleton
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "people_from_array",
     "openpose_json",
     "format_openpose_json",
+    "write_openpose_json",
     "read_openpose_json",
     "coco_results",
     "OPENPOSE_JSON_VERSION",
@@ -196,6 +198,12 @@ def format_openpose_json(doc: Any) -> str:
     if isinstance(doc, str):
         return json.dumps(doc)
     return _format_number(doc)
+
+
+
+def write_openpose_json(path: str | Path, doc: Any) -> None:
+    """Write an OpenPose JSON document (:func:`format_openpose_json`) atomically, or raise ``OutputError``."""
+    write_bytes_atomic(Path(path), format_openpose_json(doc).encode("ascii"))
 
 
 def read_openpose_json(path: str | Path, skeleton: Skeleton) -> list[Person]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from openpose_py.errors import OutputError
-from openpose_py.atomic import ensure_writable_dir, write_json_atomic
+from openpose_py.atomic import ensure_writable_dir
+from openpose_py.results import write_openpose_json
 
 from .video.conftest import file_names
 
 
 def test_json_writing_is_atomic_and_reports_unwritable_places(tmp_path):
-    write_json_atomic(tmp_path / "a.json", {"version": 1.3, "people": [], "x": [0.0, 1e-7, 123456789.0, 2]})
+    write_openpose_json(tmp_path / "a.json", {"version": 1.3, "people": [], "x": [0.0, 1e-7, 123456789.0, 2]})
     assert (tmp_path / "a.json").read_text() == '{"version":1.3,"people":[],"x":[0,1e-07,1.23457e+08,2]}'
     assert file_names(tmp_path) == ["a.json"], "no temporary file is left behind"
     blocker = tmp_path / "file"

@@ -110,6 +110,7 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def finish(ctx: "RunContext", summary: "RunSummary", failures: "FailureLog", summary_json: Path | None) -> int:

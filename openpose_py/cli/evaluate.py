@@ -61,7 +61,7 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     if as_json:
         opts = estimator_options
         record = {
-            **result.as_dict(), "model": str(opts.weights or opts.model), "backend": opts.backend,
+            **result.as_dict(), "model": str(opts.weights or opts.model), "backend": estimator.backend,
             "height": estimator.preprocess_spec.height, "scales": list(opts.scales), "flip": opts.flip,
             "decoder": opts.decoder, "person_score": person_score, "annotations": str(annotations),
         }

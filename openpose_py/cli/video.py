@@ -49,17 +49,17 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
                       latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
     """:func:`run_video` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
     says so; one stopped by an error says which frames were kept, then the error propagates."""
-    from tqdm import tqdm
-
+    from ..runs import RunContext
     from ..video import run_video
 
-    bar = tqdm(total=source.info.frame_count, unit="frame", dynamic_ncols=True, smoothing=0.1)
+    bar = Progress(source.info.frame_count, "frame", RunContext.from_env())
     try:
         report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
                            stop=stop, latest_only=latest_only, tracker=tracker)
     except OpenPoseError:
         bar.close()
-        click.echo(f"Stopped by an error after {bar.n} frames: the outputs finished before it are kept.", err=True)
+        click.echo(f"Stopped by an error after {bar.count} frames: the outputs finished before it are kept.",
+                   err=True)
         raise
     finally:
         bar.close()

@@ -2,10 +2,12 @@
 
 - :class:`PoseTracker` (:mod:`.tracker`): OKS similarity, constant-velocity prediction, Hungarian matching.
 - :class:`SmoothingConfig`, :class:`OneEuroFilter` (:mod:`.one_euro`): the One-Euro filter on real timestamps.
+- :func:`track_frames` (:mod:`.stream`): a stream of frames through an estimator and a tracker, people with ids out.
 - :mod:`.metrics`: identity metrics (IDF1, ID switches, recall) against ground-truth ids.
 """
 
 from .one_euro import OneEuroFilter, SmoothingConfig
+from .stream import track_frames
 from .tracker import PoseTracker, TrackerConfig
 
-__all__ = ["PoseTracker", "TrackerConfig", "SmoothingConfig", "OneEuroFilter"]
+__all__ = ["PoseTracker", "TrackerConfig", "SmoothingConfig", "OneEuroFilter", "track_frames"]

@@ -1,5 +1,5 @@
-"""Tracking in a stream of frames: the timestamps frames carry, and :func:`track_frames`, the streaming API behind
-:meth:`PoseEstimator.track <openpose_py.inference.PoseEstimator.track>` (the video pipeline takes a tracker too)."""
+"""Tracking in a stream of frames: the timestamps frames carry, and :func:`track_frames`, the streaming API (the video
+pipeline takes a tracker too). Single images (``PoseEstimator.__call__``) stay stateless."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 - :mod:`.pipeline`: :func:`run_video`, the threaded reader -> estimator -> writer run.
 """
 
-from ..atomic import ensure_writable_dir, write_json_atomic
+from ..atomic import ensure_writable_dir
 from .pipeline import RunReport, run_video
 from .sinks import (VIDEO_FOURCC, CocoSink, FrameResult, FrameSink, ImageSink, JsonSink, KeypointScale, MapsSink,
                     VideoSink)
@@ -21,7 +21,7 @@ __all__ = [
     "VIDEO_FOURCC", "CocoSink", "FrameResult", "FrameSink", "ImageSink", "JsonSink", "KeypointScale", "MapsSink",
     "VideoSink",
     # atomic writing
-    "ensure_writable_dir", "write_json_atomic",
+    "ensure_writable_dir",
     # the run
     "RunReport", "run_video",
 ]

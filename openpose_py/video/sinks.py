@@ -23,9 +23,10 @@ import numpy as np
 
 from ..errors import OutputError, VideoError
 from ..render import RenderStyle, draw_people, maps_picture
-from ..results import Person, coco_results, openpose_json
+from ..results import Person, coco_results, openpose_json, write_openpose_json
 from ..skeleton import Skeleton
-from ..atomic import ensure_writable_dir, publish_file, write_bytes_atomic, write_image_atomic, write_json_atomic
+from ..atomic import ensure_writable_dir, publish_file, write_bytes_atomic
+from ..images import write_image
 from .sources import Frame, StreamInfo
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class JsonSink(_FileSink):
         doc = openpose_json(result.people, part_candidates=result.part_candidates if self.needs_candidates else None,
                             scale=scale, offset=offset)
         path = self.path_for(result.frame)
-        write_json_atomic(path, doc)
+        write_openpose_json(path, doc)
         self.written.append(path)
 
 
@@ -145,7 +146,7 @@ class ImageSink(_FileSink):
 
     def write(self, result: FrameResult) -> None:
         path = self.path_for(result.frame)
-        write_image_atomic(path, draw_people(result.frame.image, result.people, self.style))
+        write_image(path, draw_people(result.frame.image, result.people, self.style))
         self.written.append(path)
 
 
@@ -173,7 +174,7 @@ class MapsSink(_FileSink):
         if image.shape[1::-1] != grid:
             image = cv2.resize(image, grid, interpolation=cv2.INTER_AREA)
         picture = maps_picture(image, maps.heatmaps, maps.pafs, self.skeleton)
-        write_image_atomic(path, picture, (cv2.IMWRITE_JPEG_QUALITY, 92))
+        write_image(path, picture, (cv2.IMWRITE_JPEG_QUALITY, 92))
         self.written.append(path)
 
 

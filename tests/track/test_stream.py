@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openpose_py import PoseEstimator, SmoothingConfig
+from openpose_py.track import track_frames
 from openpose_py.video import FrameRange, VideoSource
 
 from ..conftest import SHARED
@@ -13,19 +14,19 @@ SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
 
 
 @pytest.fixture(scope="module")
-def low_estimator():
+def estimator_160():
     return PoseEstimator.from_pretrained("lightweight", height=160)
 
 
-def test_track_yields_the_estimators_people_with_one_stable_id(low_estimator):
+def test_track_yields_the_estimators_people_with_one_stable_id(estimator_160):
     with VideoSource(SELFIE, FrameRange(0, 6, 2)) as source:
         frames = list(source)
     assert [f.timestamp for f in frames] == pytest.approx([i / 29.92 for i in (0, 2, 4)], abs=1e-3)
-    tracked = list(low_estimator.track(frames))
-    plain = low_estimator(frames[-1].image)
+    tracked = list(track_frames(estimator_160, frames))
+    plain = estimator_160(frames[-1].image)
     assert [p.keypoints for p in tracked[-1]] == [p.keypoints for p in plain], "no smoothing: detections untouched"
     assert {p.track_id for people in tracked for p in people} == {0}
-    smoothed = list(low_estimator.track([f.image for f in frames], fps=15.0, smoothing=SmoothingConfig()))
+    smoothed = list(track_frames(estimator_160, [f.image for f in frames], fps=15.0, smoothing=SmoothingConfig()))
     assert [len(p) for p in smoothed] == [len(p) for p in tracked]
     assert smoothed[-1][0].keypoints != tracked[-1][0].keypoints, "later frames are filtered"
     assert [k.score for k in smoothed[-1][0].keypoints if k] == [k.score for k in tracked[-1][0].keypoints if k]
