@@ -68,7 +68,7 @@ class NetworkMaps:
 
 
 @dataclass(frozen=True, slots=True)
-class _Frame:
+class _GridMaps:
     """Maps of one image on a grid of ``stride`` input pixels described by ``box``."""
 
     heatmaps: Tensor  # (K+1, h, w)
@@ -204,7 +204,7 @@ class PoseEstimator:
         if isinstance(images, (np.ndarray, str, bytes, Path)):
             raise TypeError(f"expected a list of images (arrays or paths), got one {type(images).__name__}; pass "
                             "[image] for a single image, or list(stack) for an (N, H, W, 3) array")
-        frames = self._frames([_as_image(im) for im in images])
+        frames = self._grid_maps([_as_image(im) for im in images])
         detections = [self._decode(f) for f in frames]
         if maps:
             detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
@@ -213,7 +213,7 @@ class PoseEstimator:
     def network_output(self, image: ImageLike) -> NetworkMaps:
         """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots), or
         onto a coarser grid for an image over ``limits.max_map_pixels`` (see :class:`NetworkMaps`)."""
-        return self._image_maps(self._frames([_as_image(image)])[0])
+        return self._image_maps(self._grid_maps([_as_image(image)])[0])
 
     # ---- internals -------------------------------------------------------------------------------------------------
     @property
@@ -227,7 +227,7 @@ class PoseEstimator:
         self._told.add(key)
         log.log(level, message, *args)
 
-    def _image_maps(self, frame: _Frame) -> NetworkMaps:
+    def _image_maps(self, frame: _GridMaps) -> NetworkMaps:
         """A frame's maps resampled onto its source image's pixel grid, or a grid scaled down to the map limit."""
         w, h = frame.box.image_size
         gw, gh = w, h
@@ -285,13 +285,13 @@ class PoseEstimator:
         fp = torch.flip(pafs[n:], dims=[3])[:, list(self.skeleton.flip_paf_channels)]
         return (heatmaps[:n] + fh) / 2, (pafs[:n] + fp * self._paf_flip_sign.to(fp.device)) / 2
 
-    def _frames(self, images: list[np.ndarray]) -> list[_Frame]:
+    def _grid_maps(self, images: list[np.ndarray]) -> list[_GridMaps]:
         if not images:
             return []
         stride = self.preprocess_spec.stride
         if len(self.scales) == 1:
             hm, pf, boxes = self._run_scale(images, self.scales[0])
-            return [_Frame(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
+            return [_GridMaps(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
         # Multi-scale: average on the grid of the scale closest to 1, which keeps its maps as they are; the other
         # scales are bilinearly resampled onto that grid's cell centres. (Measured against the largest scale's grid,
         # a 2x or 4x finer grid and bicubic resampling: this was the most accurate, docs/benchmarks.md.)
@@ -312,10 +312,10 @@ class PoseEstimator:
                     acc = acc + _resample(torch.cat((hm[i], pf[i]), 0), boxes[i], stride, img_x, img_y)
             acc = acc / len(self.scales)
             k = self.skeleton.num_heatmaps
-            frames.append(_Frame(acc[:k], acc[k:], box, stride))
+            frames.append(_GridMaps(acc[:k], acc[k:], box, stride))
         return frames
 
-    def _decode(self, frame: _Frame) -> Detection:
+    def _decode(self, frame: _GridMaps) -> Detection:
         decoded = decode(frame.heatmaps, frame.pafs, self.skeleton, self._map_decoder, stride=frame.stride,
                          content_size=frame.box.content_size)
         sx, sy, dx, dy = frame.box.affine

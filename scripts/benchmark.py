@@ -18,7 +18,7 @@ runtime achieved over all timed network calls; against the device's peak it says
 With ``--compare-torch``, every timed input also goes through the torch float32 network (untimed) and
 ``max_abs_diff_heatmaps`` / ``max_abs_diff_pafs`` report the backend's largest deviation from it.
 
-Video mode (``--video FILE``) runs the library's pipelined video loop (:func:`openpose_py.video.run_video`: reader
+Video mode (``--video FILE``) runs the library's pipelined video loop (:func:`openpose_py.video.run_pipeline`: reader
 thread, estimator, writer thread) over the file, optionally rendering into ``--render-output``; it reports the
 frame rate over the whole run, ``total_ms`` = wall time per frame, ``network_ms`` (median per frame) and the two
 arithmetic keys.
@@ -288,7 +288,7 @@ def _images_mode(args: argparse.Namespace, estimator, timed: _TimedRunner, sync,
 def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dict[str, Any]:
     import tempfile
 
-    from openpose_py.video import FrameRange, JsonSink, VideoSink, run_video
+    from openpose_py.video import FrameRange, JsonSink, VideoSink, run_pipeline
 
     if not args.video.is_file():
         raise SystemExit(f"error: no such video: {args.video}")
@@ -298,7 +298,7 @@ def _video_mode(args: argparse.Namespace, estimator, timed: _TimedRunner) -> dic
             sinks.append(VideoSink(args.render_output))
         frames = FrameRange(end=args.max_frames) if args.max_frames is not None else FrameRange()
         timed.recording = True
-        report = run_video(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
+        report = run_pipeline(estimator, args.video, sinks, frames=frames, batch_size=args.batch_size)
     record: dict[str, Any] = {"mode": "video", "video": str(args.video), "frames": report.frames, "json": True,
                               "rendered": args.render_output is not None, "fps": float(f"{report.fps:.4g}"),
                               "total_ms": round(1e3 * report.seconds / max(1, report.frames), 3)}

@@ -61,7 +61,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     """
     from ..runs import FailureLog, RunContext, RunSummary, gather_to_root, process_group
     from ..video import (CocoSink, FrameResult, FrameSink, ImageSink, ImageSource, JsonSink, MapsSink,
-                         ensure_writable_dir, expand_image_paths, run_video)
+                         ensure_writable_dir, expand_image_paths, run_pipeline)
     from . import signals
 
     if part_candidates and json_dir is None:
@@ -123,7 +123,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
             bar.update(1)
 
         try:
-            report = run_video(estimator, source, sinks, progress=progress)
+            report = run_pipeline(estimator, source, sinks, progress=progress)
         except OpenPoseError:
             bar.close()
             click.echo(f"Stopped by an error after {len(finished)} images: the outputs finished before it are "

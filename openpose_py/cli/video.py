@@ -47,14 +47,14 @@ def check_video_output(output: Path | None) -> None:
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
                       latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
-    """:func:`run_video` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
+    """:func:`run_pipeline` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
     says so; one stopped by an error says which frames were kept, then the error propagates."""
     from ..runs import RunContext
-    from ..video import run_video
+    from ..video import run_pipeline
 
     bar = Progress(source.info.frame_count, "frame", RunContext.from_env())
     try:
-        report = run_video(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
+        report = run_pipeline(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
                            stop=stop, latest_only=latest_only, tracker=tracker)
     except OpenPoseError:
         bar.close()
@@ -218,7 +218,7 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
                 failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
     from ..atomic import ensure_writable_dir
     from ..runs import FailureLog, RunContext, RunSummary, process_group
-    from ..video import VIDEO_FOURCC, VideoSource, expand_video_paths, run_video
+    from ..video import VIDEO_FOURCC, VideoSource, expand_video_paths, run_pipeline
     from . import signals
 
     if output is not None and output.suffix.lower() in VIDEO_FOURCC:
@@ -270,7 +270,7 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
                 try:
                     with src:
                         # each video tracks its own people from id 0
-                        report = run_video(estimator, src, _sinks(stage.json, stage.video, *sink_args),
+                        report = run_pipeline(estimator, src, _sinks(stage.json, stage.video, *sink_args),
                                            batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)),
                                            tracker=build_tracker(tracking_options, estimator.skeleton))
                 except VideoError as exc:  # the input failed part-way: its finished frames are kept

@@ -65,21 +65,21 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
     if not no_display:
         sinks.append(DisplaySink(stop, render_style(render_threshold)))
     sinks += tracks_sinks(tracking_options)
-    spec = camera.strip()
-    if spec.isdigit():
-        source_arg: str | Path = spec
-    elif is_stream_url(spec):
-        source_arg = spec
-    elif Path(spec).is_file():
-        source_arg = Path(spec)
+    name = camera.strip()
+    if name.isdigit():
+        source_arg: str | Path = name
+    elif is_stream_url(name):
+        source_arg = name
+    elif Path(name).is_file():
+        source_arg = Path(name)
     else:
-        raise CameraError(f"cannot open camera {spec!r}: not a camera index, an existing video file or a URL")
+        raise CameraError(f"cannot open camera {name!r}: not a camera index, an existing video file or a URL")
     try:
         source = VideoSource(source_arg)
     except CameraError:
         raise
     except VideoError as exc:
-        raise CameraError(f"cannot open camera {spec!r}: {exc}") from None
+        raise CameraError(f"cannot open camera {name!r}: {exc}") from None
     with source:
         estimator = build_estimator(estimator_options)
         # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame

@@ -33,7 +33,7 @@ from . import register
 from .outputs import StageOutput
 
 __all__ = [
-    "ConvSpec", "BranchSpec", "StageSpec", "CMUDesign", "CMUPoseNet", "two_branch_design", "body25_design",
+    "ConvDesign", "BranchDesign", "StageDesign", "CMUDesign", "CMUPoseNet", "two_branch_design", "body25_design",
     "cmu_coco", "cmu_body25", "cmu_mpi", "CMU_ARCHITECTURES",
 ]
 
@@ -45,7 +45,7 @@ CMU_ARCHITECTURES: tuple[str, ...] = ("cmu-coco", "cmu-body25", "cmu-mpi")
 
 
 @dataclass(frozen=True, slots=True)
-class ConvSpec:
+class ConvDesign:
     """A Caffe Convolution layer (stride 1, padding ``kernel // 2``) and the activation layer that follows it."""
 
     name: str
@@ -60,11 +60,11 @@ class ConvSpec:
 
 
 #: A block is one conv, or (BODY_25) a chain of convs whose outputs are concatenated into the block output.
-Block = tuple[ConvSpec, ...]
+Block = tuple[ConvDesign, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class BranchSpec:
+class BranchDesign:
     """One branch of a stage: the map it predicts and its blocks in order."""
 
     output: Literal["pafs", "heatmaps"]
@@ -72,20 +72,20 @@ class BranchSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class StageSpec:
+class StageDesign:
     """One stage: the maps concatenated (in this order) into its input, and its parallel branches."""
 
     inputs: tuple[MapKind, ...]
-    branches: tuple[BranchSpec, ...]
+    branches: tuple[BranchDesign, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class CMUDesign:
-    """A whole network: front end (ConvSpec, or the name of a 2x2 stride-2 max-pool layer) and stages."""
+    """A whole network: front end (ConvDesign, or the name of a 2x2 stride-2 max-pool layer) and stages."""
 
     skeleton: Skeleton
-    backbone: tuple[ConvSpec | str, ...]
-    stages: tuple[StageSpec, ...]
+    backbone: tuple[ConvDesign | str, ...]
+    stages: tuple[StageDesign, ...]
 
 
 # VGG-19 conv1_1 .. conv4_2 plus the two CPM convs that reduce its 512 channels to the 128 features F.
@@ -96,9 +96,9 @@ _FRONT_END: tuple[tuple[str, int] | str, ...] = (
 )
 
 
-def _front_end(prelu_from: str | None = None) -> tuple[ConvSpec | str, ...]:
+def _front_end(prelu_from: str | None = None) -> tuple[ConvDesign | str, ...]:
     """The front end with ReLU activations, PReLU from layer ``prelu_from`` on (BODY_25 switches at conv4_2)."""
-    layers: list[ConvSpec | str] = []
+    layers: list[ConvDesign | str] = []
     act: Activation = "relu"
     for layer in _FRONT_END:
         if isinstance(layer, str):
@@ -106,27 +106,27 @@ def _front_end(prelu_from: str | None = None) -> tuple[ConvSpec | str, ...]:
             continue
         name, channels = layer
         act = "prelu" if name == prelu_from else act
-        layers.append(ConvSpec(name, channels, 3, act))
+        layers.append(ConvDesign(name, channels, 3, act))
     return tuple(layers)
 
 
 def _chain(names: list[str], shape: tuple[tuple[int, int], ...], activation: Activation) -> tuple[Block, ...]:
     """Single-conv blocks ``(out_channels, kernel)``, activation after all but the last (the branch output)."""
-    return tuple((ConvSpec(name, c, k, activation if i < len(shape) - 1 else None),)
+    return tuple((ConvDesign(name, c, k, activation if i < len(shape) - 1 else None),)
                  for i, (name, (c, k)) in enumerate(zip(names, shape, strict=True)))
 
 
 def two_branch_design(skeleton: Skeleton = COCO_18, stages: int = 6) -> CMUDesign:
     """The CVPR 2017 design (COCO-18 and MPI-15 networks): ``stages`` stages of a PAF and a heatmap branch."""
     branches = (("L1", "pafs", skeleton.num_pafs), ("L2", "heatmaps", skeleton.num_heatmaps))
-    first = StageSpec(("features",), tuple(
-        BranchSpec(kind, _chain([f"conv5_{i}_CPM_{b}" for i in range(1, 6)],
+    first = StageDesign(("features",), tuple(
+        BranchDesign(kind, _chain([f"conv5_{i}_CPM_{b}" for i in range(1, 6)],
                                 ((128, 3), (128, 3), (128, 3), (512, 1), (n, 1)), "relu"))
         for b, kind, n in branches
     ))
     later = tuple(
-        StageSpec(("pafs", "heatmaps", "features"), tuple(
-            BranchSpec(kind, _chain([f"Mconv{i}_stage{t}_{b}" for i in range(1, 8)],
+        StageDesign(("pafs", "heatmaps", "features"), tuple(
+            BranchDesign(kind, _chain([f"Mconv{i}_stage{t}_{b}" for i in range(1, 8)],
                                     ((128, 7),) * 5 + ((128, 1), (n, 1)), "relu"))
             for b, kind, n in branches
         ))
@@ -141,26 +141,26 @@ _BODY25_BLOCKS = 5
 _BODY25_CHAIN = 3  # convs per block
 
 
-def _dense_branch(stage: int, suffix: str, kind: Literal["pafs", "heatmaps"], out: int) -> BranchSpec:
+def _dense_branch(stage: int, suffix: str, kind: Literal["pafs", "heatmaps"], out: int) -> BranchDesign:
     # the first stage of each kind is narrower (96-channel convs, 256-channel 1x1) than the later ones (128, 512)
     width, hidden = (96, 256) if stage == 0 else (128, 512)
     blocks = tuple(
-        tuple(ConvSpec(f"Mconv{i}_stage{stage}_{suffix}_{j}", width, 3, "prelu") for j in range(_BODY25_CHAIN))
+        tuple(ConvDesign(f"Mconv{i}_stage{stage}_{suffix}_{j}", width, 3, "prelu") for j in range(_BODY25_CHAIN))
         for i in range(1, _BODY25_BLOCKS + 1)
     )
     head = _chain([f"Mconv6_stage{stage}_{suffix}", f"Mconv7_stage{stage}_{suffix}"], ((hidden, 1), (out, 1)), "prelu")
-    return BranchSpec(kind, blocks + head)
+    return BranchDesign(kind, blocks + head)
 
 
 def body25_design(skeleton: Skeleton = BODY_25) -> CMUDesign:
     """The BODY_25 design (TPAMI 2019): PAF stages first, then heatmap stages refined from the final PAFs."""
     pafs = tuple(
-        StageSpec(("features",) if s == 0 else ("features", "pafs"),
+        StageDesign(("features",) if s == 0 else ("features", "pafs"),
                   (_dense_branch(s, "L2", "pafs", skeleton.num_pafs),))
         for s in range(_BODY25_PAF_STAGES)
     )
     heatmaps = tuple(
-        StageSpec(("features", "pafs") if s == 0 else ("features", "heatmaps", "pafs"),
+        StageDesign(("features", "pafs") if s == 0 else ("features", "heatmaps", "pafs"),
                   (_dense_branch(s, "L1", "heatmaps", skeleton.num_heatmaps),))
         for s in range(_BODY25_HEATMAP_STAGES)
     )
@@ -203,7 +203,7 @@ class CMUPoseNet(nn.Module):
                                      f"{self.skeleton.name} needs {widths[branch.output]} {branch.output}")
         self.reset_parameters()
 
-    def _add_conv(self, conv: ConvSpec, cin: int) -> int:
+    def _add_conv(self, conv: ConvDesign, cin: int) -> int:
         self.add_module(conv.name, nn.Conv2d(cin, conv.out_channels, conv.kernel, padding=conv.kernel // 2))
         if conv.activation == "relu":
             self.add_module(conv.activation_name, nn.ReLU(inplace=True))
@@ -220,7 +220,7 @@ class CMUPoseNet(nn.Module):
             elif isinstance(module, nn.PReLU):
                 nn.init.constant_(module.weight, 0.25)
 
-    def _conv(self, conv: ConvSpec, x: Tensor) -> Tensor:
+    def _conv(self, conv: ConvDesign, x: Tensor) -> Tensor:
         x = self._modules[conv.name](x)
         return self._modules[conv.activation_name](x) if conv.activation else x
 

@@ -3,11 +3,11 @@
 - :mod:`.sources`: what frames come from (image files, video files, stream URLs, cameras).
 - :mod:`.sinks`: where results go (OpenPose JSON, rendered images, heatmap/PAF pictures, a video, COCO results).
 - writing output files atomically and probing output directories: :mod:`openpose_py.atomic`.
-- :mod:`.pipeline`: :func:`run_video`, the threaded reader -> estimator -> writer run.
+- :mod:`.pipeline`: :func:`run_pipeline`, the threaded reader -> estimator -> writer run.
 """
 
 from ..atomic import ensure_writable_dir
-from .pipeline import RunReport, run_video
+from .pipeline import RunReport, run_pipeline
 from .sinks import (VIDEO_FOURCC, CocoSink, FrameResult, FrameSink, ImageSink, JsonSink, KeypointScale, MapsSink,
                     VideoSink)
 from .sources import (Frame, FrameRange, FrameSource, ImageSource, StreamInfo, VideoSource, expand_image_paths,
@@ -23,5 +23,5 @@ __all__ = [
     # atomic writing
     "ensure_writable_dir",
     # the run
-    "RunReport", "run_video",
+    "RunReport", "run_pipeline",
 ]

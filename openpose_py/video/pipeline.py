@@ -1,4 +1,4 @@
-"""The pipelined pose run: :func:`run_video` reads frames in one thread, runs the estimator in the calling thread and
+"""The pipelined pose run: :func:`run_pipeline` reads frames in one thread, runs the estimator in the calling thread and
 feeds the sinks in a third, with bounded queues between them."""
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from ..inference import PoseEstimator
     from ..track import PoseTracker
 
-__all__ = ["RunReport", "run_video"]
+__all__ = ["RunReport", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """Outcome of :func:`run_video`: frames passed through every sink, people found, wall-clock seconds."""
+    """Outcome of :func:`run_pipeline`: frames passed through every sink, people found, wall-clock seconds."""
 
     frames: int
     people: int
@@ -150,7 +150,7 @@ def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, ma
             for f, d in zip(frames, detections)]
 
 
-def run_video(
+def run_pipeline(
     estimator: "PoseEstimator",
     source: FrameSource | str | Path | int,
     sinks: Sequence[FrameSink] = (),

@@ -11,7 +11,7 @@ import pytest
 from openpose_py.errors import OutputError, VideoError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
-from openpose_py.video.pipeline import run_video
+from openpose_py.video.pipeline import run_pipeline
 from openpose_py.video.sinks import FrameSink, JsonSink, VideoSink
 from openpose_py.video.sources import Frame, FrameRange, FrameSource, StreamInfo
 
@@ -32,7 +32,7 @@ def test_a_truncated_video_is_an_error_that_keeps_the_frames_before_it(tmp_path)
     kept = []
     sinks = [JsonSink(out / "json"), VideoSink(out / "video.mp4")]
     with pytest.raises(VideoError, match="truncated"):
-        run_video(FakeEstimator(), truncated, sinks, progress=kept.append)
+        run_pipeline(FakeEstimator(), truncated, sinks, progress=kept.append)
     assert 5 <= len(kept) < 58
     assert file_names(out / "json") == [f"cut_{i:012d}_keypoints.json" for i in range(len(kept))]
     assert _video_frames(out / "video.mp4") == len(kept), "a playable video of every finished frame"
@@ -42,7 +42,7 @@ def test_a_truncated_video_is_an_error_that_keeps_the_frames_before_it(tmp_path)
 @needs_shared
 def test_run_writes_one_json_per_frame_and_a_video_of_the_same_size_rate_and_length(tmp_path):
     json_dir = tmp_path / "json"
-    report = run_video(FakeEstimator(), SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=4)
+    report = run_pipeline(FakeEstimator(), SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=4)
     assert (report.frames, report.people, report.interrupted) == (58, 58, False)
     names = file_names(json_dir)
     assert names[0] == "selfie_upper_body_000000000000_keypoints.json" and len(names) == 58
@@ -53,7 +53,7 @@ def test_run_writes_one_json_per_frame_and_a_video_of_the_same_size_rate_and_len
     assert sorted(p.name for p in tmp_path.iterdir()) == ["json", "out.mp4"], "no temporary video left"
     # batching changes nothing in the results
     single = tmp_path / "single"
-    run_video(FakeEstimator(), SELFIE, [JsonSink(single)], frames=FrameRange(0, 8), batch_size=1)
+    run_pipeline(FakeEstimator(), SELFIE, [JsonSink(single)], frames=FrameRange(0, 8), batch_size=1)
     for name in file_names(single):
         assert (single / name).read_bytes() == (json_dir / name).read_bytes()
 
@@ -62,7 +62,7 @@ def test_run_writes_one_json_per_frame_and_a_video_of_the_same_size_rate_and_len
 def test_ctrl_c_closes_a_playable_video_and_keeps_only_complete_json(tmp_path):
     json_dir = tmp_path / "json"
     estimator = FakeEstimator(fail_at=7)  # KeyboardInterrupt on the 7th batch of 2
-    report = run_video(estimator, SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=2)
+    report = run_pipeline(estimator, SELFIE, [JsonSink(json_dir), VideoSink(tmp_path / "out.mp4")], batch_size=2)
     assert report.interrupted and report.frames == 12
     assert len(file_names(json_dir)) == 12
     for path in json_dir.iterdir():
@@ -75,7 +75,7 @@ def test_ctrl_c_closes_a_playable_video_and_keeps_only_complete_json(tmp_path):
 def test_an_error_mid_run_keeps_every_finished_output_and_propagates(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="boom"):
-        run_video(FakeEstimator(fail_at=5, error=RuntimeError("boom")), SELFIE,
+        run_pipeline(FakeEstimator(fail_at=5, error=RuntimeError("boom")), SELFIE,
                   [JsonSink(out / "json"), VideoSink(out / "v.avi")])
     assert len(file_names(out / "json")) == 4 and _video_frames(out / "v.avi") == 4
 
@@ -85,7 +85,7 @@ def test_an_error_mid_run_keeps_every_finished_output_and_propagates(tmp_path):
                 raise OutputError("disk full")
 
     with pytest.raises(OutputError, match="disk full"):
-        run_video(FakeEstimator(), SELFIE, [JsonSink(out / "json2"), Broken()])
+        run_pipeline(FakeEstimator(), SELFIE, [JsonSink(out / "json2"), Broken()])
     # frame 3's JSON went out before the failing sink saw it; nothing after it
     assert file_names(out / "json2") == [f"selfie_upper_body_{i:012d}_keypoints.json" for i in range(4)]
 
@@ -99,7 +99,7 @@ def test_a_stop_event_ends_the_run_early_and_cleanly(tmp_path):
             if result.frame.index == 4:
                 stop.set()
 
-    report = run_video(FakeEstimator(), SELFIE, [StopAfterFive(), JsonSink(tmp_path)], stop=stop)
+    report = run_pipeline(FakeEstimator(), SELFIE, [StopAfterFive(), JsonSink(tmp_path)], stop=stop)
     assert report.interrupted and 5 <= report.frames < 58
     assert len(file_names(tmp_path)) == report.frames
 
@@ -132,7 +132,7 @@ def test_live_runs_can_drop_stale_frames_to_stay_current():
         seen: list[int] = []
         # without dropping, the reader waits for room in the queue, so the estimator must not wait for the reader
         estimator = Slow(source) if latest_only else FakeEstimator()
-        run_video(estimator, source, [], progress=lambda r: seen.append(r.frame.index), latest_only=latest_only)
+        run_pipeline(estimator, source, [], progress=lambda r: seen.append(r.frame.index), latest_only=latest_only)
         return seen
 
     # the frame being inferred when the camera ran ahead, then straight to the newest one

@@ -10,7 +10,7 @@ import pytest
 
 from openpose_py.errors import OutputError, VideoError
 from openpose_py.skeleton import COCO_18
-from openpose_py.video.pipeline import run_video
+from openpose_py.video.pipeline import run_pipeline
 from openpose_py.video.sinks import CocoSink, FrameResult, ImageSink, JsonSink, KeypointScale, VideoSink
 from openpose_py.video.sources import Frame, ImageSource, StreamInfo
 
@@ -41,7 +41,7 @@ def test_sinks_write_renders_coco_results_candidates_and_scaled_json(tmp_path):
 
     sinks = [JsonSink(tmp_path / "json", keypoint_scale=KeypointScale.SYMMETRIC, part_candidates=True),
              ImageSink(tmp_path / "render"), CocoSink(tmp_path / "coco" / "results.json")]
-    report = run_video(WithCandidates(), ImageSource([path]), sinks)
+    report = run_pipeline(WithCandidates(), ImageSource([path]), sinks)
     assert report.frames == 1
     doc = json.loads((tmp_path / "json" / "COCO_val2014_000000000192_keypoints.json").read_text())
     assert list(doc) == ["version", "people", "part_candidates"]
