@@ -10,7 +10,7 @@ from ..errors import ArchitectureMismatchError
 from .registry import list_specs
 from .spec import WeightsSpec
 
-__all__ = ["build", "expected_shapes", "check_fits", "infer_spec", "load_strict", "describe_differences"]
+__all__ = ["build", "expected_shapes", "differences", "check_fits", "infer_spec", "load_strict", "describe_differences"]
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,24 @@ def expected_shapes(spec: WeightsSpec) -> dict[str, tuple[int, ...]]:
     return _SHAPES[key]
 
 
-def _differences(tensors: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]]) -> tuple[list, list, list]:
+def _strip_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    i = 0
+    while i < len(shape) - 1 and shape[i] == 1:
+        i += 1
+    return shape[i:]
+
+
+def differences(tensors: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], *,
+                ignore_leading_ones: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """(missing names, unexpected names, "name (file shape) vs (network shape)" for each shape that differs), each in
+    network or file order. ``ignore_leading_ones`` treats (1, 1, 1, C) as (C,) (Caffe's legacy 4-D blobs)."""
+    def norm(shape: tuple[int, ...]) -> tuple[int, ...]:
+        return _strip_leading_ones(shape) if ignore_leading_ones else shape
+
     missing = [k for k in expected if k not in tensors]
     unexpected = [k for k in tensors if k not in expected]
     shapes = [f"{k} {tuple(tensors[k].shape)} vs {expected[k]}" for k in expected
-              if k in tensors and tuple(tensors[k].shape) != expected[k]]
+              if k in tensors and norm(tuple(tensors[k].shape)) != norm(expected[k])]
     return missing, unexpected, shapes
 
 
@@ -58,7 +71,7 @@ def describe_differences(missing: list, unexpected: list, shapes: list) -> str:
 def check_fits(tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
     """Raise :class:`ArchitectureMismatchError` unless ``tensors`` are exactly the network's of ``spec``."""
     expected = expected_shapes(spec)
-    missing, unexpected, shapes = _differences(tensors, expected)
+    missing, unexpected, shapes = differences(tensors, expected)
     if missing or unexpected or shapes:
         raise ArchitectureMismatchError(
             f"{source}: expected the {len(expected)} tensors of {spec.name} ({spec.architecture}, "
@@ -78,7 +91,7 @@ def infer_spec(tensors: Mapping[str, Any], architecture: str | None, source: str
         except (KeyError, ImportError) as exc:  # a network whose module is not available here
             log.debug("cannot build %s: %s", spec.name, exc)
             continue
-        diff = _differences(tensors, expected)
+        diff = differences(tensors, expected)
         errors = sum(len(d) for d in diff)
         if errors == 0:
             return spec

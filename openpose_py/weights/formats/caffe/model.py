@@ -13,7 +13,6 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,8 +22,9 @@ from google.protobuf.message import DecodeError
 from torch import Tensor
 
 from ....errors import ArchitectureMismatchError, WeightsError, WeightsNotFoundError
-from ....models import create
 from ....models.vgg19_cmu import CMU_ARCHITECTURES
+from ...registry import get_spec
+from ...shapes import differences, expected_shapes
 from .schema import V1_LAYER_TYPES, NetParameter
 
 __all__ = ["CaffeLayer", "read_caffemodel", "caffe_state_dict", "load_caffemodel"]
@@ -102,22 +102,11 @@ def caffe_state_dict(layers: Iterable[CaffeLayer]) -> dict[str, np.ndarray]:
     return out
 
 
-@lru_cache(maxsize=None)
 def _expected_shapes(architecture: str) -> dict[str, tuple[int, ...]]:
-    # on the meta device: parameter shapes without allocating or initialising 50 M floats
-    with torch.device("meta"):
-        try:
-            model = create(architecture)
-        except KeyError as exc:
-            raise WeightsError(str(exc.args[0])) from None
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
-
-
-def _strip_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
-    i = 0
-    while i < len(shape) - 1 and shape[i] == 1:
-        i += 1
-    return shape[i:]
+    try:
+        return expected_shapes(get_spec(architecture))
+    except KeyError as exc:
+        raise WeightsError(str(exc.args[0])) from None
 
 
 def _listing(names: list[str]) -> str:
@@ -132,10 +121,7 @@ def _layer(key: str) -> str:
 def _mismatch(blobs: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]]) -> tuple[int, str]:
     """(number of tensors that do not fit, a phrase naming missing/unexpected layers and shape mismatches, each in
     network or file order)."""
-    missing = [k for k in expected if k not in blobs]
-    unexpected = [k for k in blobs if k not in expected]
-    shapes = [f"{k} {tuple(blobs[k].shape)} vs {expected[k]}" for k in expected
-              if k in blobs and _strip_ones(tuple(blobs[k].shape)) != _strip_ones(expected[k])]
+    missing, unexpected, shapes = differences(blobs, expected, ignore_leading_ones=True)
     phrases = [f"{what} {_listing(names)}" for what, names in (
         ("missing layers", list(dict.fromkeys(_layer(k) for k in missing))),
         ("unexpected layers", list(dict.fromkeys(_layer(k) for k in unexpected))),
