@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ArchitectureMismatchError, OpenPoseError, WeightsError, WeightsNotFoundError
+from ..errors import ArchitectureMismatchError, OpenPoseError, OutputError, WeightsError, WeightsNotFoundError
 from .formats import format_of, key_adapters, reader_for
 from .formats.safetensors_file import write_safetensors
 from .places import converted_path, record_converted, sha256_file, verified_converted
@@ -77,7 +77,7 @@ def _cache_conversion(sha256: str, tensors: Mapping[str, Any], spec: WeightsSpec
         write_safetensors(target, tensors, {SPEC_METADATA_KEY: spec_to_json(spec)})
         record_converted(target)
         log.info("cached converted weights at %s", target)
-    except OSError as exc:  # a read-only cache must not stop inference
+    except (OSError, OutputError) as exc:  # a read-only or full cache must not stop inference
         log.warning("could not cache converted weights at %s: %s", target, exc)
 
 
@@ -159,6 +159,8 @@ def import_weights(path: str | Path, *, architecture: str | None = None) -> Path
         write_safetensors(target, tensors, {SPEC_METADATA_KEY: spec_to_json(spec)})
         record_converted(target)
         return target
+    except OutputError as exc:
+        raise WeightsError(str(exc)) from None
     except OSError as exc:
         raise WeightsError(f"cannot write {target}: {exc.strerror or exc}") from None
 
