@@ -85,5 +85,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame
         report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True,
                                    tracker=build_tracker(tracking_options, estimator.skeleton))
-    if report.interrupted and not stop.is_set():  # Ctrl-C rather than the window's quit key
-        raise click.exceptions.Exit(130)
+    if report.interrupted and not stop.is_set():  # Ctrl-C or SIGTERM/SIGHUP rather than the window's quit key
+        from . import signals
+
+        raise click.exceptions.Exit(signals.exit_status())
