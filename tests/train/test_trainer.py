@@ -10,18 +10,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch import nn
 
 from openpose_py import models
 from openpose_py.data import AugmentConfig, collate
 from openpose_py.encode import encode_heatmaps, encode_pafs
-from openpose_py.errors import DatasetError, WeightsError
+from openpose_py.errors import DatasetError
 from openpose_py.train.checkpoint import load_checkpoint
 from openpose_py.train.config import TrainConfig
-from openpose_py.train.trainer import (
-    CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, copy_vgg19_front_end, load_imagenet_vgg19,
-    param_groups, refinement_parameters, train,
-)
+from openpose_py.train.trainer import CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, train
 
 #: dev images with exactly one main person each: four samples, one step sees them all
 _FOUR_IMAGES = (139, 136334, 181303, 549055)
@@ -44,59 +40,6 @@ def _config(images: Path, annotations: Path, output_dir: Path, **kw) -> TrainCon
             "arch_options": _TINY, "augment": AugmentConfig(crop_size=64), "steps": 3, "batch_size": 2,
             "workers": 0, "lr": 1e-3, "log_every": 1, "checkpoint_every": 0}
     return TrainConfig(**{**base, **kw})
-
-
-def test_refinement_stages_get_four_times_the_learning_rate() -> None:
-    light = models.create("lightweight", width=0.25, num_refinement_stages=2)
-    refine = refinement_parameters(light)
-    named = dict(light.named_parameters())
-    assert refine == {n for n in named if n.startswith("refinement_stages.")}
-    groups = param_groups(light, 1e-4, 5e-4, 4.0)
-    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
-    assert sum(len(g["params"]) for g in groups) == len(named)
-    assert lr_of[id(named["refinement_stages.1.pafs.1.0.weight"])] == (pytest.approx(4e-4), 5e-4)
-    assert lr_of[id(named["refinement_stages.1.pafs.1.0.bias"])] == (pytest.approx(8e-4), 0.0)
-    assert lr_of[id(named["initial_stage.pafs.1.0.weight"])] == (pytest.approx(1e-4), 5e-4)
-    assert lr_of[id(named["model.0.0.weight"])] == (pytest.approx(1e-4), 5e-4)
-    # the CMU network: stages 2-6 are the refinement stages, found without relying on its layer names
-    cmu = models.create("cmu-coco")
-    refine = refinement_parameters(cmu)
-    assert "Mconv1_stage2_L1.weight" in refine and "Mconv7_stage6_L2.bias" in refine
-    assert not {"conv1_1.weight", "conv4_4_CPM.weight", "conv5_5_CPM_L2.bias"} & refine
-
-
-def test_imagenet_init_needs_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "torchvision", None)  # as if not installed
-    with pytest.raises(WeightsError, match=r"pip install 'openpose-py\[vgg-init\]'"):
-        load_imagenet_vgg19(models.create("cmu-coco"))
-    with pytest.raises(WeightsError, match="only applies to the CMU networks"):
-        load_imagenet_vgg19(models.create("lightweight", width=0.25))
-
-
-def test_vgg_front_end_copy_sees_the_same_image() -> None:
-    """With the first conv adapted, our BGR x/256-0.5 input gives torchvision's RGB ImageNet-normalised response."""
-    torch.manual_seed(0)
-    cmu = models.create("cmu-coco")
-    widths = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M"]
-    layers: list[nn.Module] = []
-    cin = 3
-    for w in widths:
-        if w == "M":
-            layers.append(nn.MaxPool2d(2))
-        else:
-            layers += [nn.Conv2d(cin, w, 3, padding=1), nn.ReLU()]
-            cin = w
-    vgg = nn.Sequential(*layers)
-    copy_vgg19_front_end(cmu, vgg)
-    assert torch.equal(cmu.conv4_2.weight, vgg[21].weight) and torch.equal(cmu.conv3_4.bias, vgg[16].bias)
-    image = torch.randint(0, 256, (1, 3, 16, 16)).float()  # BGR pixels
-    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
-    theirs = vgg[0]((image.flip(1) / 255 - mean[:, None, None]) / std[:, None, None])
-    ours = cmu.conv1_1(image / 256 - 0.5)
-    # interior pixels (zero padding differs); the remaining gap is 255 vs 256 in the scaling
-    torch.testing.assert_close(ours[..., 1:-1, 1:-1], theirs[..., 1:-1, 1:-1], rtol=0.02, atol=0.02)
-    with pytest.raises(WeightsError, match="CMU"):
-        copy_vgg19_front_end(models.create("lightweight", width=0.25), vgg)
 
 
 def test_bad_dataset_fails_before_any_training(tmp_path: Path, dev_set: tuple[Path, Path]) -> None:
