@@ -145,24 +145,23 @@ def test_torchrun_two_cpu_processes_match_one(four_images: tuple[Path, Path], tm
     assert (tmp_path / "ddp" / CHECKPOINT_NAME).is_file() and (tmp_path / "ddp" / WEIGHTS_NAME).is_file()
 
 
-@pytest.mark.slow
-def test_finetuning_pretrained_keeps_dev_ap(dev_set: tuple[Path, Path], tmp_path: Path,
-                                             lightweight_estimator) -> None:
-    """30 steps of fine-tuning at a small learning rate keep the dev AP within 0.03; the exported weights load
-    straight into PoseEstimator (a wrong channel order or target convention would collapse the AP)."""
+def test_one_negligible_step_saved_and_reloaded_keeps_the_pretrained_ap(four_images: tuple[Path, Path],
+                                                                         tmp_path: Path) -> None:
+    """Fine-tuning machinery round trip: one step at lr 1e-12 from the pretrained weights, exported, reloaded with
+    PoseEstimator, gives the pretrained AP exactly (a wrong channel order, normalisation or spec would not); the
+    run validates on a held-out set and keeps its best weights."""
     from openpose_py import PoseEstimator
     from openpose_py.evaluate import evaluate
 
-    images, annotations = dev_set
-    before = evaluate(lightweight_estimator, images, annotations).ap
+    images, annotations = four_images
     cfg = TrainConfig(annotations=annotations, images=images, output_dir=tmp_path / "ft", init="pretrained",
-                      steps=30, batch_size=2, lr=5e-6, augment=AugmentConfig(crop_size=256), workers=0,
-                      checkpoint_every=0)
+                      steps=1, batch_size=1, lr=1e-12, augment=AugmentConfig.identity(crop_size=64), workers=0,
+                      val_images=images, val_annotations=annotations, val_max_images=2, freeze=("bn",))
     result = train(cfg)
-    tuned = PoseEstimator.from_pretrained(result.weights)
+    assert result.best is not None and result.best.is_file() and result.best_step == 1
+    tuned = PoseEstimator.from_pretrained(result.weights, height=160)
     assert tuned.spec.architecture == "lightweight" and tuned.spec.name == "lightweight-trained"
-    original = lightweight_estimator.model.state_dict()
-    assert any(not torch.equal(v, original[k]) for k, v in tuned.model.state_dict().items())
+    pretrained = PoseEstimator.from_pretrained("lightweight", height=160)
+    before = evaluate(pretrained, images, annotations).ap
     after = evaluate(tuned, images, annotations).ap
-    assert before > 0.3
-    assert abs(after - before) <= 0.03, (before, after)
+    assert before > 0.3 and after == before
