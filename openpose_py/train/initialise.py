@@ -1,5 +1,5 @@
-"""The network a run trains: built from a registered entry, initialised (pretrained, ImageNet, scratch or a file),
-parts frozen as configured, and the weights spec its exported weights carry."""
+"""The network a run trains, built from a registered entry and initialised (pretrained, ImageNet, scratch or a file),
+and the weights spec its exported weights carry."""
 
 from __future__ import annotations
 

@@ -226,8 +226,6 @@ class Trainer:
                     bar.set_postfix(loss=f"{record['loss']:.4g}", img_s=f"{record['images_per_s']:.1f}")
                     sums, count, tick = {}, 0, time.perf_counter()
                 bar.update(1)
-                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and not last:
-                    self.save()
                 due = last or (cfg.val_every and self.step % cfg.val_every == 0)
                 if self.val_annotations is not None and due:
                     record = self.validate()
@@ -239,6 +237,9 @@ class Trainer:
                                  "stopping early", self.step, self.tracker.stale, self.tracker.best_ap,
                                  self.tracker.best_step)
                         break
+                # after validation, so that the checkpoint knows the best AP so far
+                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and not last:
+                    self.save()
         except KeyboardInterrupt:
             # keep the work done so far: the run can continue with --resume
             self.save()

@@ -165,3 +165,17 @@ def test_one_negligible_step_saved_and_reloaded_keeps_the_pretrained_ap(four_ima
     before = evaluate(pretrained, images, annotations).ap
     after = evaluate(tuned, images, annotations).ap
     assert before > 0.3 and after == before
+
+
+def test_early_stop_keeps_the_best_weights(four_images: tuple[Path, Path], tmp_path: Path) -> None:
+    """A random tiny network scores AP 0 at every validation: the first is the best, and with patience 1 the run
+    stops at the second, having written the best weights and the validation records."""
+    images, annotations = four_images
+    cfg = _config(images, annotations, tmp_path / "es", steps=10, val_images=images, val_annotations=annotations,
+                  val_every=2, val_max_images=1, early_stop_patience=1)
+    result = train(cfg)
+    assert result.stopped_early and result.step == 4
+    assert (result.best_step, result.best_ap) == (2, 0.0) and result.best.is_file()
+    vals = [r for r in result.history if "val/AP" in r]
+    assert [(r["step"], r["val/best_step"]) for r in vals] == [(2, 2), (4, 2)]
+    assert load_checkpoint(tmp_path / "es")["best"] == {"best_ap": 0.0, "best_step": 2, "stale": 1}
