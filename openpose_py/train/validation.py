@@ -19,12 +19,12 @@ VAL_SPLIT_NAME = "val_split.json"
 
 
 def split_by_image_id(image_ids: list[int], fraction: float) -> tuple[list[int], list[int]]:
-    """(training ids, held-out ids): the ids sorted, every ``n``-th held out where ``n = round(1 / fraction)``,
-    starting with the second id (``fraction`` 0.5: the odd positions). Deterministic, no random draw."""
+    """(training ids, held-out ids): the ids sorted, the ``n``-th, ``2n``-th ... held out where
+    ``n = round(1 / fraction)`` (``fraction`` 0.5: the odd positions 1, 3, 5 ...). Deterministic, no random draw."""
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
-    n = max(2, int(round(1.0 / fraction)))
-    ordered = sorted(set(int(i) for i in image_ids))
+    n = max(2, round(1.0 / fraction))
+    ordered = sorted({int(i) for i in image_ids})
     held = ordered[n - 1::n]
     kept = set(held)
     return [i for i in ordered if i not in kept], held
