@@ -50,7 +50,13 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
               help="Continue from a training checkpoint (or an output directory holding one).")
 @click.option("--steps", type=int, help="Total optimiser steps [default: 1000].")
 @click.option("--batch-size", type=int, help="Global batch size, split over processes [default: 8].")
-@click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5].")
+@click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5; fine-tuning: see "
+                                        "the README's recipe].")
+@click.option("--warmup-steps", type=int, help="Raise the learning rate linearly over the first N steps [default: 0].")
+@click.option("--freeze", "freeze", multiple=True, type=click.Choice(["bn", "backbone"]),
+              help="Keep a part fixed: bn (batch-norm parameters and statistics), backbone (repeatable).")
+@click.option("--refinement-lr-mult", type=float, help="Learning-rate factor of the refinement stages [default: 4].")
+@click.option("--weight-decay", type=float, help="[default: 5e-4]")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), help="[default: adam]")
 @click.option("--lr-step", type=int, help="Multiply the learning rate by --lr-gamma every N steps (0: never).")
 @click.option("--lr-gamma", type=float, help="[default: 0.333]")
@@ -63,35 +69,53 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--log-every", type=int, help="Steps between metric records [default: 10].")
 @click.option("--val-images", type=click.Path(path_type=Path), help="Validation image folder.")
 @click.option("--val-annotations", type=click.Path(path_type=Path), help="Validation annotation JSON.")
-@click.option("--val-every", type=int, help="Steps between validation AP runs (0: never).")
+@click.option("--val-every", type=int, help="Steps between validation AP runs (0: after the last step only).")
+@click.option("--val-fraction", type=float,
+              help="Without --val-images/--val-annotations: hold out this fraction of the training images (every "
+                   "n-th by id) for validation; 0: none [default: 0.2].")
+@click.option("--early-stop-patience", type=int,
+              help="Stop after N validations without a better AP (0: never) [default: 0].")
 @click.option("--val-max-images", type=int, help="Validate on the first N images only [default: all].")
 @click.option("--workers", type=int, help="Data-loading processes [default: 2].")
 @click.option("--seed", type=int, help="[default: 0]")
 @click.option("--device", help="cpu, cuda, cuda:1 ... [default: CUDA if available].")
 @click.option("--tensorboard/--no-tensorboard", default=None, help="Also log to output-dir/tensorboard.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads for torch [default: the runtime's choice].")
+@click.option("--check-targets", is_flag=True,
+              help="Only report the initial network's loss against the targets next to a random network's, per "
+                   "stage and branch, on the first training samples; train nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path | None, crop_size: int | None,
-          augment: bool | None, negatives: bool | None, progress: bool, **options: Any) -> None:
+          augment: bool | None, negatives: bool | None, freeze: tuple[str, ...], threads: int | None,
+          check_targets: bool, progress: bool, **options: Any) -> None:
     """Train or fine-tune a network on COCO-format keypoint data.
 
     \b
     Examples:
       openpose-py train --annotations person_keypoints_train2017.json --images train2017/ --output-dir runs/a
       openpose-py train --resume runs/a --steps 20000
+      openpose-py train --annotations ann.json --images photos/ --output-dir runs/ft --check-targets
       torchrun --nproc-per-node 4 --no-python openpose-py train --config run.toml
     """
     import json
 
+    import torch
+
     from ..data.transforms import AugmentConfig
     from ..train.checkpoint import load_checkpoint
     from ..train.config import TrainConfig, load_config_file
+    from ..train.targets import check_run_targets
     from ..train.trainer import train as run_training
 
+    if threads is not None:
+        torch.set_num_threads(threads)
     # a resumed run starts from its own configuration; a config file and options override it
     values: dict[str, Any] = json.loads(load_checkpoint(resume)["config"]) if resume is not None else {}
     if config_file is not None:
         values.update(load_config_file(config_file))
     values.update({k: v for k, v in options.items() if v is not None})
+    if freeze:
+        values["freeze"] = list(freeze)
     if arch_option:
         values["arch_options"] = {**dict(values.get("arch_options") or {}), **_arch_option(arch_option)}
     aug = dict(values.get("augment") or {})
@@ -105,6 +129,12 @@ def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path |
     if negatives is not None:
         values["data"] = {**dict(values.get("data") or {}), "negatives": negatives}
     config = TrainConfig.from_dict(values)
+    if check_targets:
+        check = check_run_targets(config)
+        click.echo(f"{config.model} (init {config.init}) against the training targets on {check.num_samples} "
+                   "samples, next to a random network:")
+        click.echo(check.table())
+        return
     result = run_training(config, resume=resume, progress=progress)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports

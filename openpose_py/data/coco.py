@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Collection, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -223,11 +223,12 @@ class CocoKeypoints(Dataset):
         augment: augmentation ranges (crop size, stride ...); :meth:`AugmentConfig.identity` for none.
         config: sample selection.
         seed: base seed of the augmentation.
+        image_ids: use only these images (e.g. the training part of a split); None: all.
     """
 
     def __init__(self, images_dir: str | Path, annotations: str | Path, skeleton: Skeleton = COCO_18,
                  augment: AugmentConfig = AugmentConfig(), config: DatasetConfig = DatasetConfig(),
-                 seed: int = 0) -> None:
+                 seed: int = 0, image_ids: Collection[int] | None = None) -> None:
         self.images_dir = Path(images_dir)
         self.annotations_path = Path(annotations)
         self.skeleton = skeleton
@@ -246,6 +247,9 @@ class CocoKeypoints(Dataset):
             if int(ann["category_id"]) == person_cat:
                 by_image.setdefault(int(ann["image_id"]), []).append(ann)
         images = sorted(data["images"], key=lambda im: int(im["id"]))
+        if image_ids is not None:
+            wanted = {int(i) for i in image_ids}
+            images = [im for im in images if int(im["id"]) in wanted]
         missing = [im["file_name"] for im in images if not (self.images_dir / im["file_name"]).is_file()]
         if missing and not config.skip_missing:
             raise DatasetError(f"{len(missing)} of {len(images)} images of {self.annotations_path.name} are missing "

@@ -12,11 +12,13 @@ from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
 
-__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS"]
+__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES"]
 
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
+#: What ``freeze`` may name.
+FREEZE_CHOICES: tuple[str, ...] = ("bn", "backbone")
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,17 @@ class TrainConfig:
         lr: base learning rate; refinement stages get ``refinement_lr_mult`` times it (biases a further x2,
             without weight decay), as in the reference recipes.
         lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` steps (0: constant).
+        warmup_steps: raise the learning rate linearly over this many first steps (0: none).
+        freeze: parts that do not train: ``"bn"`` (batch-norm parameters and running statistics, which then stay in
+            eval mode), ``"backbone"`` (the image feature extractor).
         amp: mixed precision (float16 autocast + gradient scaling); only takes effect on CUDA.
         checkpoint_every, log_every: in steps (0 disables periodic checkpoints; the final one is always written).
-        val_images, val_annotations, val_every, val_max_images: periodic COCO keypoint AP on a held-out set.
+        val_images, val_annotations, val_every, val_max_images: COCO keypoint AP on a held-out set every
+            ``val_every`` steps and after the last step (``weights.best.safetensors`` keeps the best one's weights).
+        val_fraction: without ``val_images``/``val_annotations``, hold out this fraction of the training images
+            (every n-th image by id, :func:`openpose_py.train.validation.split_by_image_id`) for validation; 0, or a
+            set too small to split, trains on everything and validates on nothing.
+        early_stop_patience: stop after this many validations without a better AP (0: never).
         workers: data-loading processes per training process.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...; None picks CUDA when available (one GPU per process).
         tensorboard: also log to ``output_dir/tensorboard`` (needs the ``tensorboard`` extra).
@@ -60,6 +70,8 @@ class TrainConfig:
     refinement_lr_mult: float = 4.0
     lr_step: int = 0
     lr_gamma: float = 0.333
+    warmup_steps: int = 0
+    freeze: tuple[str, ...] = ()
     amp: bool = True
     checkpoint_every: int = 1000
     log_every: int = 10
@@ -67,6 +79,8 @@ class TrainConfig:
     val_annotations: Path | None = None
     val_every: int = 0
     val_max_images: int | None = None
+    val_fraction: float = 0.2
+    early_stop_patience: int = 0
     seed: int = 0
     workers: int = 2
     device: str | None = None
@@ -81,6 +95,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
+        if isinstance(self.freeze, str):
+            object.__setattr__(self, "freeze", tuple(p for p in self.freeze.split(",") if p))
+        elif not isinstance(self.freeze, tuple):
+            object.__setattr__(self, "freeze", tuple(self.freeze))
         if isinstance(self.arch_options, Mapping):
             object.__setattr__(self, "arch_options", tuple(sorted(self.arch_options.items())))
         checks = (
@@ -91,8 +109,15 @@ class TrainConfig:
             (self.lr_step >= 0 and self.checkpoint_every >= 0 and self.val_every >= 0 and self.log_every > 0,
              "lr_step, checkpoint_every and val_every must be >= 0, log_every > 0"),
             (self.workers >= 0, f"workers must be >= 0, got {self.workers}"),
-            (self.val_every == 0 or (self.val_images is not None and self.val_annotations is not None),
-             "val_every needs val_images and val_annotations"),
+            ((self.val_images is None) == (self.val_annotations is None),
+             "val_images and val_annotations go together"),
+            (0.0 <= self.val_fraction < 1.0, f"val_fraction must lie in [0, 1), got {self.val_fraction}"),
+            (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
+             "val_every needs val_images and val_annotations, or a val_fraction"),
+            (self.warmup_steps >= 0 and self.early_stop_patience >= 0,
+             "warmup_steps and early_stop_patience must be >= 0"),
+            (not (set(self.freeze) - set(FREEZE_CHOICES)),
+             f"freeze takes {', '.join(FREEZE_CHOICES)}, got {', '.join(self.freeze)}"),
         )
         for ok, message in checks:
             if not ok:
@@ -105,6 +130,8 @@ class TrainConfig:
             value = getattr(self, f.name)
             if isinstance(value, Path):
                 value = str(value)
+            elif f.name == "freeze":
+                value = list(value)
             elif f.name == "arch_options":
                 value = dict(value)
             elif f.name in ("augment", "data"):

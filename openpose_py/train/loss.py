@@ -38,17 +38,21 @@ class LossReport:
         parts = [getattr(s, branch) for s in self.stages if getattr(s, branch) is not None]
         return torch.stack(parts).sum() if parts else self.total.new_zeros(())
 
-    def as_dict(self) -> dict[str, float]:
-        """Plain numbers for logging: ``loss``, ``loss/heatmaps``, ``loss/pafs``, ``stage{i}/heatmaps`` ...
-        (stages numbered from 1)."""
-        out = {"loss": float(self.total.detach()), "loss/heatmaps": float(self.branch_total("heatmaps").detach()),
-               "loss/pafs": float(self.branch_total("pafs").detach())}
+    def parts(self) -> dict[str, Tensor]:
+        """Detached scalars by name: ``loss``, ``loss/heatmaps``, ``loss/pafs``, ``stage{i}/heatmaps`` ... (stages
+        numbered from 1)."""
+        out = {"loss": self.total.detach(), "loss/heatmaps": self.branch_total("heatmaps").detach(),
+               "loss/pafs": self.branch_total("pafs").detach()}
         for i, s in enumerate(self.stages, start=1):
             for branch in ("heatmaps", "pafs"):
                 value = getattr(s, branch)
                 if value is not None:
-                    out[f"stage{i}/{branch}"] = float(value.detach())
+                    out[f"stage{i}/{branch}"] = value.detach()
         return out
+
+    def as_dict(self) -> dict[str, float]:
+        """:meth:`parts` as plain numbers, for logging."""
+        return {k: float(v) for k, v in self.parts().items()}
 
 
 def masked_l2(prediction: Tensor, target: Tensor, mask: Tensor) -> Tensor:

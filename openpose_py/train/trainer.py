@@ -2,22 +2,23 @@
 
 Per step: the data loader yields augmented uint8 crops, people and loss masks (:class:`openpose_py.data.CocoKeypoints`);
 the trainer normalises the images, encodes heatmap and PAF targets for the whole batch on its device
-(:mod:`openpose_py.encode`), runs the network, and minimises the masked L2 of every stage (:mod:`.loss`). Under
-``torchrun`` each process drives one device with DistributedDataParallel; rank 0 alone logs, validates and writes files.
+(:mod:`.targets`), runs the network, and minimises the masked L2 of every stage (:mod:`.loss`). Under
+``torchrun`` each process drives one device with DistributedDataParallel (:mod:`.distributed`); rank 0 alone logs
+(:mod:`.metrics`), validates (:mod:`.validation`) and writes files. The network comes from :mod:`.initialise`, the
+optimiser, schedule and frozen parts from :mod:`.optim`.
 
 Outputs in ``config.output_dir``: ``checkpoint.pt`` (full training state, see :mod:`.checkpoint`),
 ``weights.safetensors`` (the network and its weights spec, for ``PoseEstimator.from_pretrained(path)`` and
-``--weights``), ``metrics.jsonl`` (one record per log interval and per validation), ``config.json``.
+``--weights``), ``weights.best.safetensors`` (the weights of the best validation AP so far), ``metrics.jsonl`` (one
+record per log interval and per validation), ``config.json``, and ``val_split.json`` when the run holds out part of
+its training images for validation.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,266 +30,44 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from .. import models
-from ..atomic import atomic_path
-from ..data.coco import Batch, CocoKeypoints, collate
-from ..encode import encode_heatmaps, encode_pafs
-from ..errors import ArchitectureMismatchError, OpenPoseError, WeightsError
+from ..data.coco import Batch, CocoKeypoints, collate, read_annotations
+from ..errors import OpenPoseError
 from ..preprocess import normalise
-from ..weights import WeightsSpec, get_spec, save_weights
-from .checkpoint import capture_rng, is_training_checkpoint, load_checkpoint, restore_rng, save_checkpoint
+from ..weights import get_spec, save_weights
+from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
+from .distributed import init_distributed
+from .initialise import build_model, load_state
 from .loss import LossReport, pose_loss
+from .metrics import METRICS_NAME, MetricsSink, write_json
+from .optim import freeze, keep_frozen_norms_in_eval, make_optimizer, make_scheduler
 from .sampling import StepSampler
+from .targets import encode_targets
+from .validation import VAL_SPLIT_NAME, BestTracker, split_by_image_id, write_split
 
-__all__ = ["Trainer", "TrainResult", "DistContext", "train", "build_model", "param_groups",
-           "refinement_parameters", "load_imagenet_vgg19", "CHECKPOINT_NAME", "WEIGHTS_NAME",
+__all__ = ["Trainer", "TrainResult", "train", "CHECKPOINT_NAME", "WEIGHTS_NAME", "BEST_WEIGHTS_NAME",
            "METRICS_NAME"]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 WEIGHTS_NAME = "weights.safetensors"
-METRICS_NAME = "metrics.jsonl"
-
-
-@dataclass(frozen=True, slots=True)
-class DistContext:
-    """Where this process sits in a (possibly single-process) run."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    owns_group: bool = False  # this trainer initialised the process group and tears it down
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
+BEST_WEIGHTS_NAME = "weights.best.safetensors"
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What a :meth:`Trainer.fit` call did: the step reached, the records it logged, the files it wrote."""
+    """What a :meth:`Trainer.fit` call did: the step reached, the records it logged, the files it wrote (``best``:
+    the weights of the best validation AP, None without validation), and the best AP and its step."""
 
     step: int
     history: tuple[dict[str, Any], ...]
     checkpoint: Path
     weights: Path
-
-
-def refinement_parameters(model: nn.Module, stride: int = 8) -> set[str]:
-    """Names of the parameters that do not influence the first stage's output (the refinement stages).
-
-    Found by autograd on a tiny input rather than by layer names, so it holds for every architecture (the CMU
-    networks' ``Mconv*_stage2..6``, BODY_25's later PAF and heatmap stages, Lightweight's ``refinement_stages``).
-    """
-    params = dict(model.named_parameters())
-    device = next(iter(params.values())).device
-    was_training = model.training
-    model.eval()  # keeps batch-norm running statistics untouched
-    try:
-        first = model(torch.zeros(1, 3, 4 * stride, 4 * stride, device=device))[0]
-        total = sum(t.float().sum() for t in first if t is not None)
-        grads = torch.autograd.grad(total, list(params.values()), allow_unused=True)
-    finally:
-        model.train(was_training)
-    return {name for name, g in zip(params, grads) if g is None}
-
-
-def param_groups(model: nn.Module, lr: float, weight_decay: float, refinement_mult: float) -> list[dict[str, Any]]:
-    """Optimiser groups of the reference recipes: refinement stages at ``refinement_mult`` x the learning rate,
-    conv biases at a further x2 without weight decay, normalisation and PReLU parameters without weight decay."""
-    refinement = refinement_parameters(model)
-    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
-    for module_name, module in model.named_modules():
-        for pname, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
-                continue
-            full = f"{module_name}.{pname}" if module_name else pname
-            mult = refinement_mult if full in refinement else 1.0
-            if isinstance(module, nn.modules.conv._ConvNd) and pname == "bias":
-                key = (2.0 * mult, 0.0)
-            elif p.ndim <= 1:
-                key = (mult, 0.0)
-            else:
-                key = (mult, weight_decay)
-            groups.setdefault(key, []).append(p)
-    return [{"params": ps, "lr": lr * m, "weight_decay": wd} for (m, wd), ps in groups.items()]
-
-
-def load_imagenet_vgg19(model: nn.Module) -> None:
-    """Initialise a CMU network's VGG-19 front end (``conv1_1`` .. ``conv4_2``) from torchvision's ImageNet VGG-19.
-
-    torchvision's network reads RGB normalised with ImageNet statistics; ours reads BGR as ``pixel / 256 - 0.5``.
-    The first conv is adapted so both see the same image: input channels reversed, scaled by ``1 / std`` and the
-    mean offset folded into the bias.
-
-    Raises:
-        WeightsError: torchvision is not installed, or its weights cannot be downloaded.
-    """
-    _front_end_names(model)  # refuse a network without a VGG-19 front end before looking for torchvision
-    try:
-        import torchvision
-    except ImportError as exc:
-        raise WeightsError("ImageNet initialisation of the VGG-19 front end needs torchvision: "
-                           "pip install 'openpose-py[vgg-init]'") from exc
-    try:
-        vgg = torchvision.models.vgg19(weights=torchvision.models.VGG19_Weights.IMAGENET1K_V1)
-    except Exception as exc:  # noqa: BLE001 - network and cache errors come in many types
-        raise WeightsError(f"cannot obtain torchvision's ImageNet VGG-19 weights ({exc}); use --init scratch or a "
-                           "weights file") from exc
-    copy_vgg19_front_end(model, vgg.features)
-
-
-def _front_end_names(model: nn.Module) -> list[str]:
-    """The VGG-19 convs (``conv1_1`` .. ``conv4_2``) of a CMU network, in order."""
-    design = getattr(model, "design", None)
-    if design is None:
-        raise WeightsError("ImageNet VGG-19 initialisation only applies to the CMU networks (VGG-19 front end)")
-    return [layer.name for layer in design.backbone if not isinstance(layer, str) and "_CPM" not in layer.name]
-
-
-def copy_vgg19_front_end(model: nn.Module, features: nn.Sequential,
-                         mean: tuple[float, float, float] = (0.485, 0.456, 0.406),
-                         std: tuple[float, float, float] = (0.229, 0.224, 0.225)) -> None:
-    """Copy the convolutions of a torchvision-layout VGG-19 ``features`` stack into a CMU network's front end.
-
-    ``mean``/``std`` are the RGB statistics (on a 0-1 scale) that ``features`` was trained with.
-    """
-    ours = _front_end_names(model)
-    theirs = [m for m in features if isinstance(m, nn.Conv2d)]
-    if len(theirs) < len(ours):
-        raise ArchitectureMismatchError(f"the VGG stack has {len(theirs)} convs, the front end needs {len(ours)}")
-    with torch.no_grad():
-        for i, (name, src) in enumerate(zip(ours, theirs)):
-            dst = getattr(model, name)
-            if dst.weight.shape != src.weight.shape:
-                raise ArchitectureMismatchError(f"{name}: shape {tuple(dst.weight.shape)} but the VGG conv has "
-                                                f"{tuple(src.weight.shape)}")
-            weight, bias = src.weight.detach().clone(), src.bias.detach().clone()
-            if i == 0:
-                m = torch.tensor(mean, dtype=weight.dtype)
-                s = torch.tensor(std, dtype=weight.dtype)
-                # theirs: w . (x/255 - m) / s; ours: w' . (x/256 - 0.5) with x/256 ~ x/255 -> w' = w / s, b absorbs
-                # the offset (0.5 - m) / s
-                weight = weight / s[None, :, None, None]
-                bias = bias + (weight * (0.5 - m)[None, :, None, None]).sum(dim=(1, 2, 3))
-                weight = weight.flip(1)  # RGB -> BGR input channels
-            dst.weight.copy_(weight)
-            dst.bias.copy_(bias)
-
-
-def _export_spec(spec: WeightsSpec, config: TrainConfig, arch_kwargs: dict[str, Any]) -> WeightsSpec:
-    return dataclasses.replace(
-        spec,
-        name=f"{spec.name}-trained",
-        arch_kwargs=tuple(sorted(arch_kwargs.items())),
-        sources=(),
-        aliases=(),
-        published="",
-        description=f"{spec.name} trained with openpose-py (init: {config.init}) on {config.annotations.name}",
-        extra=(*spec.extra, ("trained_from", spec.name)),
-    )
-
-
-def build_model(config: TrainConfig, *, load_init: bool = True) -> tuple[nn.Module, WeightsSpec]:
-    """The network to train and the weights spec its exported weights will carry.
-
-    The network is built with the spec's builder options overridden by ``config.arch_options`` and seeded random
-    weights, then initialised as ``config.init`` says (unless ``load_init`` is False: a resumed run loads its own).
-    """
-    try:
-        spec = get_spec(config.model)
-    except KeyError as exc:
-        raise TrainConfigError(str(exc.args[0])) from exc
-    arch_kwargs = {**spec.builder_kwargs, **dict(config.arch_options)}
-    torch.manual_seed(config.seed)
-    try:
-        model = models.create(spec.architecture, **arch_kwargs)
-    except TypeError as exc:
-        raise TrainConfigError(f"invalid network options {dict(config.arch_options)} for {spec.architecture}: "
-                               f"{exc}") from exc
-    if load_init and config.init != "scratch":
-        if config.init == "imagenet":
-            load_imagenet_vgg19(model)
-        else:
-            _load_state(model, _init_state(config), config.init)
-    return model, _export_spec(spec, config, arch_kwargs)
-
-
-def _init_state(config: TrainConfig) -> dict[str, Tensor]:
-    from ..weights import load_model
-
-    if config.init == "pretrained":
-        return load_model(config.model)[0].state_dict()
-    path = Path(config.init)
-    if not path.exists():
-        raise WeightsError(f"--init {config.init!r} is neither one of pretrained, imagenet, scratch nor an existing "
-                           "file")
-    if path.is_dir() or is_training_checkpoint(path):
-        return load_checkpoint(path)["model"]
-    return load_model(path, architecture=get_spec(config.model).architecture)[0].state_dict()
-
-
-def _load_state(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ArchitectureMismatchError(f"the weights from {source} do not fit the network being trained: "
-                                        f"{str(exc).splitlines()[0]}") from exc
-
-
-def _init_distributed(config: TrainConfig) -> tuple[DistContext, torch.device]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    if config.device is not None:
-        device = torch.device(config.device)
-        if device.type == "cuda" and device.index is None:
-            device = torch.device("cuda", local)
-    else:
-        device = torch.device("cuda", local) if torch.cuda.is_available() else torch.device("cpu")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    owns = False
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        owns = True
-    if dist.is_initialized():
-        world, rank = dist.get_world_size(), dist.get_rank()
-    return DistContext(rank, world, local, owns), device
-
-
-class _MetricsSink:
-    """Rank 0's JSONL file, and TensorBoard when asked for."""
-
-    def __init__(self, output_dir: Path, tensorboard: bool) -> None:
-        self.path = output_dir / METRICS_NAME
-        self._tb = None
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError as exc:
-                raise TrainConfigError("TensorBoard logging needs the tensorboard package: "
-                                       "pip install 'openpose-py[tensorboard]'") from exc
-            self._tb = SummaryWriter(str(output_dir / "tensorboard"))
-
-    def write(self, record: dict[str, Any]) -> None:
-        with self.path.open("a") as fh:
-            fh.write(json.dumps(record) + "\n")
-        if self._tb is not None:
-            for key, value in record.items():
-                if key != "step" and isinstance(value, (int, float)):
-                    self._tb.add_scalar(key, value, record["step"])
-            self._tb.flush()
-
-    def close(self) -> None:
-        if self._tb is not None:
-            self._tb.close()
+    best: Path | None = None
+    best_ap: float | None = None
+    best_step: int | None = None
+    stopped_early: bool = False
 
 
 class Trainer:
@@ -306,7 +85,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.config = config
-        self.ctx, self.device = _init_distributed(config)
+        self.ctx, self.device = init_distributed(config)
         try:
             spec = get_spec(config.model)
         except KeyError as exc:
@@ -317,15 +96,23 @@ class Trainer:
         if config.batch_size % self.ctx.world_size:
             raise TrainConfigError(f"batch size {config.batch_size} must be divisible by the {self.ctx.world_size} "
                                    "processes")
+        self.output_dir = config.output_dir
+        train_ids, held_out = self._split()
         self.dataset = CocoKeypoints(config.images, config.annotations, spec.skeleton, config.augment, config.data,
-                                     seed=config.seed)
+                                     seed=config.seed, image_ids=train_ids)
+        self.val_images, self.val_annotations = config.val_images, config.val_annotations
+        if held_out:
+            self.val_images, self.val_annotations = config.images, self.output_dir / VAL_SPLIT_NAME
         checkpoint = load_checkpoint(resume, map_location="cpu") if resume is not None else None
         self.model, self.spec = build_model(config, load_init=checkpoint is None)
         self.skeleton = self.spec.skeleton
-        self.model.to(self.device).train()
-        self.optimizer = self._optimizer()
-        step_size = config.lr_step if config.lr_step > 0 else sys.maxsize
-        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size, gamma=config.lr_gamma)
+        frozen = freeze(self.model, config.freeze)
+        self.model.to(self.device)
+        self._train_mode()
+        self.optimizer = make_optimizer(self.model, config.optimizer, config.lr, config.weight_decay,
+                                        config.refinement_lr_mult, config.momentum)
+        self.scheduler = make_scheduler(self.optimizer, config.warmup_steps, config.lr_step, config.lr_gamma)
+        self.tracker = BestTracker(config.early_stop_patience)
         self.amp = config.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.step = 0
@@ -335,30 +122,46 @@ class Trainer:
         if self.ctx.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.network = DistributedDataParallel(self.model, device_ids=ids)
-        self.output_dir = config.output_dir
-        self.sink: _MetricsSink | None = None
+        self.sink: MetricsSink | None = None
         if self.ctx.is_main:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            self.sink = _MetricsSink(self.output_dir, config.tensorboard)
-            _write_json(self.output_dir / "config.json", config.to_dict())
-        log.info("training %s on %s (%d samples), %d process(es), device %s, from step %d", config.model,
-                 config.annotations, len(self.dataset), self.ctx.world_size, self.device, self.step)
+            self.sink = MetricsSink(self.output_dir, config.tensorboard)
+            write_json(self.output_dir / "config.json", config.to_dict())
+            if held_out:
+                write_split(config.annotations, held_out, self.val_annotations)
+        log.info("training %s on %s (%d samples), %d process(es), device %s, from step %d, %d frozen parameter "
+                 "tensors", config.model, config.annotations, len(self.dataset), self.ctx.world_size, self.device,
+                 self.step, len(frozen))
 
     # ---- set-up ----------------------------------------------------------------------------------------------------
-    def _optimizer(self) -> torch.optim.Optimizer:
+    def _split(self) -> tuple[list[int] | None, list[int]]:
+        """(training image ids or None for all, held-out ids): a split only without a given validation set."""
         cfg = self.config
-        groups = param_groups(self.model, cfg.lr, cfg.weight_decay, cfg.refinement_lr_mult)
-        if cfg.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
-        return torch.optim.Adam(groups, lr=cfg.lr)
+        if cfg.val_images is not None or cfg.val_fraction <= 0:
+            return None, []
+        data, _ = read_annotations(cfg.annotations)
+        train_ids, held_out = split_by_image_id([int(im["id"]) for im in data["images"]], cfg.val_fraction)
+        if not held_out:
+            log.warning("%d images are too few to hold out a fraction %g for validation: training on all, "
+                        "validating on none", len(data["images"]), cfg.val_fraction)
+            return None, []
+        log.info("validating on %d of %d training images (every n-th by id), listed in %s", len(held_out),
+                 len(data["images"]), cfg.output_dir / VAL_SPLIT_NAME)
+        return train_ids, held_out
+
+    def _train_mode(self) -> None:
+        self.model.train()
+        keep_frozen_norms_in_eval(self.model)
 
     def _restore(self, state: dict[str, Any]) -> None:
-        _load_state(self.model, state["model"], "the checkpoint")
+        load_state(self.model, state["model"], "the checkpoint")
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
+        if state.get("best"):
+            self.tracker.restore(state["best"])
         restore_rng(state["rng"])
         saved = json.loads(state["config"])
         if saved.get("batch_size") != self.config.batch_size or saved.get("seed") != self.config.seed:
@@ -368,11 +171,8 @@ class Trainer:
     def train_step(self, batch: Batch) -> LossReport:
         """One optimiser step on a (local) batch; returns its loss report."""
         batch = batch.to(self.device, non_blocking=True)
-        stride = self.config.augment.stride
-        map_size = (batch.images.shape[2] // stride, batch.images.shape[3] // stride)
-        with torch.no_grad():
-            heatmaps = encode_heatmaps(batch.keypoints, map_size, stride, self.config.sigma)
-            pafs = encode_pafs(batch.keypoints, self.skeleton, map_size, stride, self.config.paf_width)
+        heatmaps, pafs = encode_targets(batch, self.skeleton, self.config.augment.stride, self.config.sigma,
+                                        self.config.paf_width)
         x = normalise(batch.images, self.spec.preprocess)
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             stages = self.network(x)
@@ -403,6 +203,7 @@ class Trainer:
 
         cfg = self.config
         history: list[dict[str, Any]] = []
+        stopped = False
         bar = tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not (progress and self.ctx.is_main),
                    dynamic_ncols=True)
         sums: dict[str, Tensor] = {}
@@ -413,7 +214,7 @@ class Trainer:
                 report = self.train_step(batch)
                 self.step += 1
                 count += 1
-                for key, value in _report_tensors(report).items():
+                for key, value in report.parts().items():
                     sums[key] = sums.get(key, 0.0) + value
                 last = self.step == cfg.steps
                 if self.step % cfg.log_every == 0 or last:
@@ -425,12 +226,20 @@ class Trainer:
                     bar.set_postfix(loss=f"{record['loss']:.4g}", img_s=f"{record['images_per_s']:.1f}")
                     sums, count, tick = {}, 0, time.perf_counter()
                 bar.update(1)
-                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and not last:
-                    self.save()
-                if cfg.val_every and (self.step % cfg.val_every == 0 or last):
+                due = last or (cfg.val_every and self.step % cfg.val_every == 0)
+                if self.val_annotations is not None and due:
                     record = self.validate()
                     if record is not None:
                         history.append(record)
+                    if self._agree(self.tracker.should_stop):
+                        stopped = True
+                        log.info("step %d: no better validation AP for %d validations (best %.4f at step %d); "
+                                 "stopping early", self.step, self.tracker.stale, self.tracker.best_ap,
+                                 self.tracker.best_step)
+                        break
+                # after validation, so that the checkpoint knows the best AP so far
+                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and not last:
+                    self.save()
         except KeyboardInterrupt:
             # keep the work done so far: the run can continue with --resume
             self.save()
@@ -446,8 +255,19 @@ class Trainer:
             bar.close()
         self.save()
         self.close()
+        tracked = self.tracker.best_step >= 0
         return TrainResult(self.step, tuple(history), self.output_dir / CHECKPOINT_NAME,
-                           self.output_dir / WEIGHTS_NAME)
+                           self.output_dir / WEIGHTS_NAME, self.output_dir / BEST_WEIGHTS_NAME if tracked else None,
+                           self.tracker.best_ap if tracked else None, self.tracker.best_step if tracked else None,
+                           stopped)
+
+    def _agree(self, flag: bool) -> bool:
+        """Rank 0's ``flag``, on every rank."""
+        if not self.ctx.distributed:
+            return flag
+        value = torch.tensor([float(flag)], device=self.device)
+        dist.broadcast(value, 0)
+        return bool(value.item())
 
     def _log_record(self, sums: dict[str, Tensor], count: int, elapsed: float) -> dict[str, Any]:
         keys = sorted(sums)
@@ -475,11 +295,17 @@ class Trainer:
 
             estimator = PoseEstimator(self.model, self.spec, device=self.device)
             try:
-                result = evaluate(estimator, cfg.val_images, cfg.val_annotations, max_images=cfg.val_max_images)
+                result = evaluate(estimator, self.val_images, self.val_annotations, max_images=cfg.val_max_images)
             finally:
-                self.model.train()
+                self._train_mode()
             record = {"step": self.step, **{f"val/{k}": v for k, v in result.as_dict().items()}}
-            log.info("step %d: validation AP %.4f", self.step, result.ap)
+            if self.tracker.update(self.step, result.ap):
+                save_weights(self.output_dir / BEST_WEIGHTS_NAME, self.model, self.spec,
+                             metadata={"step": str(self.step), "val_ap": f"{result.ap:.6f}"})
+            record["val/best_AP"] = self.tracker.best_ap
+            record["val/best_step"] = self.tracker.best_step
+            log.info("step %d: validation AP %.4f (best %.4f at step %d)", self.step, result.ap,
+                     self.tracker.best_ap, self.tracker.best_step)
             if self.sink is not None:
                 self.sink.write(record)
         if self.ctx.distributed:
@@ -498,6 +324,7 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.amp else {},
             "rng": capture_rng(),
             "config": json.dumps(self.config.to_dict()),
+            "best": self.tracker.state(),
             "spec": self.spec.name,
         }
 
@@ -518,21 +345,6 @@ class Trainer:
         if self.ctx.owns_group and dist.is_initialized():
             dist.destroy_process_group()
 
-
-def _report_tensors(report: LossReport) -> dict[str, Tensor]:
-    out = {"loss": report.total.detach(), "loss/heatmaps": report.branch_total("heatmaps").detach(),
-           "loss/pafs": report.branch_total("pafs").detach()}
-    for i, s in enumerate(report.stages, start=1):
-        for branch in ("heatmaps", "pafs"):
-            value = getattr(s, branch)
-            if value is not None:
-                out[f"stage{i}/{branch}"] = value.detach()
-    return out
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2))
 
 
 def train(config: TrainConfig, *, resume: str | Path | None = None, progress: bool = False) -> TrainResult:

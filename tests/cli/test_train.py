@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from openpose_py import PoseEstimator
 
 from .conftest import error_of
@@ -103,3 +105,21 @@ def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[
                     "--batch-size", 1, "--workers", 1, "--no-progress")
     assert result.exit_code != 0
     assert error_of(result).startswith("image 139 of one.json: not a readable image")
+
+
+def test_check_targets_reports_each_stage_and_branch(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    """The step-0 check: the pretrained network's loss against our targets sits below a random network's on every
+    stage and branch (far below for heatmaps); nothing is trained or written."""
+    images, annotations = dev_set
+    out = tmp_path / "out"
+    result = invoke("train", "--annotations", annotations, "--images", images, "--output-dir", out,
+                    "--crop-size", 128, "--no-augment", "--check-targets", "--threads", 2)
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in result.stdout.splitlines()[2:]}
+    assert set(rows) == {"loss", "loss/heatmaps", "loss/pafs", "stage1/heatmaps", "stage1/pafs", "stage2/heatmaps",
+                         "stage2/pafs"}
+    for key, (network, random, ratio) in rows.items():
+        # PAFs are the harder branch: a random network's small outputs are near the all-zero guess already
+        assert network < (0.1 if "heatmaps" in key else 0.8) * random, (key, rows[key])
+        assert ratio == pytest.approx(network / random, abs=2e-3)
+    assert not out.exists()

@@ -82,3 +82,47 @@ def test_pretrained_network_agrees_with_the_targets(dev_set: tuple[Path, Path]) 
     for branch in ("loss/heatmaps", "loss/pafs"):
         assert ours[branch] < 0.5 * rand[branch], (branch, ours, rand)
         assert ours[branch] < swapped[branch], (branch, ours, swapped)
+
+
+def test_crowds_and_people_without_keypoints_do_not_count_in_the_loss(tmp_path: Path) -> None:
+    """A synthetic photo with an annotated person, a crowd region (RLE) and a person without keypoints (polygon):
+    through the dataset, the batch targets and the loss, any prediction over the crowd and the unannotated person
+    costs nothing, the same error over the annotated person's background does, and neither of them is a target."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    from openpose_py.skeleton import COCO_18
+    from openpose_py.train.targets import encode_targets
+
+    from ..data.test_coco import _BODY, _person, _write_set
+
+    h, w = 100, 100
+    crowd = np.zeros((h, w), np.uint8, order="F")
+    crowd[10:40, 70:95] = 1
+    rle = mask_utils.encode(crowd)
+    rle["counts"] = rle["counts"].decode()
+    anns = [_person(1, 1, _BODY, bbox=(25.0, 15.0, 35.0, 50.0)),
+            _person(1, 2, {}, crowd=True, segmentation=rle),
+            _person(1, 3, {}, segmentation=[[5, 60, 25, 60, 25, 90, 5, 90]])]
+    images, annotations = _write_set(tmp_path, anns, {1: (w, h)})
+    # scale 1 crop of 96 around the person: the whole 100x100 photo lands inside it at about scale 1.1
+    ds = CocoKeypoints(images, annotations, COCO_18, AugmentConfig.identity(crop_size=96))
+    batch = collate([ds[0]])
+    assert batch.keypoints.shape[1] == 1  # only the annotated person is a target
+    heatmaps, pafs = encode_targets(batch, COCO_18, 8, 7.0, 1.0)
+    mask = batch.masks
+    ignored, kept = mask[0, 0] == 0, mask[0, 0] == 1
+    assert ignored.sum() >= 8  # both regions reach the 12x12 map
+    assert pose_loss([StageOutput(heatmaps, pafs)], heatmaps, pafs, mask).total == 0
+
+    def loss_with_error_at(cells: torch.Tensor) -> float:
+        wrong_h, wrong_p = heatmaps.clone(), pafs.clone()
+        wrong_h[0, :, cells] += 1.0  # a person everywhere there
+        wrong_p[0, :, cells] += 1.0
+        return float(pose_loss([StageOutput(wrong_h, wrong_p)], heatmaps, pafs, mask).total)
+
+    assert loss_with_error_at(ignored) == 0.0
+    assert loss_with_error_at(kept) > 0.0
+    # the crowd lies right of the person, the keypoint-less person left-below: both masked, not only one
+    cols = ignored.nonzero()[:, 1]
+    assert cols.min() < 4 and cols.max() > 7
