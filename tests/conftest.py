@@ -6,7 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
+
+# as the package does for its users (openpose_py/__init__.py), before torch loads: idle OpenMP threads must not spin
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", REPO_ROOT.parent / "shared")).resolve()
