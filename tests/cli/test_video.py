@@ -29,7 +29,8 @@ def test_whole_video_gives_a_same_size_same_rate_video_and_one_json_per_frame(in
     result = invoke("video", SELFIE, "--output", tmp_path / "pose.mp4", "--json-dir", tmp_path / "json",
                     "--batch-size", "4", *LOW)
     assert result.exit_code == 0, result.output
-    assert "58 frames" in result.stderr and "frame/s" in result.stderr, "summary and a frames-per-second bar"
+    assert "58 frames, 58 people" in result.stderr and "frames/s" in result.stderr, "a summary with the rate"
+    assert "\r" not in result.stderr, "no progress bar when stderr is not a terminal (a log file stays readable)"
     count, fps, width, height = _frames(tmp_path / "pose.mp4")
     assert (count, width, height) == (58, 540, 720) and fps == pytest.approx(29.92, abs=0.01)
     names = files_under(tmp_path / "json")
