@@ -25,9 +25,9 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
 @click.option("--token", default=None, metavar="TOKEN",
               help="Require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) on every endpoint "
                    "[default: $OPENPOSE_PY_TOKEN if set].")
-@click.option("--max-batch", type=click.IntRange(min=1), default=None,
-              help="Images per network call; 1 turns on-the-fly batching off [default: 8 on a GPU, 1 on the CPU, "
-                   "where batching measured slower (docs/benchmarks.md)].")
+@click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Images per network call; 1 turns on-the-fly batching off (on a quiet 2-core CPU batching "
+                   "answered 7-26% more requests per second; docs/benchmarks.md).")
 @click.option("--batch-wait-ms", type=click.FloatRange(min=0), default=5.0, show_default=True,
               help="How long a batch keeps collecting requests after its first one.")
 @click.option("--max-queue", type=click.IntRange(min=1), default=32, show_default=True,
@@ -39,7 +39,7 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
 @click.option("--max-stream-fps", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Frames per second accepted on one WebSocket connection; faster frames get a 429 answer.")
 @tracking_options(smooth=True, table=False)
-def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int | None,
+def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int,
           batch_wait_ms: float, max_queue: int, max_body_mb: float, max_megapixels: float,
           max_stream_fps: float, tracking_options: TrackingOptions) -> None:
     """Serve poses over HTTP and a live camera page in the browser.
@@ -67,8 +67,6 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
         token = os.environ.get(TOKEN_ENV) or None
     if token is not None and not token.strip():
         raise click.BadParameter("the token must not be empty", param_hint="'--token'")
-    if max_batch is None:
-        max_batch = 8 if estimator_options.device.startswith("cuda") else 1
     _check_can_listen(host, port)  # before the model loads: a busy port is a one-line error, at once
     estimator = build_estimator(estimator_options)
     config = ServeConfig(token=token, max_batch=max_batch, batch_wait_ms=batch_wait_ms, max_queue=max_queue,
