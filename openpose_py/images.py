@@ -12,7 +12,7 @@ import numpy as np
 from .atomic import write_bytes_atomic
 from .errors import ImageReadError, OutputError
 
-__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "write_image"]
+__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "encode_image", "write_image"]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -85,10 +85,19 @@ def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
         raise ImageReadError(f"{name}: {exc}") from None
 
 
+def encode_image(image: np.ndarray, extension: str = ".png", params: Sequence[int] = ()) -> bytes:
+    """``image`` (uint8 BGR) encoded in the format of ``extension`` (``.png``, ``.jpg``...), or :class:`OutputError`."""
+    ok, buf = cv2.imencode(extension, image, list(params))
+    if not ok:
+        raise OutputError(f"cannot encode an image as {extension!r}")
+    return buf.tobytes()
+
+
 def write_image(path: str | Path, image: np.ndarray, params: Sequence[int] = ()) -> None:
     """Encode ``image`` (uint8 BGR) in the format of ``path``'s extension and write it atomically."""
     path = Path(path)
-    ok, buf = cv2.imencode(path.suffix or ".png", image, list(params))
-    if not ok:
-        raise OutputError(f"cannot encode an image as {path.suffix!r} for {path}")
-    write_bytes_atomic(path, buf.tobytes())
+    try:
+        data = encode_image(image, path.suffix or ".png", params)
+    except OutputError as exc:
+        raise OutputError(f"{exc} for {path}") from None
+    write_bytes_atomic(path, data)

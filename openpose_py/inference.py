@@ -21,6 +21,7 @@ from .backends import NetworkRunner, TorchRunner
 from .decode.decoder import DecoderConfig, decode
 from .limits import DEFAULT_LIMITS, InputLimits
 from .models.outputs import StageOutput
+from .grid import MapGrid
 from .images import as_bgr, load_image
 from .preprocess import Letterbox, PreprocessSpec, input_geometry, preprocess
 from .results import Person
@@ -237,9 +238,9 @@ class PoseEstimator:
             self._tell("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
                        "(at most %d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
         device = frame.heatmaps.device
-        # cell centres in image pixels (pixel-centre convention); the image's own pixels when gw, gh == w, h
-        xs = (torch.arange(gw, dtype=torch.float32, device=device) + 0.5) * (w / gw) - 0.5
-        ys = (torch.arange(gh, dtype=torch.float32, device=device) + 0.5) * (h / gh) - 0.5
+        # cell centres in image pixels; the image's own pixels when gw, gh == w, h
+        xs = MapGrid(w / gw).centres(gw, device)
+        ys = MapGrid(h / gh).centres(gh, device)
         out = _resample(torch.cat((frame.heatmaps, frame.pafs), 0), frame.box, frame.stride, xs, ys).cpu().numpy()
         k = frame.heatmaps.shape[0]
         return NetworkMaps(out[:k], out[k:], (w, h))
@@ -302,8 +303,8 @@ class PoseEstimator:
             box = per_scale[ref][2][i]
             h, w = per_scale[ref][0][i].shape[-2:]
             device = per_scale[ref][0][i].device
-            centres_x = torch.arange(w, dtype=torch.float32, device=device) * stride + (stride - 1) / 2
-            centres_y = torch.arange(h, dtype=torch.float32, device=device) * stride + (stride - 1) / 2
+            centres_x = MapGrid(stride).centres(w, device)
+            centres_y = MapGrid(stride).centres(h, device)
             img_x = box.to_image(torch.stack((centres_x, torch.zeros_like(centres_x)), -1))[:, 0]
             img_y = box.to_image(torch.stack((torch.zeros_like(centres_y), centres_y), -1))[:, 1]
             acc = torch.cat((per_scale[ref][0][i], per_scale[ref][1][i]), 0)
@@ -353,9 +354,8 @@ def _resample(maps: Tensor, box: Letterbox, stride: float, img_x: Tensor, img_y:
     _, h, w = maps.shape
     ix = box.to_input(torch.stack((img_x, torch.zeros_like(img_x)), -1))[:, 0]
     iy = box.to_input(torch.stack((torch.zeros_like(img_y), img_y), -1))[:, 1]
-    # input pixels -> map cells -> grid_sample's [-1, 1] (align_corners=False: cell edges at -1 and 1)
-    gx = ((ix + 0.5) / stride) / w * 2 - 1
-    gy = ((iy + 0.5) / stride) / h * 2 - 1
+    grid_of = MapGrid(stride)
+    gx, gy = grid_of.to_unit(ix, w), grid_of.to_unit(iy, h)
     grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], -1).unsqueeze(0)
     return F.grid_sample(maps.unsqueeze(0), grid.to(maps.dtype), mode="bilinear", padding_mode="border",
                          align_corners=False).squeeze(0)

@@ -84,8 +84,8 @@ def input_geometry(width: int, height: int, spec: PreprocessSpec, scale: float =
         if max(cw, ch) > side_cap or _padded(cw, stride) * _padded(ch, stride) > limits.max_pixels:
             factor = min(factor, side_cap / max(width, height),
                          _area_factor(width, height, stride, limits.max_pixels))
-            cw = min(side_cap, max(1, int(width * factor)))
-            ch = min(side_cap, max(1, int(height * factor)))
+            cw = max(1, int(width * factor))  # factor <= side_cap / max(width, height): within the cap
+            ch = max(1, int(height * factor))
         min_in = min(side_cap, _padded(limits.min_side, stride))
     iw = max(min_in, _padded(cw, stride))
     ih = max(min_in, _padded(ch, stride))

@@ -7,6 +7,7 @@ to the image size (what :meth:`PoseEstimator.network_output` returns).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -50,6 +51,7 @@ class RenderStyle:
     color_by_track: bool = True
 
 
+@functools.lru_cache(maxsize=None)
 def track_color(track_id: int) -> tuple[int, int, int]:
     """A bright BGR colour for a track id; hues step by the golden ratio so that nearby ids look different."""
     hue = int((track_id * 0.618033988749895 % 1.0) * 180.0)

@@ -9,6 +9,7 @@ import threading
 import time
 
 from ..errors import OpenPoseError
+from ..runs.ledger import count
 from ..render import RenderStyle, draw_people, draw_text
 from ..video import FrameResult, FrameSink, StreamInfo
 
@@ -59,7 +60,7 @@ class DisplaySink(FrameSink):
         self._last = now
         n = len(result.people)
         picture = draw_people(result.frame.image, result.people, self.style)
-        picture = draw_text(picture, [f"{self._fps:.1f} FPS", f"{n} {'person' if n == 1 else 'people'}"])
+        picture = draw_text(picture, [f"{self._fps:.1f} FPS", count(n, "person")])
         cv2.imshow(self.title, picture)
         self._shown = True
         key = cv2.waitKey(1) & 0xFF

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import ImageReadError, OpenPoseError
+from ..runs.ledger import count
 from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
 from .options import (
     EstimatorOptions,
@@ -119,7 +120,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
             finished.append(result.frame.index)
             if verbose:
                 n = len(result.people)
-                click.echo(f"{result.frame.path}: {n} {'person' if n == 1 else 'people'}")
+                click.echo(f"{result.frame.path}: {count(n, 'person')}")
             bar.update(1)
 
         try:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from ..video import FrameSink
 
 __all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracks_sinks"]
-
-_KEYS = ("track", "track_max_age", "smooth", "smooth_min_cutoff", "smooth_beta", "smooth_d_cutoff", "tracks_csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +30,9 @@ class TrackingOptions:
     smooth_beta: float = 0.1
     smooth_d_cutoff: float = 0.2
     tracks_csv: Path | None = None
+
+
+_KEYS = tuple(f.name for f in fields(TrackingOptions))
 
 
 def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection, NamedTuple, Sequence
@@ -155,7 +156,8 @@ def read_annotations(path: str | Path) -> tuple[dict[str, Any], int]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    # math.isfinite, not numpy's: this runs for every keypoint value of the file (13 M on COCO train2017)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _record_problem(ann: dict[str, Any]) -> str | None:

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, AsyncIterator
 
-import cv2
 import numpy as np
 from fastapi import FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +17,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from ..errors import OutputError
+from ..images import encode_image
 from ..inference import PoseEstimator
 from ..render import RenderStyle, draw_people
 from ..results import Person, format_openpose_json, openpose_json
@@ -192,10 +193,10 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
 
 
 def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> bytes:
-    ok, buf = cv2.imencode(".png", draw_people(image, people, style))
-    if not ok:
-        raise ApiError(500, "could not encode the rendered picture")
-    return buf.tobytes()
+    try:
+        return encode_image(draw_people(image, people, style), ".png")
+    except OutputError:
+        raise ApiError(500, "could not encode the rendered picture") from None
 
 
 async def _warm_up(state: ServerState) -> None:

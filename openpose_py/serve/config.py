@@ -30,7 +30,6 @@ class StreamSession:
 
     tracker: Tracker = _untracked
     frames: int = 0
-    rejected: int = 0
 
 
 #: Makes the session of a new stream for the served model's skeleton.

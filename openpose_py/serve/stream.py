@@ -99,7 +99,6 @@ async def _answer(state: "ServerState", session: StreamSession, message: dict[st
         decoded = time.perf_counter()
         detection, timing = await detect_people(state.batcher, image)
     except ApiError as exc:
-        session.rejected += 1
         return {"frame": index, "error": exc.message, "status": exc.status}
     people = session.tracker(detection.people, timestamp)
     doc = openpose_json(people)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_path
+from ..atomic import write_bytes_atomic
 from .config import TrainConfigError
 
 __all__ = ["METRICS_NAME", "MetricsSink", "write_json"]
@@ -43,5 +43,5 @@ class MetricsSink:
 
 
 def write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2))
+    """``data`` as indented JSON at ``path``, atomically (:class:`OutputError` when it cannot be written)."""
+    write_bytes_atomic(path, json.dumps(data, indent=2).encode())

@@ -35,10 +35,16 @@ def encode_targets(batch: Batch, skeleton: Skeleton, stride: int, sigma: float,
     return heatmaps, pafs
 
 
-def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float) -> LossReport:
-    """The network's masked loss on one batch (normalised as at inference, targets as in training)."""
+def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float, *,
+               amp: bool = False) -> LossReport:
+    """The network's masked loss on one batch (normalised as at inference, targets as in training): what a training
+    step optimises and what the step-0 check reports. ``amp`` runs the network (not the loss) under float16
+    autocast."""
     heatmaps, pafs = encode_targets(batch, spec.skeleton, spec.preprocess.stride, sigma, paf_width)
-    return pose_loss(network(normalise(batch.images, spec.preprocess)), heatmaps, pafs, batch.masks)
+    x = normalise(batch.images, spec.preprocess)
+    with torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
+        stages = network(x)
+    return pose_loss(stages, heatmaps, pafs, batch.masks)
 
 
 @dataclass(frozen=True)

@@ -32,17 +32,16 @@ from torch.utils.data import DataLoader
 
 from ..data.coco import Batch, CocoKeypoints, collate, read_annotations
 from ..errors import OpenPoseError
-from ..preprocess import normalise
 from ..weights import get_spec, save_weights
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
 from .distributed import init_distributed
 from .initialise import build_model, load_state
-from .loss import LossReport, pose_loss
+from .loss import LossReport
 from .metrics import METRICS_NAME, MetricsSink, write_json
 from .optim import freeze, keep_frozen_norms_in_eval, make_optimizer, make_scheduler
 from .sampling import StepSampler
-from .targets import encode_targets
+from .targets import batch_loss
 from .validation import VAL_SPLIT_NAME, BestTracker, split_by_image_id, write_split
 
 __all__ = ["Trainer", "TrainResult", "train", "CHECKPOINT_NAME", "WEIGHTS_NAME", "BEST_WEIGHTS_NAME",
@@ -171,12 +170,7 @@ class Trainer:
     def train_step(self, batch: Batch) -> LossReport:
         """One optimiser step on a (local) batch; returns its loss report."""
         batch = batch.to(self.device, non_blocking=True)
-        heatmaps, pafs = encode_targets(batch, self.skeleton, self.config.augment.stride, self.config.sigma,
-                                        self.config.paf_width)
-        x = normalise(batch.images, self.spec.preprocess)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            stages = self.network(x)
-        report = pose_loss(stages, heatmaps, pafs, batch.masks)
+        report = batch_loss(self.network, batch, self.spec, self.config.sigma, self.config.paf_width, amp=self.amp)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(report.total).backward()
         self.scaler.step(self.optimizer)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_path
+from ..atomic import write_bytes_atomic
 from ..data.coco import read_annotations
 
 __all__ = ["split_by_image_id", "write_split", "BestTracker", "VAL_SPLIT_NAME"]
@@ -36,8 +36,7 @@ def write_split(annotations: Path, held_out: list[int], path: Path) -> None:
     keep = set(held_out)
     subset = {**data, "images": [im for im in data["images"] if int(im["id"]) in keep],
               "annotations": [a for a in data["annotations"] if int(a["image_id"]) in keep]}
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(subset))
+    write_bytes_atomic(path, json.dumps(subset).encode())
 
 
 @dataclass

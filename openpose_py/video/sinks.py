@@ -78,7 +78,8 @@ class KeypointScale(IntEnum):
 
 
 class FrameSink(ABC):
-    """Consumes results in frame order, from one thread. ``close(keep=False)`` removes what the run wrote."""
+    """Consumes results in frame order, from one thread. Per-frame files stay when a run fails (finished work is
+    kept); a sink whose output is one file (a video, a table) publishes it only on ``close(keep=True)``."""
 
     needs_candidates: bool = False
     needs_maps: bool = False
@@ -90,29 +91,22 @@ class FrameSink(ABC):
     def write(self, result: FrameResult) -> None: ...
 
     def close(self, keep: bool = True) -> None:
-        """Finish the output; ``keep=False`` (the run failed) deletes the files this sink wrote."""
+        """Finish the output; ``keep=False`` (the run failed) discards a sink's unpublished single-file output."""
 
 
 class _FileSink(FrameSink):
-    """A sink writing one file per frame under a directory, remembering them so a failed run can remove them."""
+    """A sink writing one complete file per frame under a directory."""
 
     suffix = ""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = ensure_writable_dir(directory)
-        self.written: list[Path] = []
 
     def path_for(self, frame: Frame) -> Path:
         path = self.directory / f"{frame.name}{self.suffix}"
         if path.parent != self.directory:
             ensure_writable_dir(path.parent)
         return path
-
-    def close(self, keep: bool = True) -> None:
-        if not keep:
-            for path in self.written:
-                path.unlink(missing_ok=True)
-            self.written.clear()
 
 
 class JsonSink(_FileSink):
@@ -133,7 +127,6 @@ class JsonSink(_FileSink):
                             scale=scale, offset=offset)
         path = self.path_for(result.frame)
         write_openpose_json(path, doc)
-        self.written.append(path)
 
 
 class ImageSink(_FileSink):
@@ -147,7 +140,6 @@ class ImageSink(_FileSink):
     def write(self, result: FrameResult) -> None:
         path = self.path_for(result.frame)
         write_image(path, draw_people(result.frame.image, result.people, self.style))
-        self.written.append(path)
 
 
 class MapsSink(_FileSink):
@@ -175,7 +167,6 @@ class MapsSink(_FileSink):
             image = cv2.resize(image, grid, interpolation=cv2.INTER_AREA)
         picture = maps_picture(image, maps.heatmaps, maps.pafs, self.skeleton)
         write_image(path, picture, (cv2.IMWRITE_JPEG_QUALITY, 92))
-        self.written.append(path)
 
 
 class VideoSink(FrameSink):
@@ -284,10 +275,6 @@ class CocoSink(FrameSink):
         if self.path is not None:
             ensure_writable_dir(self.path.parent)
         self.rows: list[tuple[int, list[dict[str, Any]]]] = []
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        return [entry for _, entries in self.rows for entry in entries]
 
     def write(self, result: FrameResult) -> None:
         match = re.search(r"(\d+)$", Path(result.frame.name).name)

@@ -55,10 +55,6 @@ class LocalFile:
     sha256: str = ""
     location: str = ""
 
-    @property
-    def usable(self) -> bool:
-        return self.status in ("ok", "unverified", "converted")
-
 
 def _check(source: WeightsSource, path: Path, location: str) -> LocalFile:
     actual = sha256_file(path)

@@ -3,7 +3,6 @@ of what is present (shipped files, a weights folder, converted cache entries) sh
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from openpose_py.errors import ChecksumError, WeightsError, WeightsNotFoundError
@@ -64,7 +63,6 @@ def test_list_verify_and_the_loader_agree_on_converted_files(invoke, monkeypatch
     assert "not present" in invoke("weights", "list", "lightweight").stdout
     gone = invoke("weights", "verify", "lightweight")
     assert gone.exit_code == 1 and isinstance(gone.exception, WeightsNotFoundError)
-    shutil.rmtree(tmp_path / "cache")
 
 
 @needs_weights

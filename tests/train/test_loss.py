@@ -12,7 +12,7 @@ from openpose_py.data import AugmentConfig, CocoKeypoints, collate
 from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.models.outputs import StageOutput
 from openpose_py.train.loss import masked_l2, pose_loss
-from openpose_py.train.trainer import normalise
+from openpose_py.preprocess import normalise
 
 
 def test_masked_l2_value_and_mask() -> None:
