@@ -3,6 +3,7 @@ on a collection of videos, one after the other, or shared among the processes of
 
 from __future__ import annotations
 
+import glob
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +137,9 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     frames = FrameRange(start, end, step)
     sink_args = (keypoint_scale, part_candidates, render_threshold)
     quiet_video_backends()
-    if len(inputs) == 1 and inputs_from is None and sources[0] == inputs[0] and not Path(inputs[0]).is_dir():
+    one = inputs[0]
+    if len(inputs) == 1 and inputs_from is None and sources[0] == one and not Path(one).is_dir() \
+            and not glob.has_magic(one):  # a folder or a glob is a collection, even when it names one video
         given = [flag for flag, value in (("--skip-existing", skip_existing), ("--failures", failures_path),
                                           ("--summary-json", summary_json)) if value]
         if given:

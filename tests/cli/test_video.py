@@ -179,3 +179,12 @@ def test_a_collection_keeps_going_past_a_truncated_video_and_keeps_its_good_fram
         [f"good/good_{i:012d}_keypoints.json" for i in range(5)]
     assert files_under(out / "video") == ["cut.mp4", "good.mp4"]
     assert _frames(out / "video" / "cut.mp4")[0] == 7 and _frames(out / "video" / "good.mp4")[0] == 5
+
+
+@needs_weights
+def test_a_glob_is_a_collection_even_when_it_matches_one_video(invoke, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.mp4").write_bytes(FIVE_FRAMES.read_bytes())
+    result = invoke("video", str(tmp_path / "in" / "*.mp4"), "--end", "2", "--json-dir", tmp_path / "json", *LOW)
+    assert result.exit_code == 0, result.output
+    assert files_under(tmp_path / "json") == [f"good/good_{i:012d}_keypoints.json" for i in range(2)]
