@@ -55,6 +55,12 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--warmup-steps", type=int, help="Raise the learning rate linearly over the first N steps [default: 0].")
 @click.option("--freeze", "freeze", multiple=True, type=click.Choice(["bn", "backbone"]),
               help="Keep a part fixed: bn (batch-norm parameters and statistics), backbone (repeatable).")
+@click.option("--distill", type=float,
+              help="Weight of the distance to the initial network's outputs, which keeps what it knew when "
+                   "fine-tuning on few photos (0: none) [default: 0].")
+@click.option("--mask-unlabelled/--no-mask-unlabelled", default=None,
+              help="Leave the keypoints and limbs an annotated person has no label for out of the loss around "
+                   "that person [default: no].")
 @click.option("--refinement-lr-mult", type=float, help="Learning-rate factor of the refinement stages [default: 4].")
 @click.option("--weight-decay", type=float, help="[default: 5e-4]")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), help="[default: adam]")
@@ -143,3 +149,6 @@ def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path |
     if last is not None:
         summary += f", loss {last['loss']:.4g}, {last['images_per_s']:.1f} images/s"
     click.echo(summary)
+    if result.best is not None and result.best_ap is not None:
+        start = " (the starting weights: no validation after them did better)" if result.best_step == 0 else ""
+        click.echo(f"best validation AP {result.best_ap:.4f} at step {result.best_step}: {result.best}{start}")

@@ -39,6 +39,10 @@ class TrainConfig:
             without weight decay), as in the reference recipes.
         lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` steps (0: constant).
         warmup_steps: raise the learning rate linearly over this many first steps (0: none).
+        distill: weight of the distance of every stage's outputs to those of a frozen copy of the initial network
+            (0: none); fine-tuning keeps what the network knew (:mod:`openpose_py.train.loss`).
+        mask_unlabelled: leave out of the loss, around each annotated person, the heatmaps and limbs of the keypoints
+            it has no label for (:mod:`openpose_py.train.masks`).
         freeze: parts that do not train: ``"bn"`` (batch-norm parameters and running statistics, which then stay in
             eval mode), ``"backbone"`` (the image feature extractor).
         amp: mixed precision (float16 autocast + gradient scaling); only takes effect on CUDA.
@@ -72,6 +76,8 @@ class TrainConfig:
     lr_gamma: float = 0.333
     warmup_steps: int = 0
     freeze: tuple[str, ...] = ()
+    distill: float = 0.0
+    mask_unlabelled: bool = False
     amp: bool = True
     checkpoint_every: int = 1000
     log_every: int = 10
@@ -114,6 +120,9 @@ class TrainConfig:
             (0.0 <= self.val_fraction < 1.0, f"val_fraction must lie in [0, 1), got {self.val_fraction}"),
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
+            (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
+            (self.distill == 0.0 or self.init not in ("imagenet", "scratch"),
+             f"distill keeps what a trained initial network knew; init {self.init!r} has nothing to keep"),
             (self.warmup_steps >= 0 and self.early_stop_patience >= 0,
              "warmup_steps and early_stop_patience must be >= 0"),
             (not (set(self.freeze) - set(FREEZE_CHOICES)),

@@ -21,6 +21,7 @@ from ..weights import WeightsSpec
 from .config import TrainConfig
 from .initialise import build_model
 from .loss import LossReport, pose_loss
+from .masks import unlabelled_part_masks
 
 __all__ = ["encode_targets", "batch_loss", "TargetCheck", "check_targets", "check_run_targets"]
 
@@ -36,15 +37,27 @@ def encode_targets(batch: Batch, skeleton: Skeleton, stride: int, sigma: float,
 
 
 def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float, *,
-               amp: bool = False) -> LossReport:
+               amp: bool = False, teacher: nn.Module | None = None, distill: float = 0.0,
+               mask_unlabelled: bool = False) -> LossReport:
     """The network's masked loss on one batch (normalised as at inference, targets as in training): what a training
-    step optimises and what the step-0 check reports. ``amp`` runs the network (not the loss) under float16
-    autocast."""
-    heatmaps, pafs = encode_targets(batch, spec.skeleton, spec.preprocess.stride, sigma, paf_width)
+    step optimises and what the step-0 check reports. ``amp`` runs the networks (not the loss) under float16
+    autocast; ``teacher`` (a frozen network of the same architecture) adds the ``distill``-weighted distance of every
+    stage to the teacher's (:func:`pose_loss`); ``mask_unlabelled`` leaves the parts annotated people lack out of the
+    loss (:func:`openpose_py.train.masks.unlabelled_part_masks`)."""
+    stride = spec.preprocess.stride
+    heatmaps, pafs = encode_targets(batch, spec.skeleton, stride, sigma, paf_width)
+    mask, paf_mask = batch.masks, None
+    if mask_unlabelled:
+        hm_mask, pf_mask = unlabelled_part_masks(batch.keypoints, spec.skeleton, tuple(heatmaps.shape[-2:]), stride)
+        mask, paf_mask = batch.masks * hm_mask, batch.masks * pf_mask
     x = normalise(batch.images, spec.preprocess)
     with torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
         stages = network(x)
-    return pose_loss(stages, heatmaps, pafs, batch.masks)
+        if teacher is not None:
+            with torch.no_grad():
+                taught = teacher(x)
+    return pose_loss(stages, heatmaps, pafs, mask, taught if teacher is not None else None, distill,
+                     paf_mask=paf_mask)
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,8 @@ class TargetCheck:
 
 
 def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *, sigma: float, paf_width: float,
-                  num_samples: int = 8, seed: int = 0, device: torch.device | str = "cpu") -> TargetCheck:
+                  num_samples: int = 8, seed: int = 0, device: torch.device | str = "cpu",
+                  mask_unlabelled: bool = False) -> TargetCheck:
     """Run ``model`` (in eval mode) and a seeded random network of the same architecture once over the first
     ``num_samples`` samples of ``dataset`` (augmentation draws 0..n-1) and compare their losses."""
     n = min(num_samples, len(dataset))
@@ -82,7 +96,8 @@ def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *
         net.eval()
         try:
             with torch.no_grad():
-                reports.append(batch_loss(net, batch, spec, sigma, paf_width).as_dict())
+                reports.append(batch_loss(net, batch, spec, sigma, paf_width,
+                                          mask_unlabelled=mask_unlabelled).as_dict())
         finally:
             net.train(was_training)
     return TargetCheck(n, reports[0], reports[1])
@@ -96,4 +111,5 @@ def check_run_targets(config: TrainConfig, num_samples: int = 8) -> TargetCheck:
                             seed=config.seed)
     device = torch.device(config.device) if config.device else torch.device("cpu")
     return check_targets(model.to(device), spec, dataset, sigma=config.sigma, paf_width=config.paf_width,
-                         num_samples=num_samples, seed=config.seed, device=device)
+                         num_samples=num_samples, seed=config.seed, device=device,
+                         mask_unlabelled=config.mask_unlabelled)

@@ -105,6 +105,10 @@ class Trainer:
         checkpoint = load_checkpoint(resume, map_location="cpu") if resume is not None else None
         self.model, self.spec = build_model(config, load_init=checkpoint is None)
         self.skeleton = self.spec.skeleton
+        # the initial network, frozen, for the distillation term (rebuilt from config.init when resuming)
+        self.teacher: nn.Module | None = None
+        if config.distill > 0:
+            self.teacher = build_model(config)[0].eval().requires_grad_(False).to(self.device)
         frozen = freeze(self.model, config.freeze)
         self.model.to(self.device)
         self._train_mode()
@@ -170,7 +174,9 @@ class Trainer:
     def train_step(self, batch: Batch) -> LossReport:
         """One optimiser step on a (local) batch; returns its loss report."""
         batch = batch.to(self.device, non_blocking=True)
-        report = batch_loss(self.network, batch, self.spec, self.config.sigma, self.config.paf_width, amp=self.amp)
+        report = batch_loss(self.network, batch, self.spec, self.config.sigma, self.config.paf_width, amp=self.amp,
+                            teacher=self.teacher, distill=self.config.distill,
+                            mask_unlabelled=self.config.mask_unlabelled)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(report.total).backward()
         self.scaler.step(self.optimizer)
@@ -203,6 +209,11 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         count = 0
         tick = time.perf_counter()
+        if self.step == 0 and self.val_annotations is not None and cfg.init not in ("imagenet", "scratch"):
+            # the starting point is a candidate too: the best weights are the initial ones until training beats them
+            record = self.validate()
+            if record is not None:
+                history.append(record)
         try:
             for batch in self._loader():
                 report = self.train_step(batch)

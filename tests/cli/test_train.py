@@ -38,6 +38,7 @@ def test_train_from_config_file_then_use_the_weights(invoke, dev_set: tuple[Path
                     "--val-max-images", 2, "--no-progress")
     assert result.exit_code == 0, result.output
     assert "step 2: weights" in result.stdout
+    assert f"best validation AP 0.0000 at step 2: {out / 'weights.best.safetensors'}" in result.stdout
     saved = json.loads((out / "config.json").read_text())
     # the file's values, overridden by the options
     assert saved["steps"] == 2 and saved["lr"] == 1e-3 and saved["batch_size"] == 2

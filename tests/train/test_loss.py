@@ -51,6 +51,39 @@ def test_every_stage_and_branch_is_supervised_none_skipped() -> None:
     assert pred.grad is not None and pred.grad.abs().sum() > 0
 
 
+def test_distillation_pulls_every_stage_toward_the_teacher_everywhere() -> None:
+    """The distillation term is the weighted, unmasked L2 of each stage to the teacher's same stage: zero when they
+    agree, logged per stage, blind to the loss mask, and minimised at ``(target + w * teacher) / (1 + w)`` where the
+    mask is 1."""
+    torch.manual_seed(2)
+    hm, pf = torch.rand(2, 4, 6, 6), torch.rand(2, 8, 6, 6)
+    mask = torch.ones(2, 1, 6, 6)
+    mask[:, :, :3] = 0
+    teacher = (StageOutput(torch.rand_like(hm), torch.rand_like(pf)), StageOutput(torch.rand_like(hm), None))
+    same = pose_loss(teacher, hm, pf, mask, teacher, distill=3.0)
+    assert set(same.as_dict()) >= {"loss/distill", "stage1/distill", "stage2/distill"}
+    assert same.as_dict()["loss/distill"] == 0.0
+    assert pose_loss(teacher, hm, pf, mask).total == same.total  # no teacher: the plain loss, no distill key
+    assert "loss/distill" not in pose_loss(teacher, hm, pf, mask).as_dict()
+    # under the mask (where the targets say nothing) the teacher still counts
+    moved = (StageOutput(teacher[0].heatmaps.clone(), teacher[0].pafs), teacher[1])
+    moved[0].heatmaps[:, :, :3] += 1.0
+    kd = pose_loss(moved, hm, pf, mask, teacher, distill=3.0).stages[0].distill
+    assert float(kd) == pytest.approx(3.0 * moved[0].heatmaps[:, :, :3].numel() / 4, rel=1e-6)
+    # gradient descent on one stage's outputs converges to the weighted mean of target and teacher
+    w = 3.0
+    pred = torch.zeros_like(hm, requires_grad=True)
+    opt = torch.optim.SGD([pred], lr=0.4)
+    for _ in range(200):
+        opt.zero_grad()
+        pose_loss([StageOutput(pred, None)], hm, pf, mask, [StageOutput(teacher[0].heatmaps, None)], w).total.backward()
+        opt.step()
+    expected = torch.where(mask.bool(), (hm + w * teacher[0].heatmaps) / (1 + w), teacher[0].heatmaps)
+    assert torch.allclose(pred.detach(), expected, atol=1e-4)
+    with pytest.raises(ValueError, match="stages"):
+        pose_loss(teacher, hm, pf, mask, teacher[:1], distill=1.0)
+
+
 @pytest.mark.slow
 def test_pretrained_network_agrees_with_the_targets(dev_set: tuple[Path, Path]) -> None:
     """On the dev images (augmented as in training), the pretrained Lightweight network's loss against our targets is

@@ -149,7 +149,8 @@ def test_one_negligible_step_saved_and_reloaded_keeps_the_pretrained_ap(four_ima
                                                                          tmp_path: Path) -> None:
     """Fine-tuning machinery round trip: one step at lr 1e-12 from the pretrained weights, exported, reloaded with
     PoseEstimator, gives the pretrained AP exactly (a wrong channel order, normalisation or spec would not); the
-    run validates on a held-out set and keeps its best weights."""
+    run validates its starting point and its last step on a held-out set, and keeps the best: the start, as the step
+    did not beat it."""
     from openpose_py import PoseEstimator
     from openpose_py.evaluate import evaluate
 
@@ -158,7 +159,9 @@ def test_one_negligible_step_saved_and_reloaded_keeps_the_pretrained_ap(four_ima
                       steps=1, batch_size=1, lr=1e-12, augment=AugmentConfig.identity(crop_size=64), workers=0,
                       val_images=images, val_annotations=annotations, val_max_images=2, freeze=("bn",))
     result = train(cfg)
-    assert result.best is not None and result.best.is_file() and result.best_step == 1
+    assert result.best is not None and result.best.is_file() and result.best_step == 0
+    vals = [(r["step"], r["val/AP"]) for r in result.history if "val/AP" in r]
+    assert [step for step, _ in vals] == [0, 1] and vals[0][1] == vals[1][1] == result.best_ap > 0
     tuned = PoseEstimator.from_pretrained(result.weights, height=160)
     assert tuned.spec.architecture == "lightweight" and tuned.spec.name == "lightweight-trained"
     pretrained = PoseEstimator.from_pretrained("lightweight", height=160)
@@ -179,3 +182,37 @@ def test_early_stop_keeps_the_best_weights(four_images: tuple[Path, Path], tmp_p
     vals = [r for r in result.history if "val/AP" in r]
     assert [(r["step"], r["val/best_step"]) for r in vals] == [(2, 2), (4, 2)]
     assert load_checkpoint(tmp_path / "es")["best"] == {"best_ap": 0.0, "best_step": 2, "stale": 1}
+
+
+def test_distillation_keeps_the_network_near_its_start(four_images: tuple[Path, Path], tmp_path: Path) -> None:
+    """From the same trained start and the same batches at a high rate, a run with a strong distillation term ends
+    with outputs less than half as far from the start's as a run without; the teacher stays the start; the term is
+    logged; and a start that knows nothing (scratch, ImageNet) is refused."""
+    from openpose_py.errors import TrainConfigError
+    from openpose_py.preprocess import normalise
+
+    images, annotations = four_images
+    start = train(_config(images, annotations, tmp_path / "start", steps=20, lr=2e-3)).weights
+    runs = {}
+    for weight in (0.0, 50.0):
+        trainer = Trainer(_config(images, annotations, tmp_path / f"kd{weight}", init=str(start), steps=10,
+                                  lr=2e-3, distill=weight))
+        batch = collate([trainer.dataset[(i, i)] for i in range(4)])
+        x = normalise(batch.images, trainer.spec.preprocess)
+        with torch.no_grad():
+            before = trainer.model.eval()(x)
+        trainer.model.train()
+        result = trainer.fit()
+        with torch.no_grad():
+            after = trainer.model.eval()(x)
+        drift = sum(float(((a.heatmaps - b.heatmaps) ** 2).sum() + ((a.pafs - b.pafs) ** 2).sum())
+                    for a, b in zip(after, before))
+        runs[weight] = (drift, result.history[-1])
+        if weight:
+            with torch.no_grad():
+                teacher = trainer.teacher(x)
+            assert all(torch.equal(t.heatmaps, b.heatmaps) for t, b in zip(teacher, before))
+    assert runs[0.0][0] > 0 and runs[50.0][0] < 0.5 * runs[0.0][0], runs
+    assert "loss/distill" in runs[50.0][1] and "loss/distill" not in runs[0.0][1]
+    with pytest.raises(TrainConfigError, match="nothing to keep"):
+        _config(images, annotations, tmp_path / "x", init="scratch", distill=1.0)
