@@ -14,7 +14,11 @@ from typing import Any
 
 import click
 
-__all__ = ["train"]
+__all__ = ["train", "RECIPE_NAMES"]
+
+#: A copy of openpose_py.train.config.RECIPES' names, so that parsing the flags needs no torch import; a test keeps
+#: them equal.
+RECIPE_NAMES = ("finetune",)
 
 
 def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
@@ -35,6 +39,9 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 @click.command(context_settings={"show_default": True})
+@click.option("--recipe", type=click.Choice(RECIPE_NAMES),
+              help="Start from a named set of options (a config file and options override it): finetune adapts the "
+                   "pretrained network to a few photos without losing what it knows (docs/finetuning.md).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="JSON or TOML file of options.")
 @click.option("--model", help="Registered weights entry to train (its network, skeleton, pre-processing) "
                                "[default: lightweight].")
@@ -91,32 +98,36 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
               help="Only report the initial network's loss against the targets next to a random network's, per "
                    "stage and branch, on the first training samples; train nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def train(config_file: Path | None, arch_option: tuple[str, ...], resume: Path | None, crop_size: int | None,
-          augment: bool | None, negatives: bool | None, freeze: tuple[str, ...], threads: int | None,
-          check_targets: bool, progress: bool, **options: Any) -> None:
+def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, ...], resume: Path | None,
+          crop_size: int | None, augment: bool | None, negatives: bool | None, freeze: tuple[str, ...],
+          threads: int | None, check_targets: bool, progress: bool, **options: Any) -> None:
     """Train or fine-tune a network on COCO-format keypoint data.
 
     \b
     Examples:
       openpose-py train --annotations person_keypoints_train2017.json --images train2017/ --output-dir runs/a
       openpose-py train --resume runs/a --steps 20000
+      openpose-py train --recipe finetune --annotations ann.json --images photos/ --output-dir runs/ft
       openpose-py train --annotations ann.json --images photos/ --output-dir runs/ft --check-targets
       torchrun --nproc-per-node 4 --no-python openpose-py train --config run.toml
     """
+    import copy
     import json
 
     import torch
 
     from ..data.transforms import AugmentConfig
     from ..train.checkpoint import load_checkpoint
-    from ..train.config import TrainConfig, load_config_file
+    from ..train.config import RECIPES, TrainConfig, load_config_file
     from ..train.targets import check_run_targets
     from ..train.trainer import train as run_training
 
     if threads is not None:
         torch.set_num_threads(threads)
-    # a resumed run starts from its own configuration; a config file and options override it
-    values: dict[str, Any] = json.loads(load_checkpoint(resume)["config"]) if resume is not None else {}
+    # a recipe, overridden by a resumed run's own configuration, then by a config file, then by options
+    values: dict[str, Any] = copy.deepcopy(RECIPES[recipe]) if recipe is not None else {}
+    if resume is not None:
+        values.update(json.loads(load_checkpoint(resume)["config"]))
     if config_file is not None:
         values.update(load_config_file(config_file))
     values.update({k: v for k, v in options.items() if v is not None})

@@ -12,13 +12,22 @@ from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
 
-__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES"]
+__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES",
+           "RECIPES"]
 
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
 #: What ``freeze`` may name.
 FREEZE_CHOICES: tuple[str, ...] = ("bn", "backbone")
+#: Named option sets a run can start from (``--recipe``); a config file and explicit options override them.
+#: ``finetune``: adapt the pretrained network to a few hundred photos or fewer without losing what it knows
+#: (docs/finetuning.md gives the measurements behind each value).
+RECIPES: dict[str, dict[str, Any]] = {
+    "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 1e-6, "refinement_lr_mult": 1.0,
+                 "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 10.0, "batch_size": 4, "steps": 200,
+                 "val_every": 50, "augment": {"crop_size": 256}},
+}
 
 
 @dataclass(frozen=True)

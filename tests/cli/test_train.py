@@ -124,3 +124,30 @@ def test_check_targets_reports_each_stage_and_branch(invoke, dev_set: tuple[Path
         assert network < (0.1 if "heatmaps" in key else 0.8) * random, (key, rows[key])
         assert ratio == pytest.approx(network / random, abs=2e-3)
     assert not out.exists()
+
+
+def test_the_finetune_recipe_sets_its_options_and_explicit_ones_win(invoke, dev_set: tuple[Path, Path],
+                                                                     tmp_path: Path) -> None:
+    """``--recipe finetune`` starts from the library's recipe (the CLI's copy of the names matches it), an explicit
+    option overrides one of its values, and the run validates its starting weights, so that the best checkpoint is
+    named even when no step beat the start."""
+    from openpose_py.cli.train import RECIPE_NAMES
+    from openpose_py.train.config import RECIPES
+
+    assert RECIPE_NAMES == tuple(RECIPES)
+    images, annotations = dev_set
+    out = tmp_path / "ft"
+    result = invoke("train", "--recipe", "finetune", "--annotations", annotations, "--images", images,
+                    "--output-dir", out, "--steps", 2, "--crop-size", 64, "--val-max-images", 2, "--workers", 0,
+                    "--threads", 2, "--no-progress")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())
+    recipe = RECIPES["finetune"]
+    for key in ("init", "optimizer", "lr", "refinement_lr_mult", "warmup_steps", "distill", "batch_size",
+                "val_every"):
+        assert saved[key] == recipe[key], key
+    assert saved["freeze"] == recipe["freeze"] and saved["steps"] == 2 and saved["augment"]["crop_size"] == 64
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "val/AP" in r] == [0, 2]
+    assert "loss/distill" in next(r for r in records if "loss" in r)
+    assert "best validation AP" in result.stdout and (out / "weights.best.safetensors").is_file()

@@ -1,0 +1,128 @@
+#!/usr/bin/env python
+"""Does fine-tuning keep what the pretrained network knows? Issue #12's measurement, both ways round.
+
+The dev photos are split by image id into two halves (sorted ids; ``--val-fraction 0.5``'s rule: "odd" holds the odd
+positions). For each direction (train on the even half and test on the odd one, then the reverse) and each number of
+steps, the script fine-tunes the pretrained network with a recipe (``openpose_py.train.config.RECIPES``, options on
+top) on the training half, then scores COCO keypoint AP (torch backend, single scale) of the last and of the best
+weights on the other half, on the mmpose COCO sample photos and on the OCHuman sample photos, at several input
+heights, next to the pretrained network's. A small set's AP jumps with one person's keypoints, so every figure comes
+at three heights and as their mean. One JSON object on stdout; a plain table on stderr. It measures; it never
+asserts.
+
+Example:
+  python scripts/finetune_bench.py --steps 20,200 --out /tmp/ftbench > finetune.json
+  python scripts/finetune_bench.py --steps 200 --set distill=0 --set mask_unlabelled=false   # the recipe without them
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from openpose_py.evaluate import evaluate
+from openpose_py.inference import PoseEstimator
+from openpose_py.train import train
+from openpose_py.train.config import RECIPES, TrainConfig
+from openpose_py.train.validation import split_by_image_id, write_split
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DIRECTIONS = {"even->odd": ("even", "odd"), "odd->even": ("odd", "even")}
+
+
+def _value(raw: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(raw.lower(), raw)
+
+
+def _score(weights: str, sets: dict[str, tuple[Path, Path]], heights: list[int]) -> dict[str, dict[str, float]]:
+    """{set: {height: AP, "mean": mean AP}}."""
+    out: dict[str, dict[str, float]] = {name: {} for name in sets}
+    for height in heights:
+        estimator = PoseEstimator.from_pretrained(weights, height=height, backend="torch")
+        for name, (images, labels) in sets.items():
+            out[name][str(height)] = round(evaluate(estimator, images, labels).ap, 4)
+    for values in out.values():
+        values["mean"] = round(sum(values.values()) / len(heights), 4)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=SHARED, help="the shared data folder")
+    parser.add_argument("--recipe", default="finetune", choices=sorted(RECIPES))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a recipe option (repeatable), e.g. distill=0")
+    parser.add_argument("--steps", default="20,200", help="comma-separated step counts")
+    parser.add_argument("--heights", default="352,368,384")
+    parser.add_argument("--directions", default=",".join(DIRECTIONS))
+    parser.add_argument("--out", type=Path, default=Path("finetune_bench"), help="working folder for the runs")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    heights = [int(h) for h in args.heights.split(",")]
+    dev = args.data / "coco-val2017-dev"
+    annotations = dev / "person_keypoints.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    ids = [im["id"] for im in json.loads(annotations.read_text())["images"]]
+    halves = dict(zip(("even", "odd"), split_by_image_id(ids, 0.5)))
+    for name, part in halves.items():
+        write_split(annotations, part, args.out / f"{name}.json")
+    others = {"mmpose": (args.data / "mmpose-samples/coco", args.data / "mmpose-samples/coco/test_coco.json"),
+              "ochuman": (args.data / "mmpose-samples/ochuman",
+                          args.data / "mmpose-samples/ochuman/test_ochuman.json")}
+    options = {**RECIPES[args.recipe], **{k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}}
+    report: dict[str, Any] = {"recipe": args.recipe, "options": options, "heights": heights, "runs": []}
+    started = time.perf_counter()
+    pretrained = _score("lightweight", {**{f"{h}-half": (dev / "images", args.out / f"{h}.json") for h in halves},
+                                        **others}, heights)
+    report["pretrained"] = pretrained
+    for direction in args.directions.split(","):
+        train_half, test_half = DIRECTIONS[direction]
+        sets = {"held-out": (dev / "images", args.out / f"{test_half}.json"),
+                "trained-on": (dev / "images", args.out / f"{train_half}.json"), **others}
+        base = {"held-out": pretrained[f"{test_half}-half"], "trained-on": pretrained[f"{train_half}-half"],
+                **{k: pretrained[k] for k in others}}
+        for steps in (int(s) for s in args.steps.split(",")):
+            run_dir = args.out / f"{direction.replace('->', '-')}-{steps}"
+            config = TrainConfig.from_dict({**options, "annotations": args.out / f"{train_half}.json",
+                                            "images": dev / "images", "output_dir": run_dir, "steps": steps,
+                                            "workers": 0})
+            tick = time.perf_counter()
+            result = train(config)
+            run: dict[str, Any] = {"direction": direction, "steps": steps, "steps_run": result.step,
+                                   "train_s": round(time.perf_counter() - tick, 1), "best_step": result.best_step}
+            for label, weights in (("last", result.weights), ("best", result.best)):
+                if weights is None:
+                    continue
+                scores = _score(str(weights), sets, heights)
+                run[label] = scores
+                run[f"{label}_change"] = {k: {h: round(v - base[k][h], 4) for h, v in scores[k].items()}
+                                          for k in scores}
+            report["runs"].append(run)
+            print(_row(run), file=sys.stderr)
+    report["wall_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, indent=1))
+
+
+def _row(run: dict[str, Any]) -> str:
+    cells = []
+    for label in ("last", "best"):
+        change = run.get(f"{label}_change")
+        if change:
+            cells.append(f"{label}: " + ", ".join(f"{k} {v['mean']:+.3f}" for k, v in change.items()))
+    return f"{run['direction']} {run['steps']} steps (best step {run['best_step']}): " + "; ".join(cells)
+
+
+if __name__ == "__main__":
+    main()
