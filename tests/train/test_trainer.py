@@ -186,8 +186,8 @@ def test_early_stop_keeps_the_best_weights(four_images: tuple[Path, Path], tmp_p
 
 def test_distillation_keeps_the_network_near_its_start(four_images: tuple[Path, Path], tmp_path: Path) -> None:
     """From the same trained start and the same batches at a high rate, a run with a strong distillation term ends
-    with outputs less than half as far from the start's as a run without; the teacher stays the start; the term is
-    logged; and a start that knows nothing (scratch, ImageNet) is refused."""
+    with outputs less than half as far from the start's as a run without; the teacher stays the start, also when the
+    run is resumed; the term is logged; and a start that knows nothing (scratch, ImageNet) is refused."""
     from openpose_py.errors import TrainConfigError
     from openpose_py.preprocess import normalise
 
@@ -212,6 +212,13 @@ def test_distillation_keeps_the_network_near_its_start(four_images: tuple[Path, 
             with torch.no_grad():
                 teacher = trainer.teacher(x)
             assert all(torch.equal(t.heatmaps, b.heatmaps) for t, b in zip(teacher, before))
+            # a resumed run's teacher is the start again, not the checkpoint it resumes
+            resumed = Trainer(_config(images, annotations, tmp_path / f"kd{weight}", init=str(start), steps=12,
+                                      lr=2e-3, distill=weight), resume=tmp_path / f"kd{weight}")
+            state = resumed.teacher.state_dict()
+            assert all(torch.equal(v, state[k]) for k, v in trainer.teacher.state_dict().items())
+            assert not all(torch.equal(v, state[k]) for k, v in resumed.model.state_dict().items())
+            resumed.close()
     assert runs[0.0][0] > 0 and runs[50.0][0] < 0.5 * runs[0.0][0], runs
     assert "loss/distill" in runs[50.0][1] and "loss/distill" not in runs[0.0][1]
     with pytest.raises(TrainConfigError, match="nothing to keep"):
