@@ -57,8 +57,8 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
               help="Continue from a training checkpoint (or an output directory holding one).")
 @click.option("--steps", type=int, help="Total optimiser steps [default: 1000].")
 @click.option("--batch-size", type=int, help="Global batch size, split over processes [default: 8].")
-@click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5; fine-tuning: see "
-                                        "the README's recipe].")
+@click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5; --recipe finetune: "
+                                        "1e-6].")
 @click.option("--warmup-steps", type=int, help="Raise the learning rate linearly over the first N steps [default: 0].")
 @click.option("--freeze", "freeze", multiple=True, type=click.Choice(["bn", "backbone"]),
               help="Keep a part fixed: bn (batch-norm parameters and statistics), backbone (repeatable).")

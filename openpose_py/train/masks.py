@@ -1,12 +1,12 @@
 """Per-channel loss masks for the parts nobody labelled on an annotated person.
 
 COCO labels some keypoints of a person and leaves others out (``v = 0``: out of frame, or too uncertain to click).
-The targets then say "nothing here" for those parts although the person, and often the part, is in the crop; a few
-photos of truncated or occluded people are enough to teach a pretrained network to suppress the weak parts it used
-to find. These masks remove that claim: around each annotated person (the box of its labelled keypoints, widened by
-``margin`` times its larger side on every edge), the heatmap channel of every keypoint it lacks, the background
-channel, and the two PAF channels of every limb with a missing end weigh nothing in the loss. Everything else keeps
-the image mask's weight.
+The targets then say "nothing here" for those parts although the person, and often the part, is in the crop. These
+masks remove that claim: around each annotated person (the box of its labelled keypoints, widened by ``margin``
+times its larger side on every edge), the heatmap channel of every keypoint it lacks, the background channel, and
+the two PAF channels of every limb with a missing end weigh nothing in the loss. Everything else keeps the image
+mask's weight. (What it changed when fine-tuning, measured in docs/finetuning.md: alone, nothing the held-out sets
+resolve, as the freed channels drift upward; beside a weak distillation term, less held-out loss.)
 """
 
 from __future__ import annotations
@@ -62,8 +62,6 @@ def unlabelled_part_masks(keypoints: Tensor, skeleton: Skeleton, map_size: tuple
     broken = (missing[..., a] | missing[..., bb]).float()  # (B, P, L)
     limb_hidden = torch.einsum("bpl,bphw->blhw", broken, region.float()) > 0  # (B, L, h, w)
     paf_mask = torch.ones((b, skeleton.num_pafs, h, w), device=kp.device)
-    xs_ch = torch.tensor([lb.paf_x for lb in limbs], device=kp.device)
-    ys_ch = torch.tensor([lb.paf_y for lb in limbs], device=kp.device)
-    paf_mask[:, xs_ch] = (~limb_hidden).float()
-    paf_mask[:, ys_ch] = (~limb_hidden).float()
+    for channels_of_limbs in (skeleton.paf_x_channels, skeleton.paf_y_channels):
+        paf_mask[:, torch.tensor(channels_of_limbs, device=kp.device)] = (~limb_hidden).float()
     return heatmap_mask, paf_mask
