@@ -13,6 +13,8 @@ asserts.
 Example:
   python scripts/finetune_bench.py --steps 20,200 --out /tmp/ftbench > finetune.json
   python scripts/finetune_bench.py --steps 200 --set distill=0 --set mask_unlabelled=false   # the recipe without them
+  python scripts/rotate_coco.py ../shared/data/coco-val2017-dev /tmp/turned   # footage unlike COCO: photos on their side
+  python scripts/finetune_bench.py --dev /tmp/turned --directions "odd->even" --steps 200 --set distill=1
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def _score(weights: str, sets: dict[str, tuple[Path, Path]], heights: list[int])
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=SHARED, help="the shared data folder")
+    parser.add_argument("--dev", type=Path, help="the set split in halves: a folder holding images/ and "
+                                                 "person_keypoints.json [default: DATA/coco-val2017-dev]")
     parser.add_argument("--recipe", default="finetune", choices=sorted(RECIPES))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe option (repeatable), e.g. distill=0")
@@ -71,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     heights = [int(h) for h in args.heights.split(",")]
-    dev = args.data / "coco-val2017-dev"
+    dev = args.dev or args.data / "coco-val2017-dev"
     annotations = dev / "person_keypoints.json"
     args.out.mkdir(parents=True, exist_ok=True)
     ids = [im["id"] for im in json.loads(annotations.read_text())["images"]]
