@@ -20,9 +20,11 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 
-def turn_points(xy: np.ndarray, height: int) -> np.ndarray:
-    """(N, 2) continuous image coordinates -> their place after a clockwise quarter turn of an image ``height`` tall:
-    x' = height - y, y' = x."""
+def turn_points(xy: np.ndarray, height: float) -> np.ndarray:
+    """(N, 2) image coordinates -> their place after a clockwise quarter turn of an image ``height`` tall:
+    x' = height - y, y' = x. Region outlines (boxes, polygons) are in pixel-corner coordinates (pixel i spans
+    [i, i + 1)), so ``height`` is the image's; keypoints are pixel centres (pixel i spans [i - 0.5, i + 0.5), as
+    everywhere in openpose_py), so they turn with ``height - 1``."""
     return np.stack([height - xy[:, 1], xy[:, 0]], axis=1)
 
 
@@ -30,7 +32,7 @@ def turn_annotation(ann: dict, width: int, height: int) -> dict:
     out = dict(ann)
     kp = np.asarray(ann["keypoints"], dtype=np.float64).reshape(-1, 3)
     labelled = kp[:, 2] > 0
-    kp[labelled, :2] = turn_points(kp[labelled, :2], height)
+    kp[labelled, :2] = turn_points(kp[labelled, :2], height - 1)
     out["keypoints"] = [float(v) if i % 3 < 2 else int(v) for i, v in enumerate(kp.reshape(-1))]
     x, y, w, h = ann["bbox"]
     out["bbox"] = [height - y - h, x, h, w]
