@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pytest
 
 from openpose_py.models.flops import network_macs
 
-from ..conftest import DEV_SET, REPO_ROOT, SHARED
+from ..conftest import DEV_SET, SHARED
+from .conftest import load_script
 
-SCRIPT = REPO_ROOT / "scripts" / "benchmark.py"
 VIDEO = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
 STAGES = ("preprocess", "network", "decode", "total")
 TINY = ("--height", "128", "--threads", "2", "--warmup", "1", "--repeat", "1")
@@ -18,10 +17,7 @@ TINY = ("--height", "128", "--threads", "2", "--warmup", "1", "--repeat", "1")
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("openpose_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmark")
 
 
 def _run(bench, capsys, *args) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import cv2
@@ -10,17 +9,12 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from ..conftest import REPO_ROOT
-
-SCRIPT = REPO_ROOT / "scripts" / "rotate_coco.py"
+from .conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def rotate():
-    spec = importlib.util.spec_from_file_location("rotate_coco", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("rotate_coco")
 
 
 def _annotation(width: int, height: int) -> dict:
