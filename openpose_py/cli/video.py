@@ -209,8 +209,12 @@ class _Outputs:
             _remove(path)
 
     def publish_as(self, final: "_Outputs") -> None:
-        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""
+        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last. An
+        output never written (a video whose reading failed, or was cut by a signal, before its first frame) leaves
+        the earlier run's file in place."""
         for staged, path in reversed(list(zip(self.paths, final.paths))):
+            if not staged.exists():
+                continue
             if path.is_dir():
                 shutil.rmtree(path)
             staged.replace(path)
@@ -281,13 +285,18 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
                 except BaseException:
                     stage.discard()
                     raise
-                if error is None and report.interrupted:
+                # a read that failed while a signal was stopping the run was cut by it: an interruption, not a
+                # corrupt input
+                if (report.interrupted if error is None else signals.stopping()):
                     stage.discard()
                     current = (f"{source} was stopped part-way and its outputs discarded (a rerun with "
                                "--skip-existing redoes it); ")
                     raise KeyboardInterrupt
-                with signals.deferred():  # a signal now would leave half of this input's outputs published
-                    stage.publish_as(final)
+                if error is not None and not kept:
+                    stage.discard()  # nothing was written: an earlier run's outputs stay
+                else:
+                    with signals.deferred():  # a signal now would leave half of this input's outputs published
+                        stage.publish_as(final)
                 if error is not None:
                     failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
                     bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
