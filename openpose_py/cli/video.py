@@ -209,12 +209,8 @@ class _Outputs:
             _remove(path)
 
     def publish_as(self, final: "_Outputs") -> None:
-        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last. An
-        output never written (a video whose reading failed, or was cut by a signal, before its first frame) leaves
-        the earlier run's file in place."""
+        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""
         for staged, path in reversed(list(zip(self.paths, final.paths))):
-            if not staged.exists():
-                continue
             if path.is_dir():
                 shutil.rmtree(path)
             staged.replace(path)
