@@ -130,7 +130,7 @@ class TrainConfig:
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
             (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
-            (self.distill == 0.0 or self.init not in ("imagenet", "scratch"),
+            (self.distill == 0.0 or self.starts_trained,
              f"distill keeps what a trained initial network knew; init {self.init!r} has nothing to keep"),
             (self.warmup_steps >= 0 and self.early_stop_patience >= 0,
              "warmup_steps and early_stop_patience must be >= 0"),
@@ -140,6 +140,11 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise TrainConfigError(message)
+
+    @property
+    def starts_trained(self) -> bool:
+        """Whether the run starts from trained weights (pretrained or a file), not from ImageNet or random ones."""
+        return self.init not in ("imagenet", "scratch")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping that :meth:`from_dict` turns back into an equal config."""

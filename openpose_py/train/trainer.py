@@ -209,7 +209,7 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         count = 0
         tick = time.perf_counter()
-        if self.step == 0 and self.val_annotations is not None and cfg.init not in ("imagenet", "scratch"):
+        if self.step == 0 and self.val_annotations is not None and cfg.starts_trained:
             # the starting point is a candidate too: the best weights are the initial ones until training beats them
             record = self.validate()
             if record is not None:
