@@ -53,6 +53,10 @@ class _Pipeline:
     stop: threading.Event
     frames_in: queue.Queue = field(default_factory=queue.Queue)
     results: queue.Queue = field(default_factory=queue.Queue)
+    # set by each thread as its last act: what a stopped run waits on (Thread.join is not safe to retry after a
+    # KeyboardInterrupt: CPython 3.11 then marks the thread finished while it still runs, bpo-45274)
+    reader_done: threading.Event = field(default_factory=threading.Event)
+    writer_done: threading.Event = field(default_factory=threading.Event)
     writer_error: BaseException | None = None
     written: int = 0
     people: int = 0
@@ -69,6 +73,13 @@ class _Pipeline:
 
 
 def _reader(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
+    try:
+        _read(source, pipe, latest_only)
+    finally:
+        pipe.reader_done.set()
+
+
+def _read(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
     try:
         for frame in source:
             if pipe.stop.is_set():
@@ -98,6 +109,14 @@ def _put_dropping_oldest(q: queue.Queue, item: object) -> None:
 
 def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             progress: Callable[[FrameResult], None] | None) -> None:
+    try:
+        _write(sinks, info, pipe, progress)
+    finally:
+        pipe.writer_done.set()
+
+
+def _write(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
+           progress: Callable[[FrameResult], None] | None) -> None:
     """Open, feed and close every sink, all from this one thread (GUI windows and codecs want a single thread)."""
     try:
         for sink in sinks:
@@ -245,9 +264,9 @@ def run_pipeline(
         if writer.ident is not None:
             # everything already queued is written first; the queue may be full, so this waits for room
             late |= _uninterrupted(lambda: pipe.results.put(_END))
-            late |= _uninterrupted(writer.join)
+            late |= _uninterrupted(pipe.writer_done.wait)
         if reader.ident is not None:
-            late |= _uninterrupted(lambda: reader.join(timeout=5.0))
+            late |= _uninterrupted(lambda: pipe.reader_done.wait(5.0))
         if owned:
             src.close()
         interrupted = interrupted or (late and not done)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -102,6 +104,42 @@ def test_a_stop_event_ends_the_run_early_and_cleanly(tmp_path):
     report = run_pipeline(FakeEstimator(), SELFIE, [StopAfterFive(), JsonSink(tmp_path)], stop=stop)
     assert report.interrupted and 5 <= report.frames < 58
     assert len(file_names(tmp_path)) == report.frames
+
+
+@needs_shared
+def test_ctrl_c_while_the_outputs_are_closed_waits_for_them(tmp_path):
+    """Ctrl-C pressed twice while the writer thread finishes a slow output: the run returns only once that output is
+    done (a retried Thread.join returns at once on CPython 3.11, bpo-45274: a killed torchrun run published a video
+    that was not written yet)."""
+    closing, closed = threading.Event(), threading.Event()
+
+    class SlowClose(FrameSink):
+        def write(self, result):
+            pass
+
+        def close(self, keep=True):
+            closing.set()
+            time.sleep(1.0)
+            closed.set()
+
+    def press_ctrl_c_twice():
+        closing.wait(30)
+        for _ in range(2):
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.2)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    presser = threading.Thread(target=press_ctrl_c_twice)
+    presser.start()
+    try:
+        report = run_pipeline(FakeEstimator(), SELFIE, [JsonSink(tmp_path), SlowClose()], frames=FrameRange(0, 3))
+        finished_when_returned = closed.is_set()
+    finally:
+        presser.join()
+        signal.signal(signal.SIGINT, previous)
+    assert finished_when_returned, "the run returned while its outputs were still being closed"
+    assert (report.frames, report.interrupted) == (3, False), "every frame was done before the signal"
+    assert len(file_names(tmp_path)) == 3
 
 
 def test_live_runs_can_drop_stale_frames_to_stay_current():
