@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Does fine-tuning keep what the pretrained network knows? Issue #12's measurement, both ways round.
 
-The dev photos are split by image id into two halves (sorted ids; ``--val-fraction 0.5``'s rule: "odd" holds the odd
+The dev photos are split by image id into two halves (``split_by_image_id`` over the sorted ids: "odd" holds the odd
 positions). For each direction (train on the even half and test on the odd one, then the reverse) and each number of
 steps, the script fine-tunes the pretrained network with a recipe (``openpose_py.train.config.RECIPES``, options on
 top) on the training half, then scores COCO keypoint AP (torch backend, single scale) of the last and of the best

@@ -58,7 +58,7 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--steps", type=int, help="Total optimiser steps [default: 1000].")
 @click.option("--batch-size", type=int, help="Global batch size, split over processes [default: 8].")
 @click.option("--lr", type=float, help="Base learning rate; refinement stages x4 [default: 4e-5; --recipe finetune: "
-                                        "1e-6].")
+                                        "3e-7].")
 @click.option("--warmup-steps", type=int, help="Raise the learning rate linearly over the first N steps [default: 0].")
 @click.option("--freeze", "freeze", multiple=True, type=click.Choice(["bn", "backbone"]),
               help="Keep a part fixed: bn (batch-norm parameters and statistics), backbone (repeatable).")
@@ -84,8 +84,8 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--val-annotations", type=click.Path(path_type=Path), help="Validation annotation JSON.")
 @click.option("--val-every", type=int, help="Steps between validation AP runs (0: after the last step only).")
 @click.option("--val-fraction", type=float,
-              help="Without --val-images/--val-annotations: hold out this fraction of the training images (every "
-                   "n-th by id) for validation; 0: none [default: 0.2].")
+              help="Without --val-images/--val-annotations: hold out this fraction of the training images that "
+                   "have annotated people (every n-th by id) for validation; 0: none [default: 0.2].")
 @click.option("--early-stop-patience", type=int,
               help="Stop after N validations without a better AP (0: never) [default: 0].")
 @click.option("--val-max-images", type=int, help="Validate on the first N images only [default: all].")

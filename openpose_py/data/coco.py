@@ -155,6 +155,18 @@ def read_annotations(path: str | Path) -> tuple[dict[str, Any], int]:
     return data, person
 
 
+def labelled_keypoints(ann: dict[str, Any]) -> int:
+    """An annotation's count of labelled keypoints: its ``num_keypoints``, else the keypoints with visibility > 0."""
+    kps = ann.get("keypoints") or []
+    return int(ann.get("num_keypoints", sum(1 for v in kps[2::3] if v > 0)))
+
+
+def scored_person(ann: dict[str, Any]) -> bool:
+    """Whether COCO keypoint evaluation scores this annotation: not a crowd, at least one labelled keypoint (the
+    others are ignored there, and are masked out of training)."""
+    return not ann.get("iscrowd", 0) and labelled_keypoints(ann) > 0
+
+
 def _is_number(value: Any) -> bool:
     # math.isfinite, not numpy's: this runs for every keypoint value of the file (13 M on COCO train2017)
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -278,13 +290,12 @@ class CocoKeypoints(Dataset):
         ignored: list[Any] = []
         mains: list[_Item] = []
         for ann in anns:
-            kps = ann.get("keypoints") or []  # its length was checked by read_annotations
-            num = int(ann.get("num_keypoints", sum(1 for v in kps[2::3] if v > 0)))
-            if ann.get("iscrowd", 0) or num == 0:
+            if not scored_person(ann):
                 if ann.get("segmentation"):
                     ignored.append(ann["segmentation"])
                 continue
-            kept.append(kps)
+            kept.append(ann["keypoints"])  # its length was checked by read_annotations
+            num = labelled_keypoints(ann)
             bbox = ann.get("bbox")
             if num >= self.config.min_keypoints and float(ann.get("area", 0.0)) >= self.config.min_area and bbox:
                 x, y, w, h = (float(v) for v in bbox)

@@ -24,7 +24,7 @@ FREEZE_CHOICES: tuple[str, ...] = ("bn", "backbone")
 #: ``finetune``: adapt the pretrained network to a few hundred photos or fewer without losing what it knows
 #: (docs/finetuning.md gives the measurements behind each value).
 RECIPES: dict[str, dict[str, Any]] = {
-    "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 1e-6, "refinement_lr_mult": 1.0,
+    "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-7, "refinement_lr_mult": 1.0,
                  "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 10.0, "batch_size": 4, "steps": 200,
                  "val_every": 50, "augment": {"crop_size": 256}},
 }
@@ -59,8 +59,9 @@ class TrainConfig:
         val_images, val_annotations, val_every, val_max_images: COCO keypoint AP on a held-out set every
             ``val_every`` steps and after the last step (``weights.best.safetensors`` keeps the best one's weights).
         val_fraction: without ``val_images``/``val_annotations``, hold out this fraction of the training images
-            (every n-th image by id, :func:`openpose_py.train.validation.split_by_image_id`) for validation; 0, or a
-            set too small to split, trains on everything and validates on nothing.
+            that have annotated people (every n-th such image by id,
+            :func:`openpose_py.train.validation.split_by_image_id`) for validation; 0, or a set too small to split,
+            trains on everything and validates on nothing.
         early_stop_patience: stop after this many validations without a better AP (0: never).
         workers: data-loading processes per training process.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...; None picks CUDA when available (one GPU per process).

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from ..data.coco import Batch, CocoKeypoints, collate, read_annotations
+from ..data.coco import Batch, CocoKeypoints, collate, read_annotations, scored_person
 from ..errors import OpenPoseError
 from ..weights import get_spec, save_weights
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -100,6 +100,10 @@ class Trainer:
         self.dataset = CocoKeypoints(config.images, config.annotations, spec.skeleton, config.augment, config.data,
                                      seed=config.seed, image_ids=train_ids)
         self.val_images, self.val_annotations = config.val_images, config.val_annotations
+        if config.val_annotations is not None and not any(
+                scored_person(a) for a in read_annotations(config.val_annotations)[0]["annotations"]):
+            raise TrainConfigError(f"{config.val_annotations}: no annotated person (with keypoints, not a crowd) to "
+                                   "validate on, so its AP is undefined")
         if held_out:
             self.val_images, self.val_annotations = config.images, self.output_dir / VAL_SPLIT_NAME
         checkpoint = load_checkpoint(resume, map_location="cpu") if resume is not None else None
@@ -143,14 +147,18 @@ class Trainer:
         if cfg.val_images is not None or cfg.val_fraction <= 0:
             return None, []
         data, _ = read_annotations(cfg.annotations)
-        train_ids, held_out = split_by_image_id([int(im["id"]) for im in data["images"]], cfg.val_fraction)
+        ids = [int(im["id"]) for im in data["images"]]
+        # only images with a person COCO evaluation scores can measure AP (on the others it is undefined)
+        scored = {int(a["image_id"]) for a in data["annotations"] if scored_person(a)}
+        _, held_out = split_by_image_id([i for i in ids if i in scored], cfg.val_fraction)
         if not held_out:
-            log.warning("%d images are too few to hold out a fraction %g for validation: training on all, "
-                        "validating on none", len(data["images"]), cfg.val_fraction)
+            log.warning("%d images with annotated people are too few to hold out a fraction %g for validation: "
+                        "training on all, validating on none", len(scored), cfg.val_fraction)
             return None, []
-        log.info("validating on %d of %d training images (every n-th by id), listed in %s", len(held_out),
-                 len(data["images"]), cfg.output_dir / VAL_SPLIT_NAME)
-        return train_ids, held_out
+        log.info("validating on %d of the %d training images with annotated people (every n-th by id), listed in "
+                 "%s", len(held_out), len(scored), cfg.output_dir / VAL_SPLIT_NAME)
+        kept = set(held_out)
+        return [i for i in ids if i not in kept], held_out
 
     def _train_mode(self) -> None:
         self.model.train()

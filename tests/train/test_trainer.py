@@ -16,8 +16,9 @@ from openpose_py.data import AugmentConfig, collate
 from openpose_py.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError
 from openpose_py.train.checkpoint import load_checkpoint
-from openpose_py.train.config import TrainConfig
-from openpose_py.train.trainer import CHECKPOINT_NAME, METRICS_NAME, WEIGHTS_NAME, Trainer, train
+from openpose_py.train.config import TrainConfig, TrainConfigError
+from openpose_py.train.trainer import CHECKPOINT_NAME, METRICS_NAME, VAL_SPLIT_NAME, WEIGHTS_NAME, Trainer, train
+from openpose_py.train.validation import split_by_image_id
 
 #: dev images with exactly one main person each: four samples, one step sees them all
 _FOUR_IMAGES = (139, 136334, 181303, 549055)
@@ -47,6 +48,37 @@ def test_bad_dataset_fails_before_any_training(tmp_path: Path, dev_set: tuple[Pa
     with pytest.raises(DatasetError, match="no such image folder"):
         Trainer(_config(tmp_path / "missing", annotations, tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_the_held_out_split_takes_only_images_with_annotated_people(tmp_path: Path,
+                                                                   dev_set: tuple[Path, Path]) -> None:
+    """AP is undefined on images without a scored person: the default split holds out every n-th image that has one
+    (a crowd-only image trains), and a given validation set without one is refused before any training."""
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
+    people: dict[int, int] = {}
+    for ann in data["annotations"]:
+        if ann.get("num_keypoints", 0) > 0 and not ann.get("iscrowd"):
+            people[ann["image_id"]] = people.get(ann["image_id"], 0) + 1
+    crowd = min(people)  # its people become one crowd region: nothing there to score
+    for ann in data["annotations"]:
+        if ann["image_id"] == crowd:
+            ann["iscrowd"] = 1
+    del people[crowd]
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data))
+    all_ids = [im["id"] for im in data["images"]]
+    assert any(i not in people for i in split_by_image_id(all_ids, 0.2)[1]), "the old rule held out empty images"
+    trainer = Trainer(_config(images, path, tmp_path / "run", val_fraction=0.2))
+    held = sorted(im["id"] for im in json.loads((tmp_path / "run" / VAL_SPLIT_NAME).read_text())["images"])
+    assert held == split_by_image_id(sorted(people), 0.2)[1] and held
+    assert trainer.val_annotations == tmp_path / "run" / VAL_SPLIT_NAME
+    empty = {**data, "images": [im for im in data["images"] if im["id"] in (crowd, *set(all_ids) - set(people))],
+             "annotations": [a for a in data["annotations"] if a["image_id"] == crowd]}
+    (tmp_path / "empty.json").write_text(json.dumps(empty))
+    with pytest.raises(TrainConfigError, match="no annotated person"):
+        Trainer(_config(images, path, tmp_path / "refused", val_images=images, val_annotations=tmp_path / "empty.json"))
+    assert not (tmp_path / "refused").exists()
 
 
 def test_overfits_four_images(four_images: tuple[Path, Path], tmp_path: Path) -> None:
