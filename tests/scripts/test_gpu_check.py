@@ -31,18 +31,21 @@ def test_the_runs_are_both_models_both_precisions_both_batches_and_a_video_each(
         assert ("--video" in args) == ("video" in label)
 
 
-@needs_clip
-def test_it_runs_end_to_end_and_records_a_failing_run(tmp_path):
-    gpu = load_script("gpu_check")
-    gpu.prepare(tmp_path / "data")
+def _check(tmp_path: Path, *args: str) -> tuple[Path, list[dict]]:
+    """Run the script on the CPU over a prepared clip: its output folder and its records."""
+    load_script("gpu_check").prepare(tmp_path / "data")
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "gpu_check.py"), "--data", tmp_path / "data",
-                           "--out", out, "--device", "cpu", "--models", "lightweight,no-such-model",
-                           "--dtypes", "float32,bfloat16", "--batches", "2", "--repeat", "1", "--frames", "3",
-                           "--height", "96", "--limit", "300", "--no-tests"],
+                           "--out", out, "--device", "cpu", "--no-tests", *args],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    records = [json.loads(line) for line in (out / "bench.jsonl").read_text().splitlines()]
+    return out, [json.loads(line) for line in (out / "bench.jsonl").read_text().splitlines()]
+
+
+@needs_clip
+def test_it_runs_end_to_end_and_records_a_failing_run(tmp_path):
+    out, records = _check(tmp_path, "--models", "lightweight,no-such-model", "--dtypes", "float32,bfloat16",
+                          "--batches", "2", "--repeat", "1", "--frames", "3", "--height", "96", "--limit", "300")
     good = [r for r in records if "failed" not in r]
     assert [r["label"] for r in good] == ["lightweight float32 batch 2", "lightweight bfloat16 batch 2",
                                           "lightweight video float32 batch 1"]
@@ -60,13 +63,6 @@ def test_it_runs_end_to_end_and_records_a_failing_run(tmp_path):
 
 @needs_clip
 def test_runs_past_the_budget_are_recorded_as_skipped(tmp_path):
-    gpu = load_script("gpu_check")
-    gpu.prepare(tmp_path / "data")
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "gpu_check.py"), "--data", tmp_path / "data",
-                           "--out", out, "--device", "cpu", "--budget", "0", "--no-tests"],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    records = [json.loads(line) for line in (out / "bench.jsonl").read_text().splitlines()]
+    out, records = _check(tmp_path, "--budget", "0")
     assert len(records) == 10 and all(r["reason"] == "skipped: the --budget was spent" for r in records)
     assert "no run finished" in (out / "gpu.md").read_text()
