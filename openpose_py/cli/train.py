@@ -2,8 +2,9 @@
 
 Options override the values of ``--config`` (JSON or TOML holding the same names as
 :class:`openpose_py.train.TrainConfig`, with ``augment`` and ``data`` sub-tables), which override, with ``--resume``,
-the configuration stored in the checkpoint. For several GPUs or machines, start
-it under ``torchrun``; the command is the same.
+the configuration stored in the checkpoint, which overrides ``--recipe``; a sub-table overrides only the keys it
+names (:func:`openpose_py.train.config.overlay_options`). For several GPUs or machines, start it under
+``torchrun``; the command is the same.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
 
     from ..data.transforms import AugmentConfig
     from ..train.checkpoint import load_checkpoint
-    from ..train.config import RECIPES, TrainConfig, load_config_file
+    from ..train.config import RECIPES, TrainConfig, load_config_file, overlay_options
     from ..train.targets import check_run_targets
     from ..train.trainer import train as run_training
 
@@ -127,9 +128,9 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     # a recipe, overridden by a resumed run's own configuration, then by a config file, then by options
     values: dict[str, Any] = copy.deepcopy(RECIPES[recipe]) if recipe is not None else {}
     if resume is not None:
-        values.update(json.loads(load_checkpoint(resume)["config"]))
+        values = overlay_options(values, json.loads(load_checkpoint(resume)["config"]))
     if config_file is not None:
-        values.update(load_config_file(config_file))
+        values = overlay_options(values, load_config_file(config_file))
     values.update({k: v for k, v in options.items() if v is not None})
     if freeze:
         values["freeze"] = list(freeze)

@@ -12,8 +12,8 @@ from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
 
-__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES",
-           "RECIPES"]
+__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "overlay_options", "INIT_CHOICES", "OPTIMIZERS",
+           "FREEZE_CHOICES", "RECIPES"]
 
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
@@ -187,6 +187,20 @@ class TrainConfig:
             raise
         except (TypeError, ValueError) as exc:
             raise TrainConfigError(f"invalid training configuration: {exc}") from exc
+
+
+#: Options that are tables of their own: a layer that names some of their keys keeps the others from below.
+_TABLES = ("augment", "data", "arch_options")
+
+
+def overlay_options(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top``'s options over ``base``'s (a recipe under a config file, say); the tables ``augment``, ``data`` and
+    ``arch_options`` merge key by key, so a file's ``[augment] max_rotation = 10`` keeps the recipe's crop size."""
+    out = {**base, **top}
+    for key in _TABLES:
+        if isinstance(base.get(key), Mapping) and isinstance(top.get(key), Mapping):
+            out[key] = {**base[key], **top[key]}
+    return out
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

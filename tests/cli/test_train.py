@@ -137,8 +137,10 @@ def test_the_finetune_recipe_sets_its_options_and_explicit_ones_win(invoke, dev_
     assert RECIPE_NAMES == tuple(RECIPES)
     images, annotations = dev_set
     out = tmp_path / "ft"
-    result = invoke("train", "--recipe", "finetune", "--annotations", annotations, "--images", images,
-                    "--output-dir", out, "--steps", 2, "--crop-size", 64, "--val-max-images", 2, "--workers", 0,
+    # a config file that names one augmentation key keeps the rest of the recipe's augmentation table
+    (tmp_path / "ft.toml").write_text("[augment]\nmax_rotation = 5.0\n")
+    result = invoke("train", "--recipe", "finetune", "--config", tmp_path / "ft.toml", "--annotations", annotations,
+                    "--images", images, "--output-dir", out, "--steps", 2, "--val-max-images", 2, "--workers", 0,
                     "--threads", 2, "--no-progress")
     assert result.exit_code == 0, result.output
     saved = json.loads((out / "config.json").read_text())
@@ -146,7 +148,8 @@ def test_the_finetune_recipe_sets_its_options_and_explicit_ones_win(invoke, dev_
     for key in ("init", "optimizer", "lr", "refinement_lr_mult", "warmup_steps", "distill", "batch_size",
                 "val_every"):
         assert saved[key] == recipe[key], key
-    assert saved["freeze"] == recipe["freeze"] and saved["steps"] == 2 and saved["augment"]["crop_size"] == 64
+    assert saved["freeze"] == recipe["freeze"] and saved["steps"] == 2
+    assert (saved["augment"]["crop_size"], saved["augment"]["max_rotation"]) == (recipe["augment"]["crop_size"], 5.0)
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "val/AP" in r] == [0, 2]
     assert "loss/distill" in next(r for r in records if "loss" in r)
