@@ -72,14 +72,18 @@ class _Pipeline:
         return False
 
 
+def _thread(name: str, target: Callable[..., None], done: threading.Event, *args: object) -> threading.Thread:
+    """A daemon thread running ``target(*args)`` that sets ``done`` as its last act, however it ends."""
+    def run() -> None:
+        try:
+            target(*args)
+        finally:
+            done.set()
+
+    return threading.Thread(target=run, name=name, daemon=True)
+
+
 def _reader(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
-    try:
-        _read(source, pipe, latest_only)
-    finally:
-        pipe.reader_done.set()
-
-
-def _read(source: FrameSource, pipe: _Pipeline, latest_only: bool) -> None:
     try:
         for frame in source:
             if pipe.stop.is_set():
@@ -109,14 +113,6 @@ def _put_dropping_oldest(q: queue.Queue, item: object) -> None:
 
 def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             progress: Callable[[FrameResult], None] | None) -> None:
-    try:
-        _write(sinks, info, pipe, progress)
-    finally:
-        pipe.writer_done.set()
-
-
-def _write(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
-           progress: Callable[[FrameResult], None] | None) -> None:
     """Open, feed and close every sink, all from this one thread (GUI windows and codecs want a single thread)."""
     try:
         for sink in sinks:
@@ -224,9 +220,8 @@ def run_pipeline(
     interrupted = False
     done = False
     failure: BaseException | None = None
-    reader = threading.Thread(target=_reader, args=(src, pipe, latest_only), name="openpose-reader", daemon=True)
-    writer = threading.Thread(target=_writer, args=(sinks, src.info, pipe, progress), name="openpose-writer",
-                              daemon=True)
+    reader = _thread("openpose-reader", _reader, pipe.reader_done, src, pipe, latest_only)
+    writer = _thread("openpose-writer", _writer, pipe.writer_done, sinks, src.info, pipe, progress)
     try:
         writer.start()
         reader.start()
