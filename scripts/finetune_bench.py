@@ -7,8 +7,9 @@ steps, the script fine-tunes the pretrained network with a recipe (``openpose_py
 top) on the training half, then scores COCO keypoint AP (torch backend, single scale) of the last and of the best
 weights on the other half, on the mmpose COCO sample photos and on the OCHuman sample photos, at several input
 heights, next to the pretrained network's. A small set's AP jumps with one person's keypoints, so every figure comes
-at three heights and as their mean. One JSON object on stdout; a plain table on stderr. It measures; it never
-asserts.
+at three heights and as their mean, and next to the AP the change of the network's responses at the annotated people
+(``openpose_py.response``: heatmaps at labelled keypoints, PAF line integrals along labelled limbs), which resolves
+what AP cannot. One JSON object on stdout; a plain table on stderr. It measures; it never asserts.
 
 Example:
   python scripts/finetune_bench.py --steps 20,200 --out /tmp/ftbench > finetune.json
@@ -30,6 +31,7 @@ import torch
 
 from openpose_py.evaluate import evaluate
 from openpose_py.inference import PoseEstimator
+from openpose_py.response import Responses, responses
 from openpose_py.train import train
 from openpose_py.train.config import RECIPES, TrainConfig
 from openpose_py.train.validation import split_by_image_id, write_split
@@ -47,15 +49,29 @@ def _value(raw: str) -> Any:
     return {"true": True, "false": False}.get(raw.lower(), raw)
 
 
-def _score(weights: str, sets: dict[str, tuple[Path, Path]], heights: list[int]) -> dict[str, dict[str, float]]:
-    """{set: {height: AP, "mean": mean AP}}."""
+def _score(weights: str, sets: dict[str, tuple[Path, Path]],
+           heights: list[int]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Responses]]]:
+    """({set: {height: AP, "mean": mean AP}}, {set: {height: responses at the annotated people}})."""
     out: dict[str, dict[str, float]] = {name: {} for name in sets}
+    found: dict[str, dict[str, Responses]] = {name: {} for name in sets}
     for height in heights:
         estimator = PoseEstimator.from_pretrained(weights, height=height, backend="torch")
         for name, (images, labels) in sets.items():
             out[name][str(height)] = round(evaluate(estimator, images, labels).ap, 4)
+            found[name][str(height)] = responses(estimator, images, labels)
     for values in out.values():
         values["mean"] = round(sum(values.values()) / len(heights), 4)
+    return out, found
+
+
+def _response_change(after: dict[str, dict[str, Responses]],
+                     before: dict[str, dict[str, Responses]]) -> dict[str, dict[str, Any]]:
+    """Per set: the change of the responses at each height, and the mean changes over the heights."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, by_height in after.items():
+        changes = {h: r.change(before[name][h]).as_dict() for h, r in by_height.items()}
+        out[name] = {**changes, "mean": {k: round(sum(c[k] for c in changes.values()) / len(changes), 4)
+                                         for k in ("keypoints", "limbs", "keypoints_fell", "limbs_fell")}}
     return out
 
 
@@ -88,8 +104,8 @@ def main() -> None:
     options = {**RECIPES[args.recipe], **{k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}}
     report: dict[str, Any] = {"recipe": args.recipe, "options": options, "heights": heights, "runs": []}
     started = time.perf_counter()
-    pretrained = _score("lightweight", {**{f"{h}-half": (dev / "images", args.out / f"{h}.json") for h in halves},
-                                        **others}, heights)
+    pretrained, pretrained_responses = _score(
+        "lightweight", {**{f"{h}-half": (dev / "images", args.out / f"{h}.json") for h in halves}, **others}, heights)
     report["pretrained"] = pretrained
     for direction in args.directions.split(","):
         train_half, test_half = DIRECTIONS[direction]
@@ -97,6 +113,9 @@ def main() -> None:
                 "trained-on": (dev / "images", args.out / f"{train_half}.json"), **others}
         base = {"held-out": pretrained[f"{test_half}-half"], "trained-on": pretrained[f"{train_half}-half"],
                 **{k: pretrained[k] for k in others}}
+        base_responses = {"held-out": pretrained_responses[f"{test_half}-half"],
+                          "trained-on": pretrained_responses[f"{train_half}-half"],
+                          **{k: pretrained_responses[k] for k in others}}
         for steps in (int(s) for s in args.steps.split(",")):
             run_dir = args.out / f"{direction.replace('->', '-')}-{steps}"
             config = TrainConfig.from_dict({**options, "annotations": args.out / f"{train_half}.json",
@@ -109,10 +128,11 @@ def main() -> None:
             for label, weights in (("last", result.weights), ("best", result.best)):
                 if weights is None:
                     continue
-                scores = _score(str(weights), sets, heights)
+                scores, found = _score(str(weights), sets, heights)
                 run[label] = scores
                 run[f"{label}_change"] = {k: {h: round(v - base[k][h], 4) for h, v in scores[k].items()}
                                           for k in scores}
+                run[f"{label}_response_change"] = _response_change(found, base_responses)
             report["runs"].append(run)
             print(_row(run), file=sys.stderr)
     report["wall_s"] = round(time.perf_counter() - started, 1)
@@ -124,7 +144,10 @@ def _row(run: dict[str, Any]) -> str:
     for label in ("last", "best"):
         change = run.get(f"{label}_change")
         if change:
-            cells.append(f"{label}: " + ", ".join(f"{k} {v['mean']:+.3f}" for k, v in change.items()))
+            moved = run[f"{label}_response_change"]
+            cells.append(f"{label}: " + ", ".join(
+                f"{k} {v['mean']:+.3f} (limbs {moved[k]['mean']['limbs']:+.4f}, "
+                f"{moved[k]['mean']['limbs_fell']:.0%} fell)" for k, v in change.items()))
     return f"{run['direction']} {run['steps']} steps (best step {run['best_step']}): " + "; ".join(cells)
 
 

@@ -15,7 +15,7 @@ from ..grid import MapGrid
 from ..skeleton import Skeleton
 from .peaks import Peaks
 
-__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear"]
+__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "paf_projections"]
 
 
 class LimbScoring(NamedTuple):
@@ -58,6 +58,35 @@ def sample_bilinear(maps: Tensor, channel: Tensor, x: Tensor, y: Tensor) -> Tens
     v10 = flat[base + y1 * w + x0]
     v11 = flat[base + y1 * w + x1]
     return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy
+
+
+def paf_projections(pafs: Tensor, skeleton: Skeleton, limb: Tensor, a: Tensor, b: Tensor, samples: Tensor,
+                    max_samples: int) -> tuple[Tensor, Tensor]:
+    """The PAF line integral's samples: for each segment, the PAF of its limb projected onto the segment's direction
+    at ``samples`` evenly spaced points from ``a`` to ``b``, ends included.
+
+    Args:
+        pafs: (2L, h, w) in the skeleton's PAF channel layout (non-finite values count as 0).
+        limb: (P,) limb index of each segment. a, b: (P, 2) its ends in map cells (x, y).
+        samples: (P,) points per segment (at most ``max_samples``).
+
+    Returns:
+        (dots (P, max_samples), valid (P, max_samples)): the projections, 0 past a segment's own number of points,
+        and which entries are points.
+    """
+    device = pafs.device
+    vec = b - a
+    unit = vec / vec.norm(dim=1).clamp(min=1e-3).unsqueeze(1)
+    steps = torch.arange(max_samples, device=device, dtype=torch.float32)
+    t = steps / (samples - 1).clamp(min=1).unsqueeze(1)  # (P, S)
+    valid = steps.unsqueeze(0) < samples.unsqueeze(1)
+    mx = a[:, 0:1] + t * vec[:, 0:1]
+    my = a[:, 1:2] + t * vec[:, 1:2]
+    ch_x = torch.tensor(skeleton.paf_x_channels, device=device)[limb].unsqueeze(1).expand_as(mx)
+    ch_y = torch.tensor(skeleton.paf_y_channels, device=device)[limb].unsqueeze(1).expand_as(mx)
+    maps = torch.nan_to_num(pafs.float(), nan=0.0, posinf=0.0, neginf=0.0)
+    dots = sample_bilinear(maps, ch_x, mx, my) * unit[:, 0:1] + sample_bilinear(maps, ch_y, mx, my) * unit[:, 1:2]
+    return dots * valid, valid
 
 
 def _pair_indices(peaks: Peaks, skeleton: Skeleton) -> tuple[np.ndarray, ...]:
@@ -111,7 +140,6 @@ def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, s
     pb = peaks.xy[torch.from_numpy(gb_np).to(device)]
     vec = pb - pa
     length = vec.norm(dim=1)
-    unit = vec / length.clamp(min=1e-3).unsqueeze(1)
     if scoring.samples is None:
         span = vec.abs().amax(dim=1)
         n = torch.sqrt(5.0 * span).round().clamp(5, 25)
@@ -119,18 +147,8 @@ def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, s
     else:
         n = torch.full_like(length, float(scoring.samples))
         n_max = scoring.samples
-    steps = torch.arange(n_max, device=device, dtype=torch.float32)
-    t = steps / (n - 1).clamp(min=1).unsqueeze(1)  # (P, S)
-    valid = steps.unsqueeze(0) < n.unsqueeze(1)
-    px = pa[:, 0:1] + t * vec[:, 0:1]
-    py = pa[:, 1:2] + t * vec[:, 1:2]
     grid = MapGrid(stride)
-    mx, my = grid.to_cells(px), grid.to_cells(py)
-    ch_x = torch.tensor(skeleton.paf_x_channels, device=device)[limb_t].unsqueeze(1).expand_as(mx)
-    ch_y = torch.tensor(skeleton.paf_y_channels, device=device)[limb_t].unsqueeze(1).expand_as(mx)
-    maps = torch.nan_to_num(pafs.float(), nan=0.0, posinf=0.0, neginf=0.0)
-    dots = sample_bilinear(maps, ch_x, mx, my) * unit[:, 0:1] + sample_bilinear(maps, ch_y, mx, my) * unit[:, 1:2]
-    dots = dots * valid
+    dots, valid = paf_projections(pafs, skeleton, limb_t, grid.to_cells(pa), grid.to_cells(pb), n, n_max)
     passing = (dots > scoring.threshold) & valid
     n_pass = passing.sum(dim=1).float()
     if scoring.inliers_only:

@@ -2,12 +2,15 @@
 
 The check runs a network once over training samples and reports its loss against our targets, per stage and per
 branch, next to a random network's: a pretrained network should sit far below the random one, and a branch where it
-does not points to a target convention (sigma, PAF width, channel order) that differs from the one it learnt.
+does not points to a target convention (sigma, PAF width, channel order) that differs from the one it learnt. Next to
+the losses it gives each branch's target scale (:func:`target_scales`): a network can sit far below the random one
+and still be asked for smaller outputs than it gives (a scale under 1), which fine-tuning then lowers on every image.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -15,6 +18,7 @@ from torch import Tensor, nn
 from .. import models
 from ..data.coco import Batch, CocoKeypoints, collate
 from ..encode import encode_heatmaps, encode_pafs
+from ..models.outputs import StageOutput
 from ..preprocess import normalise
 from ..skeleton import Skeleton
 from ..weights import WeightsSpec
@@ -23,7 +27,7 @@ from .initialise import build_model
 from .loss import LossReport, pose_loss
 from .masks import unlabelled_part_masks
 
-__all__ = ["encode_targets", "batch_loss", "TargetCheck", "check_targets", "check_run_targets"]
+__all__ = ["encode_targets", "batch_loss", "target_scales", "TargetCheck", "check_targets", "check_run_targets"]
 
 
 def encode_targets(batch: Batch, skeleton: Skeleton, stride: int, sigma: float,
@@ -36,6 +40,18 @@ def encode_targets(batch: Batch, skeleton: Skeleton, stride: int, sigma: float,
     return heatmaps, pafs
 
 
+def _loss_inputs(batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float,
+                 mask_unlabelled: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None]:
+    """(network input, heatmap targets, PAF targets, heatmap mask, PAF mask or None) of a batch."""
+    stride = spec.preprocess.stride
+    heatmaps, pafs = encode_targets(batch, spec.skeleton, stride, sigma, paf_width)
+    mask, paf_mask = batch.masks, None
+    if mask_unlabelled:
+        hm_mask, pf_mask = unlabelled_part_masks(batch.keypoints, spec.skeleton, tuple(heatmaps.shape[-2:]), stride)
+        mask, paf_mask = batch.masks * hm_mask, batch.masks * pf_mask
+    return normalise(batch.images, spec.preprocess), heatmaps, pafs, mask, paf_mask
+
+
 def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float, *,
                amp: bool = False, teacher: nn.Module | None = None, distill: float = 0.0,
                mask_unlabelled: bool = False) -> LossReport:
@@ -44,13 +60,7 @@ def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float
     autocast; ``teacher`` (a frozen network of the same architecture) adds the ``distill``-weighted distance of every
     stage to the teacher's (:func:`pose_loss`); ``mask_unlabelled`` leaves the parts annotated people lack out of the
     loss (:func:`openpose_py.train.masks.unlabelled_part_masks`)."""
-    stride = spec.preprocess.stride
-    heatmaps, pafs = encode_targets(batch, spec.skeleton, stride, sigma, paf_width)
-    mask, paf_mask = batch.masks, None
-    if mask_unlabelled:
-        hm_mask, pf_mask = unlabelled_part_masks(batch.keypoints, spec.skeleton, tuple(heatmaps.shape[-2:]), stride)
-        mask, paf_mask = batch.masks * hm_mask, batch.masks * pf_mask
-    x = normalise(batch.images, spec.preprocess)
+    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, sigma, paf_width, mask_unlabelled)
     with torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
         stages = network(x)
         if teacher is not None:
@@ -60,24 +70,51 @@ def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float
                      paf_mask=paf_mask)
 
 
+def target_scales(stages: Sequence[StageOutput], heatmaps: Tensor, pafs: Tensor, mask: Tensor,
+                  paf_mask: Tensor | None = None) -> dict[str, float]:
+    """Per stage and branch, the factor ``s`` for which ``s`` times the network's (masked) output comes closest to the
+    targets in the loss's L2: ``sum(m f t) / sum(m f f)``; the heatmaps' background channel is left out.
+
+    Under 1, the targets ask for less than the network gives: the loss falls fastest by shrinking the outputs
+    everywhere, so the first steps lower them on every image, those it never trained on included. Over 1, they grow.
+    Keys as :meth:`LossReport.parts` (``stage{i}/heatmaps``, ``stage{i}/pafs``); nan where the output is all zero.
+    """
+    parts = heatmaps.shape[1] - 1
+    out: dict[str, float] = {}
+    for i, stage in enumerate(stages, start=1):
+        for branch, output, target, weight in (("heatmaps", stage.heatmaps, heatmaps[:, :parts], mask),
+                                               ("pafs", stage.pafs, pafs, mask if paf_mask is None else paf_mask)):
+            if output is None:
+                continue
+            f = output[:, :target.shape[1]].float()
+            m = weight.float()
+            den = float((m * f * f).sum())
+            out[f"stage{i}/{branch}"] = float((m * f * target).sum()) / den if den > 0 else float("nan")
+    return out
+
+
 @dataclass(frozen=True)
 class TargetCheck:
     """Loss per stage and branch (:meth:`LossReport.as_dict` keys) of the network being trained and of a random
-    network of the same architecture, over the same ``num_samples`` training samples."""
+    network of the same architecture, over the same ``num_samples`` training samples, and the network's
+    :func:`target_scales` (the factor the targets ask of its outputs)."""
 
     num_samples: int
     trained: dict[str, float]
     random: dict[str, float]
+    scales: dict[str, float]
 
     def ratios(self) -> dict[str, float]:
         """The network's loss over the random network's, per key (well below 1 when the targets fit)."""
         return {k: v / self.random[k] if self.random[k] else float("nan") for k, v in self.trained.items()}
 
     def table(self) -> str:
-        """A plain-text table: key, network loss, random loss, ratio."""
+        """A plain-text table: key, network loss, random loss, ratio, and the target scale of each stage's branch."""
         ratios = self.ratios()
-        rows = [f"{'loss':<18}{'network':>12}{'random':>12}{'ratio':>8}"]
-        rows += [f"{k:<18}{v:>12.3f}{self.random[k]:>12.3f}{ratios[k]:>8.3f}" for k, v in self.trained.items()]
+        rows = [f"{'loss':<18}{'network':>12}{'random':>12}{'ratio':>8}{'scale':>8}"]
+        for k, v in self.trained.items():
+            scale = f"{self.scales[k]:>8.3f}" if k in self.scales else f"{'-':>8}"
+            rows.append(f"{k:<18}{v:>12.3f}{self.random[k]:>12.3f}{ratios[k]:>8.3f}{scale}")
         return "\n".join(rows)
 
 
@@ -90,17 +127,20 @@ def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *
     batch = collate([dataset[(i, i)] for i in range(n)]).to(device)
     torch.manual_seed(seed)
     random_net = models.create(spec.architecture, **spec.builder_kwargs).to(device)
-    reports = []
+    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, sigma, paf_width, mask_unlabelled)
+    reports, scales = [], {}
     for net in (model, random_net):
         was_training = net.training
         net.eval()
         try:
             with torch.no_grad():
-                reports.append(batch_loss(net, batch, spec, sigma, paf_width,
-                                          mask_unlabelled=mask_unlabelled).as_dict())
+                stages = net(x)
         finally:
             net.train(was_training)
-    return TargetCheck(n, reports[0], reports[1])
+        reports.append(pose_loss(stages, heatmaps, pafs, mask, paf_mask=paf_mask).as_dict())
+        if net is model:
+            scales = target_scales(stages, heatmaps, pafs, mask, paf_mask)
+    return TargetCheck(n, reports[0], reports[1], scales)
 
 
 def check_run_targets(config: TrainConfig, num_samples: int = 8) -> TargetCheck:

@@ -110,19 +110,25 @@ def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[
 
 def test_check_targets_reports_each_stage_and_branch(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
     """The step-0 check: the pretrained network's loss against our targets sits below a random network's on every
-    stage and branch (far below for heatmaps); nothing is trained or written."""
+    stage and branch (far below for heatmaps), and each stage's branch has its target scale; nothing is trained or
+    written."""
     images, annotations = dev_set
     out = tmp_path / "out"
     result = invoke("train", "--annotations", annotations, "--images", images, "--output-dir", out,
                     "--crop-size", 128, "--no-augment", "--check-targets", "--threads", 2)
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in result.stdout.splitlines()[2:]}
+    assert result.stdout.splitlines()[1].split() == ["loss", "network", "random", "ratio", "scale"]
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
     assert set(rows) == {"loss", "loss/heatmaps", "loss/pafs", "stage1/heatmaps", "stage1/pafs", "stage2/heatmaps",
                          "stage2/pafs"}
-    for key, (network, random, ratio) in rows.items():
+    for key, cells in rows.items():
+        network, random, ratio = (float(v) for v in cells[:3])
         # PAFs are the harder branch: a random network's small outputs are near the all-zero guess already
-        assert network < (0.1 if "heatmaps" in key else 0.8) * random, (key, rows[key])
+        assert network < (0.1 if "heatmaps" in key else 0.8) * random, (key, cells)
         assert ratio == pytest.approx(network / random, abs=2e-3)
+        assert (cells[3] == "-") == key.startswith("loss"), (key, cells)
+        if key.startswith("stage"):
+            assert 0.5 < float(cells[3]) < 2.0, (key, cells)
     assert not out.exists()
 
 
