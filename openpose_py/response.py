@@ -114,10 +114,12 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
     return keypoint_values, dots.sum(dim=1) / LIMB_SAMPLES, passes
 
 
-def responses(estimator, images_dir: str | Path, annotations_path: str | Path) -> Responses:
+def responses(estimator, images_dir: str | Path, annotations_path: str | Path, *,
+              max_images: int | None = None) -> Responses:
     """Run a :class:`~openpose_py.inference.PoseEstimator` over every image of a COCO keypoint file that has people
     COCO evaluation scores (not crowds, at least one labelled keypoint) and take its responses at them, on its maps
-    as :meth:`~openpose_py.inference.PoseEstimator.network_output` returns them.
+    as :meth:`~openpose_py.inference.PoseEstimator.network_output` returns them. ``max_images``: only the first N
+    images of the file by id (as :func:`openpose_py.evaluate.evaluate` takes them).
 
     Raises:
         DatasetError: the annotation file is not COCO keypoints (:func:`openpose_py.data.coco.read_annotations`).
@@ -131,9 +133,10 @@ def responses(estimator, images_dir: str | Path, annotations_path: str | Path) -
         if int(ann["category_id"]) == category and scored_person(ann):
             people.setdefault(int(ann["image_id"]), []).append(np.asarray(ann["keypoints"], np.float32).reshape(17, 3))
     files = {int(im["id"]): im["file_name"] for im in dataset["images"]}
+    chosen = sorted(files)[:max_images] if max_images is not None else sorted(files)
     skeleton: Skeleton = estimator.skeleton
     parts: list[list[Tensor]] = [[], [], []]
-    for image_id in sorted(people):
+    for image_id in (i for i in chosen if i in people):
         maps = estimator.network_output(load_image(Path(images_dir) / files[image_id]))
         keypoints = torch.from_numpy(skeleton.from_coco17(np.stack(people[image_id])))
         found = map_responses(torch.from_numpy(maps.heatmaps), torch.from_numpy(maps.pafs), keypoints, skeleton,

@@ -89,6 +89,20 @@ def _check_model(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def check_weights_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A weights file or a registered name (``eval --compare-to``), else a usage error."""
+    if value is None or Path(value).is_file():
+        return value
+    from ..weights import get_spec
+
+    try:
+        get_spec(value)
+    except KeyError:
+        raise click.BadParameter(f"{value!r} is neither a weights file nor a registered name "
+                                 "(see `openpose-py weights list`)") from None
+    return value
+
+
 def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value == "cpu":  # the default needs no torch import: argument errors come first and fast
         return value

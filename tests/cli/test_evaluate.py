@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
 from .conftest import error_of, needs_weights
 
@@ -73,3 +74,40 @@ def test_bad_input_gives_one_line_errors(invoke, dev_set, tmp_path, shared_dir):
     result = invoke("eval", "--images", images, "--annotations", annotations, "--weights", pth,
                     "--backend", "openvino-int8", "--max-images", "1")
     assert result.exit_code != 0 and "no INT8 OpenVINO IR" in error_of(result)
+
+
+@needs_weights
+def test_compare_to_reports_how_the_responses_at_the_annotated_people_differ(invoke, dev_set, tmp_path):
+    """``--compare-to``: against itself nothing changes; a network whose final PAFs are halved (saved as a weights
+    file) shows every limb's response fallen to half, the heatmaps unchanged, with the other network as "before"."""
+    import torch
+
+    from openpose_py.weights import load_model, save_weights
+
+    images, annotations = dev_set
+    common = ("eval", "--images", images, "--annotations", annotations, "--max-images", "8", "--backend", "torch",
+              "--threads", "2")
+    same = _json_line(invoke(*common, "--json", "--compare-to", "lightweight"))["responses"]
+    assert same["num_keypoints"] > 20 and same["num_limbs"] > 15
+    assert (same["keypoints"], same["limbs"], same["limbs_lost"], same["limbs_gained"]) == (0.0, 0.0, 0, 0)
+    assert same["limb_mean"][0] == same["limb_mean"][1] > 0.3
+
+    model, spec = load_model("lightweight")
+    with torch.no_grad():
+        head = model.get_submodule("refinement_stages.0.pafs.1.0")
+        head.weight.mul_(0.5)
+        head.bias.mul_(0.5)
+    halved = save_weights(tmp_path / "halved.safetensors", model, spec)
+    record = _json_line(invoke(*common, "--json", "--weights", halved, "--compare-to", "lightweight"))
+    moved = record["responses"]
+    assert moved["compare_to"] == "lightweight" and moved["num_limbs"] == same["num_limbs"]
+    assert moved["limb_mean"][1] == pytest.approx(moved["limb_mean"][0] / 2, abs=2e-4)
+    assert moved["limbs"] == pytest.approx(-moved["limb_mean"][0] / 2, abs=2e-4) and moved["limbs_fell"] > 0.9
+    assert moved["limbs_lost"] > 0 and moved["limbs_gained"] == 0
+    assert moved["keypoints"] == 0.0 and moved["keypoints_fell"] == 0.0
+
+    table = invoke(*common, "--weights", halved, "--compare-to", "lightweight")
+    assert table.exit_code == 0, table.output
+    assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 14
+    wrong = invoke(*common, "--compare-to", tmp_path / "nothing-here")
+    assert wrong.exit_code == 2 and "neither a weights file nor a registered name" in error_of(wrong)
