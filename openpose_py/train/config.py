@@ -131,6 +131,8 @@ class TrainConfig:
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
             (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
+            (self.sigma > 0.0 and self.paf_width > 0.0,
+             f"sigma and paf_width must be positive, got {self.sigma} and {self.paf_width}"),
             (self.distill == 0.0 or self.starts_trained,
              f"distill keeps what a trained initial network knew; init {self.init!r} has nothing to keep"),
             (self.warmup_steps >= 0 and self.early_stop_patience >= 0,

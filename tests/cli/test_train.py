@@ -132,6 +132,25 @@ def test_check_targets_reports_each_stage_and_branch(invoke, dev_set: tuple[Path
     assert not out.exists()
 
 
+def test_target_options_reach_the_check(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    """``--sigma`` and ``--paf-width`` set the targets the check (and a run) uses: wider targets ask more of the
+    network's outputs, so their scale grows; a width that is not positive is refused before anything runs."""
+    images, annotations = dev_set
+    common = ("train", "--annotations", annotations, "--images", images, "--output-dir", tmp_path / "out",
+              "--crop-size", 128, "--no-augment", "--check-targets", "--threads", 2)
+
+    def scales(*extra: object) -> dict[str, float]:
+        result = invoke(*common, *extra)
+        assert result.exit_code == 0, result.output
+        return {line.split()[0]: float(line.split()[-1]) for line in result.stdout.splitlines()[2:]
+                if line.startswith("stage")}
+
+    narrow, wide = scales(), scales("--sigma", 9, "--paf-width", 2)
+    assert wide["stage2/pafs"] > narrow["stage2/pafs"] and wide["stage2/heatmaps"] > narrow["stage2/heatmaps"]
+    refused = invoke(*common, "--paf-width", 0)
+    assert refused.exit_code == 2 and "--paf-width" in error_of(refused)
+
+
 def test_the_finetune_recipe_sets_its_options_and_explicit_ones_win(invoke, dev_set: tuple[Path, Path],
                                                                      tmp_path: Path) -> None:
     """``--recipe finetune`` starts from the library's recipe (the CLI's copy of the names matches it), an explicit

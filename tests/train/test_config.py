@@ -19,3 +19,15 @@ def test_a_layer_replaces_options_and_merges_their_tables_key_by_key():
     assert overlay_options({"augment": {"crop_size": 256}}, {"augment": None})["augment"] is None
     assert overlay_options({"arch_options": {"width": 0.5}}, {"arch_options": {"variant": "original"}})[
         "arch_options"] == {"width": 0.5, "variant": "original"}
+
+
+def test_target_parameters_must_be_positive():
+    import pytest
+
+    from openpose_py.train.config import TrainConfigError
+
+    paths = {"annotations": "a.json", "images": "im", "output_dir": "out"}
+    assert TrainConfig.from_dict({**paths, "sigma": 8.0, "paf_width": 1.5}).paf_width == 1.5
+    for bad in ({"sigma": 0.0}, {"paf_width": -1.0}):
+        with pytest.raises(TrainConfigError, match="sigma and paf_width must be positive"):
+            TrainConfig.from_dict({**paths, **bad})
