@@ -84,18 +84,19 @@ class Responses:
 
 
 def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: Skeleton, cell: tuple[float, float],
-                  decoder: DecoderConfig = DecoderConfig()) -> tuple[Tensor, Tensor, Tensor]:
+                  decoder: DecoderConfig | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """The responses of one image's maps at its annotated people.
 
     Args:
         heatmaps: (K(+1), h, w); pafs: (2L, h, w), on a grid of ``cell`` = (x, y) pixels per cell (pixel-centre
             convention, :class:`~openpose_py.grid.MapGrid`).
         keypoints: (P, K, 3) x, y, visibility in the same pixels, skeleton order; visibility 0 = unlabelled.
-        decoder: supplies the limb test (``paf_threshold``, ``min_inlier_ratio``).
+        decoder: supplies the limb test (``paf_threshold``, ``min_inlier_ratio``); None: the default decoder's.
 
     Returns:
         (keypoint responses (N,), limb responses (M,), limb passes (M,) bool), people by people.
     """
+    decoder = decoder or DecoderConfig()
     gx, gy = MapGrid(cell[0]), MapGrid(cell[1])
     kp = keypoints.float()
     cells = torch.stack((gx.to_cells(kp[..., 0]), gy.to_cells(kp[..., 1])), dim=-1)  # (P, K, 2)
