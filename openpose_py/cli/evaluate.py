@@ -98,6 +98,9 @@ def _compare(estimator: Any, opts: EstimatorOptions, compare_to: str, images: Pa
     other_opts = replace(opts, weights=Path(compare_to), model=opts.model) if Path(compare_to).is_file() \
         else replace(opts, weights=None, model=compare_to)
     other = build_estimator(other_opts, person_score=person_score)
+    if other.skeleton.name != estimator.skeleton.name:
+        raise click.UsageError(f"--compare-to {compare_to}: its skeleton ({other.skeleton.name}) is not the model's "
+                               f"({estimator.skeleton.name}), so their keypoints and limbs do not correspond")
     mine = responses(estimator, images, annotations, max_images=max_images)
     theirs = responses(other, images, annotations, max_images=max_images)
     return {"compare_to": compare_to, "num_keypoints": len(mine.keypoints), "num_limbs": len(mine.limbs),
