@@ -80,8 +80,8 @@ def encode_pafs(keypoints: Tensor, skeleton: Skeleton, map_size: tuple[int, int]
     out = kp.new_zeros((*lead, skeleton.num_pafs, h, w))
     if kp.shape[-3] == 0:
         return out
-    a_idx = torch.tensor([lb.a for lb in skeleton.limbs], device=kp.device)
-    b_idx = torch.tensor([lb.b for lb in skeleton.limbs], device=kp.device)
+    a_idx = torch.tensor(skeleton.limb_a, device=kp.device)
+    b_idx = torch.tensor(skeleton.limb_b, device=kp.device)
     # Work in map-cell units so that the band width is in cells.
     pts = MapGrid(stride).to_cells(kp[..., :2])  # (..., P, K, 2)
     a = pts[..., a_idx, :]  # (..., P, L, 2)

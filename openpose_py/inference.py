@@ -28,7 +28,7 @@ from .results import Person
 from .skeleton import Skeleton
 from .weights import WeightsSpec
 
-__all__ = ["PoseEstimator", "Detection", "NetworkMaps", "ImageLike"]
+__all__ = ["PoseEstimator", "Detection", "NetworkMaps", "GridMaps", "ImageLike"]
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,10 @@ class NetworkMaps:
 
 
 @dataclass(frozen=True, slots=True)
-class _GridMaps:
-    """Maps of one image on a grid of ``stride`` input pixels described by ``box``."""
+class GridMaps:
+    """One image's final maps on the network's own grid, as the decoder reads them: cells ``stride`` input pixels
+    wide (:class:`~openpose_py.grid.MapGrid`), the input placed on the image by ``box``
+    (``box.to_input`` maps image pixels onto it)."""
 
     heatmaps: Tensor  # (K+1, h, w)
     pafs: Tensor  # (2L, h, w)
@@ -211,6 +213,11 @@ class PoseEstimator:
             detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
         return detections
 
+    def network_grid(self, image: ImageLike) -> GridMaps:
+        """The final heatmaps and PAFs on the network's grid, not resampled: to sample a few points as the decoder
+        does (:mod:`openpose_py.response`)."""
+        return self._grid_maps([_as_image(image)])[0]
+
     def network_output(self, image: ImageLike) -> NetworkMaps:
         """The final heatmaps and PAFs resampled onto the source image's pixel grid (for debugging and plots), or
         onto a coarser grid for an image over ``limits.max_map_pixels`` (see :class:`NetworkMaps`)."""
@@ -228,7 +235,7 @@ class PoseEstimator:
         self._told.add(key)
         log.log(level, message, *args)
 
-    def _image_maps(self, frame: _GridMaps) -> NetworkMaps:
+    def _image_maps(self, frame: GridMaps) -> NetworkMaps:
         """A frame's maps resampled onto its source image's pixel grid, or a grid scaled down to the map limit."""
         w, h = frame.box.image_size
         gw, gh = w, h
@@ -286,13 +293,13 @@ class PoseEstimator:
         fp = torch.flip(pafs[n:], dims=[3])[:, list(self.skeleton.flip_paf_channels)]
         return (heatmaps[:n] + fh) / 2, (pafs[:n] + fp * self._paf_flip_sign.to(fp.device)) / 2
 
-    def _grid_maps(self, images: list[np.ndarray]) -> list[_GridMaps]:
+    def _grid_maps(self, images: list[np.ndarray]) -> list[GridMaps]:
         if not images:
             return []
         stride = self.preprocess_spec.stride
         if len(self.scales) == 1:
             hm, pf, boxes = self._run_scale(images, self.scales[0])
-            return [_GridMaps(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
+            return [GridMaps(hm[i], pf[i], boxes[i], stride) for i in range(len(images))]
         # Multi-scale: average on the grid of the scale closest to 1, which keeps its maps as they are; the other
         # scales are bilinearly resampled onto that grid's cell centres. (Measured against the largest scale's grid,
         # a 2x or 4x finer grid and bicubic resampling: this was the most accurate, docs/benchmarks.md.)
@@ -313,10 +320,10 @@ class PoseEstimator:
                     acc = acc + _resample(torch.cat((hm[i], pf[i]), 0), boxes[i], stride, img_x, img_y)
             acc = acc / len(self.scales)
             k = self.skeleton.num_heatmaps
-            frames.append(_GridMaps(acc[:k], acc[k:], box, stride))
+            frames.append(GridMaps(acc[:k], acc[k:], box, stride))
         return frames
 
-    def _decode(self, frame: _GridMaps) -> Detection:
+    def _decode(self, frame: GridMaps) -> Detection:
         decoded = decode(frame.heatmaps, frame.pafs, self.skeleton, self._map_decoder, stride=frame.stride,
                          content_size=frame.box.content_size)
         sx, sy, dx, dy = frame.box.affine

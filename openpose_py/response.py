@@ -5,7 +5,7 @@ COCO AP on a few photos moves in steps: a limb that falls under the decoder's th
 four people that is a tenth of the AP. Two networks run over the same annotated people (the pretrained one and a
 fine-tuned one, say) give one response per labelled keypoint and limb, in the same order, so their difference
 resolves changes far smaller than AP can, and shows whether they are systematic (most responses fall) or scattered.
-``openpose_py.train`` reads it to judge fine-tuning (``scripts/finetune_bench.py``, docs/finetuning.md).
+``openpose-py eval --compare-to`` and ``scripts/finetune_bench.py`` judge fine-tuning with it (docs/finetuning.md).
 """
 
 from __future__ import annotations
@@ -83,13 +83,13 @@ class Responses:
                               int((~before.limb_passes & self.limb_passes).sum()))
 
 
-def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: Skeleton, cell: tuple[float, float],
+def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: Skeleton, stride: float,
                   decoder: DecoderConfig | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """The responses of one image's maps at its annotated people.
 
     Args:
-        heatmaps: (K(+1), h, w); pafs: (2L, h, w), on a grid of ``cell`` = (x, y) pixels per cell (pixel-centre
-            convention, :class:`~openpose_py.grid.MapGrid`).
+        heatmaps: (K(+1), h, w); pafs: (2L, h, w), on a grid of ``stride`` pixels per cell (pixel-centre convention,
+            :class:`~openpose_py.grid.MapGrid`).
         keypoints: (P, K, 3) x, y, visibility in the same pixels, skeleton order; visibility 0 = unlabelled.
         decoder: supplies the limb test (``paf_threshold``, ``min_inlier_ratio``); None: the default decoder's.
 
@@ -97,15 +97,13 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
         (keypoint responses (N,), limb responses (M,), limb passes (M,) bool), people by people.
     """
     decoder = decoder or DecoderConfig()
-    gx, gy = MapGrid(cell[0]), MapGrid(cell[1])
     kp = keypoints.float()
-    cells = torch.stack((gx.to_cells(kp[..., 0]), gy.to_cells(kp[..., 1])), dim=-1)  # (P, K, 2)
+    cells = MapGrid(stride).to_cells(kp[..., :2])  # (P, K, 2)
     labelled = kp[..., 2] > 0
     person, part = labelled.nonzero(as_tuple=True)
     at = cells[person, part]
     keypoint_values = sample_bilinear(heatmaps.float(), part, at[:, 0], at[:, 1])
-    a_idx = torch.tensor([lb.a for lb in skeleton.limbs])
-    b_idx = torch.tensor([lb.b for lb in skeleton.limbs])
+    a_idx, b_idx = torch.tensor(skeleton.limb_a), torch.tensor(skeleton.limb_b)
     both = labelled[:, a_idx] & labelled[:, b_idx]  # (P, L)
     person, limb = both.nonzero(as_tuple=True)
     a, b = cells[person, a_idx[limb]], cells[person, b_idx[limb]]
@@ -118,9 +116,10 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
 def responses(estimator, images_dir: str | Path, annotations_path: str | Path, *,
               max_images: int | None = None) -> Responses:
     """Run a :class:`~openpose_py.inference.PoseEstimator` over every image of a COCO keypoint file that has people
-    COCO evaluation scores (not crowds, at least one labelled keypoint) and take its responses at them, on its maps
-    as :meth:`~openpose_py.inference.PoseEstimator.network_output` returns them. ``max_images``: only the first N
-    images of the file by id (as :func:`openpose_py.evaluate.evaluate` takes them).
+    COCO evaluation scores (not crowds, at least one labelled keypoint) and take its responses at them, on the
+    network's own grid as the decoder reads it (:meth:`~openpose_py.inference.PoseEstimator.network_grid`).
+    ``max_images``: only the first N images of the file by id (as :func:`openpose_py.evaluate.evaluate` takes
+    them).
 
     Raises:
         DatasetError: the annotation file is not COCO keypoints (:func:`openpose_py.data.coco.read_annotations`).
@@ -138,10 +137,11 @@ def responses(estimator, images_dir: str | Path, annotations_path: str | Path, *
     skeleton: Skeleton = estimator.skeleton
     parts: list[list[Tensor]] = [[], [], []]
     for image_id in (i for i in chosen if i in people):
-        maps = estimator.network_output(load_image(Path(images_dir) / files[image_id]))
+        maps = estimator.network_grid(load_image(Path(images_dir) / files[image_id]))
         keypoints = torch.from_numpy(skeleton.from_coco17(np.stack(people[image_id])))
-        found = map_responses(torch.from_numpy(maps.heatmaps), torch.from_numpy(maps.pafs), keypoints, skeleton,
-                              maps.cell_size, estimator.decoder)
+        keypoints[..., :2] = maps.box.to_input(keypoints[..., :2])
+        found = map_responses(maps.heatmaps.cpu(), maps.pafs.cpu(), keypoints, skeleton, maps.stride,
+                              estimator.decoder)
         for bucket, values in zip(parts, found):
             bucket.append(values)
     keypoint_values, limb_values, passes = (torch.cat(p).numpy() if p else np.zeros(0) for p in parts)

@@ -162,6 +162,16 @@ class Skeleton:
         return tuple(perm)
 
     @cached_property
+    def limb_a(self) -> tuple[int, ...]:
+        """Per limb, the keypoint index of its first end (A of A->B)."""
+        return tuple(lb.a for lb in self.limbs)
+
+    @cached_property
+    def limb_b(self) -> tuple[int, ...]:
+        """Per limb, the keypoint index of its second end (B of A->B)."""
+        return tuple(lb.b for lb in self.limbs)
+
+    @cached_property
     def paf_x_channels(self) -> tuple[int, ...]:
         return tuple(lb.paf_x for lb in self.limbs)
 

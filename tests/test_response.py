@@ -29,7 +29,7 @@ def test_ground_truth_maps_answer_one_at_every_labelled_keypoint_and_limb() -> N
     size = (32, 40)
     heatmaps = encode_heatmaps(keypoints, size)
     pafs = encode_pafs(keypoints, COCO_18, size)
-    kp, limbs, passes = map_responses(heatmaps, pafs, keypoints, COCO_18, (8.0, 8.0))
+    kp, limbs, passes = map_responses(heatmaps, pafs, keypoints, COCO_18, 8.0)
 
     assert len(kp) == 7 + 3
     assert torch.allclose(kp, torch.ones_like(kp), atol=1e-5)
@@ -40,7 +40,7 @@ def test_ground_truth_maps_answer_one_at_every_labelled_keypoint_and_limb() -> N
     assert passes.all()
 
     # a field that points the other way answers -1 and fails the test
-    _, reversed_limbs, reversed_passes = map_responses(heatmaps, -pafs, keypoints, COCO_18, (8.0, 8.0))
+    _, reversed_limbs, reversed_passes = map_responses(heatmaps, -pafs, keypoints, COCO_18, 8.0)
     assert torch.allclose(reversed_limbs, -torch.ones_like(limbs), atol=1e-5) and not reversed_passes.any()
 
 

@@ -95,8 +95,8 @@ def _compare(estimator: Any, opts: EstimatorOptions, compare_to: str, images: Pa
     """Both networks' responses at the annotated people, and how this one's differ: a JSON-ready record."""
     from ..response import responses
 
-    other_opts = replace(opts, weights=Path(compare_to), model=opts.model) if Path(compare_to).is_file() \
-        else replace(opts, weights=None, model=compare_to)
+    is_file = Path(compare_to).is_file()
+    other_opts = replace(opts, weights=Path(compare_to)) if is_file else replace(opts, weights=None, model=compare_to)
     other = build_estimator(other_opts, person_score=person_score)
     if other.skeleton.name != estimator.skeleton.name:
         raise click.UsageError(f"--compare-to {compare_to}: its skeleton ({other.skeleton.name}) is not the model's "

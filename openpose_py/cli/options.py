@@ -93,14 +93,11 @@ def check_weights_name(ctx: click.Context, param: click.Parameter, value: str | 
     """A weights file or a registered name (``eval --compare-to``), else a usage error."""
     if value is None or Path(value).is_file():
         return value
-    from ..weights import get_spec
-
     try:
-        get_spec(value)
-    except KeyError:
+        return _check_model(ctx, param, value)
+    except click.BadParameter:
         raise click.BadParameter(f"{value!r} is neither a weights file nor a registered name "
                                  "(see `openpose-py weights list`)") from None
-    return value
 
 
 def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:

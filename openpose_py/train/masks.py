@@ -56,9 +56,8 @@ def unlabelled_part_masks(keypoints: Tensor, skeleton: Skeleton, map_size: tuple
     hidden = torch.einsum("bpc,bphw->bchw", channels, region.float()) > 0
     heatmap_mask = (~hidden).float()
 
-    limbs = skeleton.limbs
-    a = torch.tensor([lb.a for lb in limbs], device=kp.device)
-    bb = torch.tensor([lb.b for lb in limbs], device=kp.device)
+    a = torch.tensor(skeleton.limb_a, device=kp.device)
+    bb = torch.tensor(skeleton.limb_b, device=kp.device)
     broken = (missing[..., a] | missing[..., bb]).float()  # (B, P, L)
     limb_hidden = torch.einsum("bpl,bphw->blhw", broken, region.float()) > 0  # (B, L, h, w)
     paf_mask = torch.ones((b, skeleton.num_pafs, h, w), device=kp.device)
