@@ -14,6 +14,8 @@ what AP cannot. One JSON object on stdout; a plain table on stderr. It measures;
 Example:
   python scripts/finetune_bench.py --steps 20,200 --out /tmp/ftbench > finetune.json
   python scripts/finetune_bench.py --steps 200 --set distill=0 --set mask_unlabelled=false   # the recipe without them
+  python scripts/finetune_bench.py --steps 200 --set augment.max_rotation=0 --set augment.scale_range=1,1 \\
+      --set augment.center_jitter=0 --set augment.flip_prob=0                                  # no augmentation
   python scripts/rotate_coco.py ../shared/data/coco-val2017-dev /tmp/turned   # footage unlike COCO: photos on their side
   python scripts/finetune_bench.py --dev /tmp/turned --directions "odd->even" --steps 200 --set distill=1
 """
@@ -33,7 +35,7 @@ from openpose_py.evaluate import evaluate
 from openpose_py.inference import PoseEstimator
 from openpose_py.response import Responses, responses
 from openpose_py.train import train
-from openpose_py.train.config import RECIPES, TrainConfig
+from openpose_py.train.config import RECIPES, TrainConfig, overlay_options
 from openpose_py.train.validation import split_by_image_id, write_split
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -47,6 +49,22 @@ def _value(raw: str) -> Any:
         except ValueError:
             pass
     return {"true": True, "false": False}.get(raw.lower(), raw)
+
+
+def _options(recipe: str, overrides: list[str]) -> dict[str, Any]:
+    """The recipe's options with ``KEY=VALUE`` overrides on top. ``TABLE.KEY=VALUE`` sets one key of a table and keeps
+    the table's other keys (``augment.max_rotation=0`` keeps the recipe's crop size); a value with commas is a list
+    (``augment.scale_range=1,1``)."""
+    top: dict[str, Any] = {}
+    for item in overrides:
+        key, _, raw = item.partition("=")
+        value = [_value(v) for v in raw.split(",")] if "," in raw else _value(raw)
+        table, dot, name = key.partition(".")
+        if dot:
+            top.setdefault(table, {})[name] = value
+        else:
+            top[key] = value
+    return overlay_options(RECIPES[recipe], top)
 
 
 def _score(weights: str, sets: dict[str, tuple[Path, Path]],
@@ -82,7 +100,8 @@ def main() -> None:
                                                  "person_keypoints.json [default: DATA/coco-val2017-dev]")
     parser.add_argument("--recipe", default="finetune", choices=sorted(RECIPES))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a recipe option (repeatable), e.g. distill=0")
+                        help="override a recipe option (repeatable), e.g. distill=0, augment.max_rotation=0, "
+                             "augment.scale_range=1,1")
     parser.add_argument("--steps", default="20,200", help="comma-separated step counts")
     parser.add_argument("--heights", default="352,368,384")
     parser.add_argument("--directions", default=",".join(DIRECTIONS))
@@ -101,7 +120,7 @@ def main() -> None:
     others = {"mmpose": (args.data / "mmpose-samples/coco", args.data / "mmpose-samples/coco/test_coco.json"),
               "ochuman": (args.data / "mmpose-samples/ochuman",
                           args.data / "mmpose-samples/ochuman/test_ochuman.json")}
-    options = {**RECIPES[args.recipe], **{k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}}
+    options = _options(args.recipe, args.set)
     report: dict[str, Any] = {"recipe": args.recipe, "options": options, "heights": heights, "runs": []}
     started = time.perf_counter()
     pretrained, pretrained_responses = _score(
