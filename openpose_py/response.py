@@ -125,20 +125,23 @@ def responses(estimator, images_dir: str | Path, annotations_path: str | Path, *
         DatasetError: the annotation file is not COCO keypoints (:func:`openpose_py.data.coco.read_annotations`).
         ImageReadError: an image is missing or unreadable.
     """
-    from .data.coco import read_annotations, scored_person
+    from .data.coco import people_keypoints, read_annotations
 
     dataset, category = read_annotations(annotations_path)
-    people: dict[int, list[np.ndarray]] = {}
+    skeleton: Skeleton = estimator.skeleton
+    by_image: dict[int, list[dict]] = {}
     for ann in dataset["annotations"]:
-        if int(ann["category_id"]) == category and scored_person(ann):
-            people.setdefault(int(ann["image_id"]), []).append(np.asarray(ann["keypoints"], np.float32).reshape(17, 3))
+        if int(ann["category_id"]) == category:
+            by_image.setdefault(int(ann["image_id"]), []).append(ann)
     files = {int(im["id"]): im["file_name"] for im in dataset["images"]}
     chosen = sorted(files)[:max_images] if max_images is not None else sorted(files)
-    skeleton: Skeleton = estimator.skeleton
     parts: list[list[Tensor]] = [[], [], []]
-    for image_id in (i for i in chosen if i in people):
+    for image_id in chosen:
+        people = people_keypoints(by_image.get(image_id, []), skeleton)
+        if not len(people):
+            continue
         maps = estimator.network_grid(load_image(Path(images_dir) / files[image_id]))
-        keypoints = torch.from_numpy(skeleton.from_coco17(np.stack(people[image_id])))
+        keypoints = torch.from_numpy(people)
         keypoints[..., :2] = maps.box.to_input(keypoints[..., :2])
         found = map_responses(maps.heatmaps.cpu(), maps.pafs.cpu(), keypoints, skeleton, maps.stride,
                               estimator.decoder)

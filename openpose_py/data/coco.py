@@ -31,7 +31,8 @@ from ..images import load_image
 from ..skeleton import COCO_17_NAMES, COCO_18, Skeleton
 from .transforms import AugmentConfig, augment, draw_params
 
-__all__ = ["DatasetConfig", "Source", "Sample", "Batch", "CocoKeypoints", "collate", "read_annotations"]
+__all__ = ["DatasetConfig", "Source", "Sample", "Batch", "CocoKeypoints", "collate", "read_annotations",
+           "people_keypoints"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,14 @@ def scored_person(ann: dict[str, Any]) -> bool:
     return not ann.get("iscrowd", 0) and labelled_keypoints(ann) > 0
 
 
+def people_keypoints(anns: Sequence[dict[str, Any]], skeleton: Skeleton) -> np.ndarray:
+    """The keypoints of the people COCO evaluation scores among ``anns`` (:func:`scored_person`; their lengths checked
+    by :func:`read_annotations`), as (P, K, 3) x, y, visibility in ``skeleton``'s order
+    (:meth:`Skeleton.from_coco17`)."""
+    kept = [ann["keypoints"] for ann in anns if scored_person(ann)]
+    return skeleton.from_coco17(np.asarray(kept, dtype=np.float32).reshape(-1, len(COCO_17_NAMES), 3))
+
+
 def _is_number(value: Any) -> bool:
     # math.isfinite, not numpy's: this runs for every keypoint value of the file (13 M on COCO train2017)
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -286,7 +295,6 @@ class CocoKeypoints(Dataset):
         log.info("%s: %d images, %d samples", self.annotations_path.name, len(self._images), len(self._items))
 
     def _build_image(self, idx: int, im: dict[str, Any], anns: list[dict[str, Any]]) -> None:
-        kept: list[list[float]] = []
         ignored: list[Any] = []
         mains: list[_Item] = []
         for ann in anns:
@@ -294,14 +302,12 @@ class CocoKeypoints(Dataset):
                 if ann.get("segmentation"):
                     ignored.append(ann["segmentation"])
                 continue
-            kept.append(ann["keypoints"])  # its length was checked by read_annotations
             num = labelled_keypoints(ann)
             bbox = ann.get("bbox")
             if num >= self.config.min_keypoints and float(ann.get("area", 0.0)) >= self.config.min_area and bbox:
                 x, y, w, h = (float(v) for v in bbox)
                 mains.append(_Item(idx, (x + w / 2.0, y + h / 2.0), h, False))
-        people = np.asarray(kept, dtype=np.float32).reshape(-1, len(COCO_17_NAMES), 3)
-        self._people.append(self.skeleton.from_coco17(people))
+        self._people.append(people_keypoints(anns, self.skeleton))
         self._ignored.append(ignored)
         if mains:
             self._items.extend(mains)
