@@ -18,16 +18,12 @@ import torch
 from torch import Tensor
 
 from .decode.decoder import DecoderConfig
-from .decode.limbs import paf_projections, sample_bilinear
+from .decode.limbs import paf_projections, sample_bilinear, sample_counts
 from .grid import MapGrid
 from .images import load_image
 from .skeleton import Skeleton
 
 __all__ = ["Responses", "ResponseChange", "map_responses", "responses"]
-
-#: Points per limb of the line integral (the decoder's default ``paf_samples``).
-LIMB_SAMPLES = 10
-
 
 @dataclass(frozen=True)
 class ResponseChange:
@@ -91,14 +87,16 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
         heatmaps: (K(+1), h, w); pafs: (2L, h, w), on a grid of ``stride`` pixels per cell (pixel-centre convention,
             :class:`~openpose_py.grid.MapGrid`).
         keypoints: (P, K, 3) x, y, visibility in the same pixels, skeleton order; visibility 0 = unlabelled.
-        decoder: supplies the limb test (``paf_threshold``, ``min_inlier_ratio``); None: the default decoder's.
+        decoder: supplies the line integral's points (``paf_samples``) and the limb test (``paf_threshold``,
+            ``min_inlier_ratio``); None: the default decoder's.
 
     Returns:
         (keypoint responses (N,), limb responses (M,), limb passes (M,) bool), people by people.
     """
     decoder = decoder or DecoderConfig()
     kp = keypoints.float()
-    cells = MapGrid(stride).to_cells(kp[..., :2])  # (P, K, 2)
+    grid = MapGrid(stride)
+    cells = grid.to_cells(kp[..., :2])  # (P, K, 2)
     labelled = kp[..., 2] > 0
     person, part = labelled.nonzero(as_tuple=True)
     at = cells[person, part]
@@ -106,11 +104,11 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
     a_idx, b_idx = torch.tensor(skeleton.limb_a), torch.tensor(skeleton.limb_b)
     both = labelled[:, a_idx] & labelled[:, b_idx]  # (P, L)
     person, limb = both.nonzero(as_tuple=True)
-    a, b = cells[person, a_idx[limb]], cells[person, b_idx[limb]]
-    samples = torch.full((len(limb),), float(LIMB_SAMPLES))
-    dots, valid = paf_projections(pafs, skeleton, limb, a, b, samples, LIMB_SAMPLES)
-    passes = ((dots > decoder.paf_threshold) & valid).sum(dim=1) > decoder.min_inlier_ratio * LIMB_SAMPLES
-    return keypoint_values, dots.sum(dim=1) / LIMB_SAMPLES, passes
+    a, b = kp[person, a_idx[limb], :2], kp[person, b_idx[limb], :2]
+    samples, most = sample_counts(a, b, decoder.paf_samples)
+    dots, valid = paf_projections(pafs, skeleton, limb, grid.to_cells(a), grid.to_cells(b), samples, most)
+    passes = ((dots > decoder.paf_threshold) & valid).sum(dim=1) > decoder.min_inlier_ratio * samples
+    return keypoint_values, dots.sum(dim=1) / samples, passes
 
 
 def responses(estimator, images_dir: str | Path, annotations_path: str | Path, *,

@@ -78,3 +78,37 @@ def test_a_network_against_itself_on_real_photos(lightweight_estimator, dev_set:
     assert found.keypoints.mean() > 0.3 and found.limbs.mean() > 0.3 and found.limb_passes.mean() > 0.8
     same = found.change(responses(lightweight_estimator, images, subset))
     assert (same.keypoints, same.limbs, same.limbs_lost, same.limbs_gained) == (0.0, 0.0, 0, 0)
+
+
+@pytest.mark.parametrize("preset", ["default", "cvpr2017", "openpose-cpp"])
+def test_limb_test_is_the_decoders_for_every_preset(preset: str) -> None:
+    """A labelled limb passes exactly when the decoder, given peaks at its two ends, accepts that pair by the PAF: same
+    points (10, or OpenPose C++'s count that grows with the limb's length), same threshold and inlier ratio."""
+    from openpose_py.decode.decoder import DecoderConfig
+    from openpose_py.decode.limbs import LimbScoring, score_limbs
+    from openpose_py.decode.peaks import Peaks
+
+    config = DecoderConfig.preset(preset)
+    generator = torch.Generator().manual_seed(0)
+    size = (48, 64)
+    people = [_person([(float(x), float(y)) for x, y in torch.randint(2, 46, (18, 2), generator=generator)])
+              for _ in range(6)]
+    for person in people:
+        person[:, :2] += torch.rand((18, 2), generator=generator).numpy() * 8  # off the cell centres
+    keypoints = torch.from_numpy(np.stack(people))
+    # the limbs' own fields, each cell scaled around the threshold: limbs fall on both sides of the test
+    pafs = encode_pafs(keypoints, COCO_18, size, width=3.0) * (0.03 + 0.1 * torch.rand(size, generator=generator))
+    _, _, passes = map_responses(torch.zeros((19, *size)), pafs, keypoints, COCO_18, 8.0, config)
+
+    scoring = LimbScoring(config.paf_samples, config.paf_threshold, config.min_inlier_ratio, distance_prior=False,
+                          inliers_only=config.inliers_only, short_limb=None)
+    expected = []
+    for person in keypoints:
+        for k, lb in enumerate(COCO_18.limbs):
+            ends = person[[lb.a, lb.b], :2].float()
+            peaks = Peaks(torch.tensor([lb.a, lb.b]).sort().values, ends[torch.tensor([lb.a, lb.b]).argsort()],
+                          torch.ones(2))
+            scores = score_limbs(peaks, pafs, 8.0, COCO_18, scoring, 400.0).scores
+            expected.append(bool(torch.isfinite(scores[k]).any()))
+    assert passes.tolist() == expected
+    assert 0.2 < sum(expected) / len(expected) < 0.8  # the field puts limbs on both sides of the test

@@ -15,7 +15,8 @@ from ..grid import MapGrid
 from ..skeleton import Skeleton
 from .peaks import Peaks
 
-__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "paf_projections"]
+__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "sample_counts",
+           "paf_projections"]
 
 
 class LimbScoring(NamedTuple):
@@ -58,6 +59,22 @@ def sample_bilinear(maps: Tensor, channel: Tensor, x: Tensor, y: Tensor) -> Tens
     v10 = flat[base + y1 * w + x0]
     v11 = flat[base + y1 * w + x1]
     return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy
+
+
+def sample_counts(a: Tensor, b: Tensor, samples: int | None) -> tuple[Tensor, int]:
+    """Points of each segment's line integral, and the most any segment gets.
+
+    Args:
+        a, b: (P, 2) the segments' ends in input pixels.
+        samples: points per segment; None: OpenPose C++'s count, ``sqrt(5 * longer side in pixels)`` rounded, 5-25.
+
+    Returns:
+        ((P,) float counts, their maximum as the width of :func:`paf_projections`' output).
+    """
+    if samples is None:
+        span = (b - a).abs().amax(dim=1)
+        return torch.sqrt(5.0 * span).round().clamp(5, 25), 25
+    return torch.full((len(a),), float(samples), device=a.device), samples
 
 
 def paf_projections(pafs: Tensor, skeleton: Skeleton, limb: Tensor, a: Tensor, b: Tensor, samples: Tensor,
@@ -138,15 +155,8 @@ def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, s
     limb_t = torch.from_numpy(limb_np).to(device)
     pa = peaks.xy[torch.from_numpy(ga_np).to(device)]
     pb = peaks.xy[torch.from_numpy(gb_np).to(device)]
-    vec = pb - pa
-    length = vec.norm(dim=1)
-    if scoring.samples is None:
-        span = vec.abs().amax(dim=1)
-        n = torch.sqrt(5.0 * span).round().clamp(5, 25)
-        n_max = 25
-    else:
-        n = torch.full_like(length, float(scoring.samples))
-        n_max = scoring.samples
+    length = (pb - pa).norm(dim=1)
+    n, n_max = sample_counts(pa, pb, scoring.samples)
     grid = MapGrid(stride)
     dots, valid = paf_projections(pafs, skeleton, limb_t, grid.to_cells(pa), grid.to_cells(pb), n, n_max)
     passing = (dots > scoring.threshold) & valid
