@@ -7,7 +7,10 @@ single scale, at several input heights) of
 - points along the update, ``start + f * (tuned - start)`` for each fraction ``f`` (0 is the start, 1 the tuned
   weights): the smallest fraction at which the AP moves says how close to a decoder threshold the set sits;
 - ``--random K`` updates of the same size in random directions: in every tensor, Gaussian noise scaled to that
-  tensor's own update norm (tensors the run froze, whose update is zero, stay as they were), seeds 0..K-1.
+  tensor's own update norm (tensors the run froze, whose update is zero, stay as they were), seeds 0..K-1;
+- ``--parts DEPTH``: the update applied to one part of the network at a time, the parts being the modules the run
+  changed, named by the first DEPTH components of their tensors' names (``refinement_stages.0.trunk.3`` at depth 4):
+  which part's update alone moves a set.
 
 If random updates of the same size move a set's AP as far as the real one, the set cannot tell what the run learnt
 from how far it moved. If the real update loses at a small fraction what random ones keep at the full size, the loss
@@ -59,6 +62,22 @@ def random_update(start: State, tuned: State, seed: int) -> dict[str, Tensor]:
     return out
 
 
+def parts(start: State, tuned: State, depth: int) -> list[str]:
+    """The modules the update changed, each named by the first ``depth`` components of its tensors' names, in the
+    order of the state dict."""
+    out: dict[str, None] = {}
+    for k, v in start.items():
+        if v.is_floating_point() and not torch.equal(v, tuned[k]):
+            out[".".join(k.split(".")[:depth])] = None
+    return list(out)
+
+
+def only_part(start: State, tuned: State, part: str) -> dict[str, Tensor]:
+    """``start`` with the update applied to the tensors of ``part`` (a module name) and nowhere else."""
+    return {k: tuned[k] if (k == part or k.startswith(part + ".")) and v.is_floating_point() else v
+            for k, v in start.items()}
+
+
 def update_norm(start: State, tuned: State) -> float:
     """The update's L2 norm over all floating-point tensors."""
     return sum(float((tuned[k] - v).float().square().sum()) for k, v in start.items() if v.is_floating_point()) ** 0.5
@@ -95,8 +114,11 @@ def main() -> None:
     parser.add_argument("--tuned", required=True, help="the weights the run wrote")
     parser.add_argument("--set", dest="sets", action="append", type=_set, required=True,
                         metavar="NAME=IMAGES:ANNOTATIONS", help="a COCO set to score (repeatable)")
-    parser.add_argument("--fractions", default="0.1,0.25,0.5,1", help="comma-separated points along the update")
+    parser.add_argument("--fractions", default="0.1,0.25,0.5,1", help="comma-separated points along the update (empty: none)")
     parser.add_argument("--random", type=int, default=4, help="random updates of the same size (seeds 0..K-1)")
+    parser.add_argument("--parts", type=int, default=0, metavar="DEPTH",
+                        help="also apply the update to one changed module at a time, modules named by DEPTH "
+                             "components (0: not)")
     parser.add_argument("--heights", default="352,368,384")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -113,8 +135,8 @@ def main() -> None:
     base = _score(model, spec, start, sets, heights)
     report: dict[str, Any] = {"start": args.start, "tuned": args.tuned, "heights": heights,
                               "update_norm": round(update_norm(start, tuned), 6), "start_ap": base,
-                              "along": [], "random": []}
-    for fraction in (float(f) for f in args.fractions.split(",")):
+                              "along": [], "random": [], "parts": []}
+    for fraction in (float(f) for f in args.fractions.split(",") if f):
         change = _change(_score(model, spec, along(start, tuned, fraction), sets, heights), base)
         report["along"].append({"fraction": fraction, "change": change})
         print(f"along the update x{fraction:<5g} " + _cells(change), file=sys.stderr)
@@ -122,6 +144,10 @@ def main() -> None:
         change = _change(_score(model, spec, random_update(start, tuned, seed), sets, heights), base)
         report["random"].append({"seed": seed, "change": change})
         print(f"random update, seed {seed:<3d} " + _cells(change), file=sys.stderr)
+    for part in parts(start, tuned, args.parts) if args.parts > 0 else []:
+        change = _change(_score(model, spec, only_part(start, tuned, part), sets, heights), base)
+        report["parts"].append({"part": part, "change": change})
+        print(f"only {part}: " + _cells(change), file=sys.stderr)
     report["wall_s"] = round(time.perf_counter() - began, 1)
     print(json.dumps(report, indent=1))
 

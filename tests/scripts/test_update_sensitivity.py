@@ -49,6 +49,18 @@ def test_a_random_update_has_each_tensors_own_size_and_leaves_frozen_ones_alone(
     assert not torch.equal(other["conv.weight"], moved["conv.weight"])
 
 
+def test_parts_are_the_changed_modules_and_each_takes_only_its_own_update(script) -> None:
+    g = torch.Generator().manual_seed(1)
+    names = ["stage.1.conv.weight", "stage.1.conv.bias", "stage.10.conv.weight", "stage.2.conv.weight", "head.weight"]
+    start = {k: torch.randn(3, generator=g) for k in names} | {"stage.1.bn.num_batches_tracked": torch.tensor(2)}
+    tuned = {k: v + 1 if k.startswith(("stage.1.", "stage.10.")) else v for k, v in start.items()}
+    assert script.parts(start, tuned, 2) == ["stage.1", "stage.10"]  # stage.2 and head did not change
+    assert script.parts(start, tuned, 3) == ["stage.1.conv", "stage.10.conv"]
+    only = script.only_part(start, tuned, "stage.1")  # not stage.10, whose name merely begins the same
+    assert [k for k in names if not torch.equal(only[k], start[k])] == ["stage.1.conv.weight", "stage.1.conv.bias"]
+    assert only["stage.1.bn.num_batches_tracked"] == 2
+
+
 def test_a_set_is_named_images_and_annotations_that_exist(script, tmp_path) -> None:
     (tmp_path / "images").mkdir()
     (tmp_path / "odd.json").write_text("{}")
