@@ -25,6 +25,7 @@ from .skeleton import Skeleton
 
 __all__ = ["Responses", "ResponseChange", "map_responses", "responses"]
 
+
 @dataclass(frozen=True)
 class ResponseChange:
     """How one network's :class:`Responses` differ from another's on the same people.

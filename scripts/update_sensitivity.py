@@ -114,7 +114,8 @@ def main() -> None:
     parser.add_argument("--tuned", required=True, help="the weights the run wrote")
     parser.add_argument("--set", dest="sets", action="append", type=_set, required=True,
                         metavar="NAME=IMAGES:ANNOTATIONS", help="a COCO set to score (repeatable)")
-    parser.add_argument("--fractions", default="0.1,0.25,0.5,1", help="comma-separated points along the update (empty: none)")
+    parser.add_argument("--fractions", default="0.1,0.25,0.5,1",
+                        help="comma-separated points along the update (empty: none)")
     parser.add_argument("--random", type=int, default=4, help="random updates of the same size (seeds 0..K-1)")
     parser.add_argument("--parts", type=int, default=0, metavar="DEPTH",
                         help="also apply the update to one changed module at a time, modules named by DEPTH "
