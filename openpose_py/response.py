@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from .decode.decoder import DecoderConfig
-from .decode.limbs import paf_projections, sample_bilinear, sample_counts
+from .decode.limbs import paf_projections, sample_bilinear
 from .grid import MapGrid
 from .images import load_image
 from .skeleton import Skeleton
@@ -96,8 +96,7 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
     """
     decoder = decoder or DecoderConfig()
     kp = keypoints.float()
-    grid = MapGrid(stride)
-    cells = grid.to_cells(kp[..., :2])  # (P, K, 2)
+    cells = MapGrid(stride).to_cells(kp[..., :2])  # (P, K, 2)
     labelled = kp[..., 2] > 0
     person, part = labelled.nonzero(as_tuple=True)
     at = cells[person, part]
@@ -106,8 +105,7 @@ def map_responses(heatmaps: Tensor, pafs: Tensor, keypoints: Tensor, skeleton: S
     both = labelled[:, a_idx] & labelled[:, b_idx]  # (P, L)
     person, limb = both.nonzero(as_tuple=True)
     a, b = kp[person, a_idx[limb], :2], kp[person, b_idx[limb], :2]
-    samples, most = sample_counts(a, b, decoder.paf_samples)
-    dots, valid = paf_projections(pafs, skeleton, limb, grid.to_cells(a), grid.to_cells(b), samples, most)
+    dots, valid, samples = paf_projections(pafs, skeleton, limb, a, b, stride, decoder.paf_samples)
     passes = ((dots > decoder.paf_threshold) & valid).sum(dim=1) > decoder.min_inlier_ratio * samples
     return keypoint_values, dots.sum(dim=1) / samples, passes
 

@@ -130,11 +130,9 @@ def main() -> None:
         train_half, test_half = DIRECTIONS[direction]
         sets = {"held-out": (dev / "images", args.out / f"{test_half}.json"),
                 "trained-on": (dev / "images", args.out / f"{train_half}.json"), **others}
-        base = {"held-out": pretrained[f"{test_half}-half"], "trained-on": pretrained[f"{train_half}-half"],
-                **{k: pretrained[k] for k in others}}
-        base_responses = {"held-out": pretrained_responses[f"{test_half}-half"],
-                          "trained-on": pretrained_responses[f"{train_half}-half"],
-                          **{k: pretrained_responses[k] for k in others}}
+        scored_as = {"held-out": f"{test_half}-half", "trained-on": f"{train_half}-half", **{k: k for k in others}}
+        base = {k: pretrained[v] for k, v in scored_as.items()}
+        base_responses = {k: pretrained_responses[v] for k, v in scored_as.items()}
         for steps in (int(s) for s in args.steps.split(",")):
             run_dir = args.out / f"{direction.replace('->', '-')}-{steps}"
             config = TrainConfig.from_dict({**options, "annotations": args.out / f"{train_half}.json",

@@ -15,8 +15,7 @@ from ..grid import MapGrid
 from ..skeleton import Skeleton
 from .peaks import Peaks
 
-__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "sample_counts",
-           "paf_projections"]
+__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "paf_projections"]
 
 
 class LimbScoring(NamedTuple):
@@ -61,49 +60,42 @@ def sample_bilinear(maps: Tensor, channel: Tensor, x: Tensor, y: Tensor) -> Tens
     return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy
 
 
-def sample_counts(a: Tensor, b: Tensor, samples: int | None) -> tuple[Tensor, int]:
-    """Points of each segment's line integral, and the most any segment gets.
+def paf_projections(pafs: Tensor, skeleton: Skeleton, limb: Tensor, a: Tensor, b: Tensor, stride: float,
+                    samples: int | None) -> tuple[Tensor, Tensor, Tensor]:
+    """The PAF line integral's samples: for each segment, the PAF of its limb projected onto the segment's direction
+    at evenly spaced points from ``a`` to ``b``, ends included.
 
     Args:
-        a, b: (P, 2) the segments' ends in input pixels.
+        pafs: (2L, h, w) in the skeleton's PAF channel layout, ``stride`` input pixels per cell (non-finite values
+            count as 0).
+        limb: (P,) limb index of each segment. a, b: (P, 2) its ends in input pixels (x, y).
         samples: points per segment; None: OpenPose C++'s count, ``sqrt(5 * longer side in pixels)`` rounded, 5-25.
 
     Returns:
-        ((P,) float counts, their maximum as the width of :func:`paf_projections`' output).
-    """
-    if samples is None:
-        span = (b - a).abs().amax(dim=1)
-        return torch.sqrt(5.0 * span).round().clamp(5, 25), 25
-    return torch.full((len(a),), float(samples), device=a.device), samples
-
-
-def paf_projections(pafs: Tensor, skeleton: Skeleton, limb: Tensor, a: Tensor, b: Tensor, samples: Tensor,
-                    max_samples: int) -> tuple[Tensor, Tensor]:
-    """The PAF line integral's samples: for each segment, the PAF of its limb projected onto the segment's direction
-    at ``samples`` evenly spaced points from ``a`` to ``b``, ends included.
-
-    Args:
-        pafs: (2L, h, w) in the skeleton's PAF channel layout (non-finite values count as 0).
-        limb: (P,) limb index of each segment. a, b: (P, 2) its ends in map cells (x, y).
-        samples: (P,) points per segment (at most ``max_samples``).
-
-    Returns:
-        (dots (P, max_samples), valid (P, max_samples)): the projections, 0 past a segment's own number of points,
-        and which entries are points.
+        (dots (P, S), valid (P, S), counts (P,) float): the projections, 0 past a segment's own number of points,
+        which entries are points, and each segment's number of points (S is the most any segment may get).
     """
     device = pafs.device
+    if samples is None:
+        counts = torch.sqrt(5.0 * (b - a).abs().amax(dim=1)).round().clamp(5, 25)
+        most = 25
+    else:
+        counts = torch.full((len(a),), float(samples), device=a.device)
+        most = samples
+    grid = MapGrid(stride)
+    a, b = grid.to_cells(a), grid.to_cells(b)
     vec = b - a
     unit = vec / vec.norm(dim=1).clamp(min=1e-3).unsqueeze(1)
-    steps = torch.arange(max_samples, device=device, dtype=torch.float32)
-    t = steps / (samples - 1).clamp(min=1).unsqueeze(1)  # (P, S)
-    valid = steps.unsqueeze(0) < samples.unsqueeze(1)
+    steps = torch.arange(most, device=device, dtype=torch.float32)
+    t = steps / (counts - 1).clamp(min=1).unsqueeze(1)  # (P, S)
+    valid = steps.unsqueeze(0) < counts.unsqueeze(1)
     mx = a[:, 0:1] + t * vec[:, 0:1]
     my = a[:, 1:2] + t * vec[:, 1:2]
     ch_x = torch.tensor(skeleton.paf_x_channels, device=device)[limb].unsqueeze(1).expand_as(mx)
     ch_y = torch.tensor(skeleton.paf_y_channels, device=device)[limb].unsqueeze(1).expand_as(mx)
     maps = torch.nan_to_num(pafs.float(), nan=0.0, posinf=0.0, neginf=0.0)
     dots = sample_bilinear(maps, ch_x, mx, my) * unit[:, 0:1] + sample_bilinear(maps, ch_y, mx, my) * unit[:, 1:2]
-    return dots * valid, valid
+    return dots * valid, valid, counts
 
 
 def _pair_indices(peaks: Peaks, skeleton: Skeleton) -> tuple[np.ndarray, ...]:
@@ -156,9 +148,7 @@ def score_limbs(peaks: Peaks, pafs: Tensor, stride: float, skeleton: Skeleton, s
     pa = peaks.xy[torch.from_numpy(ga_np).to(device)]
     pb = peaks.xy[torch.from_numpy(gb_np).to(device)]
     length = (pb - pa).norm(dim=1)
-    n, n_max = sample_counts(pa, pb, scoring.samples)
-    grid = MapGrid(stride)
-    dots, valid = paf_projections(pafs, skeleton, limb_t, grid.to_cells(pa), grid.to_cells(pb), n, n_max)
+    dots, valid, n = paf_projections(pafs, skeleton, limb_t, pa, pb, stride, scoring.samples)
     passing = (dots > scoring.threshold) & valid
     n_pass = passing.sum(dim=1).float()
     if scoring.inliers_only:
