@@ -1,42 +1,28 @@
-"""Where this process sits in a run: one process, or one of many under ``torchrun`` (one device each)."""
+"""Where this process sits in a training run, one process or one of many under ``torchrun`` (one device each), and
+the process group that training's gradient averaging needs."""
 
 from __future__ import annotations
-
-import os
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 
+from ..runs.context import RunContext
 from .config import TrainConfig
 
-__all__ = ["DistContext", "init_distributed"]
+__all__ = ["init_distributed"]
 
 
-@dataclass(frozen=True, slots=True)
-class DistContext:
-    """Where this process sits in a (possibly single-process) run."""
+def init_distributed(config: TrainConfig) -> tuple[RunContext, torch.device, bool]:
+    """This process's place in the run (from ``torchrun``'s variables, :meth:`RunContext.from_env`), its device
+    (``config.device``, a bare ``cuda`` being its local GPU; else its local GPU, else the CPU), and whether this call
+    started the process group (NCCL on GPUs, gloo on the CPU; then the caller tears it down). A group the caller
+    already started is joined as it is.
 
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    owns_group: bool = False  # this trainer initialised the process group and tears it down
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
-
-
-def init_distributed(config: TrainConfig) -> tuple[DistContext, torch.device]:
-    """This process's context and device (``config.device``, else its local GPU, else the CPU); starts the process
-    group (NCCL on GPUs, gloo on the CPU) when ``torchrun`` launched several processes."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    Raises:
+        DistributedError: a ``torchrun`` variable that is not an integer, or a rank outside its world.
+    """
+    ctx = RunContext.from_env()
+    local = ctx.local_rank
     if config.device is not None:
         device = torch.device(config.device)
         if device.type == "cuda" and device.index is None:
@@ -46,9 +32,9 @@ def init_distributed(config: TrainConfig) -> tuple[DistContext, torch.device]:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     owns = False
-    if world > 1 and not dist.is_initialized():
+    if ctx.distributed and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
         owns = True
     if dist.is_initialized():
-        world, rank = dist.get_world_size(), dist.get_rank()
-    return DistContext(rank, world, local, owns), device
+        ctx = RunContext(dist.get_rank(), dist.get_world_size(), local, ctx.local_world_size)
+    return ctx, device, owns

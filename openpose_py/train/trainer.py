@@ -84,7 +84,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.config = config
-        self.ctx, self.device = init_distributed(config)
+        self.ctx, self.device, self._owns_group = init_distributed(config)
         try:
             spec = get_spec(config.model)
         except KeyError as exc:
@@ -130,7 +130,7 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.network = DistributedDataParallel(self.model, device_ids=ids)
         self.sink: MetricsSink | None = None
-        if self.ctx.is_main:
+        if self.ctx.is_root:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             self.sink = MetricsSink(self.output_dir, config.tensorboard)
             write_json(self.output_dir / "config.json", config.to_dict())
@@ -212,7 +212,7 @@ class Trainer:
         cfg = self.config
         history: list[dict[str, Any]] = []
         stopped = False
-        bar = tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not (progress and self.ctx.is_main),
+        bar = tqdm(total=cfg.steps, initial=self.step, unit="step", disable=not (progress and self.ctx.is_root),
                    dynamic_ncols=True)
         sums: dict[str, Tensor] = {}
         count = 0
@@ -302,7 +302,7 @@ class Trainer:
         """COCO keypoint AP of the current network on the validation set (rank 0; other ranks wait, get None)."""
         cfg = self.config
         record = None
-        if self.ctx.is_main:
+        if self.ctx.is_root:
             from ..evaluate import evaluate
             from ..inference import PoseEstimator
 
@@ -343,7 +343,7 @@ class Trainer:
 
     def save(self) -> None:
         """Write the training checkpoint and the exported weights (rank 0), atomically; all ranks synchronise."""
-        if self.ctx.is_main:
+        if self.ctx.is_root:
             save_checkpoint(self.output_dir / CHECKPOINT_NAME, self.state())
             save_weights(self.output_dir / WEIGHTS_NAME, self.model, self.spec, metadata={"step": str(self.step)})
             log.info("step %d: checkpoint written to %s", self.step, self.output_dir)
@@ -355,7 +355,7 @@ class Trainer:
         if self.sink is not None:
             self.sink.close()
             self.sink = None
-        if self.ctx.owns_group and dist.is_initialized():
+        if self._owns_group and dist.is_initialized():
             dist.destroy_process_group()
 
 

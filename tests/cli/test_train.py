@@ -91,6 +91,21 @@ def test_bad_input_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Pat
     assert not (tmp_path / "out" / "checkpoint.pt").exists()
 
 
+@pytest.mark.parametrize("env, expected", [({"WORLD_SIZE": "two"}, "$WORLD_SIZE must be an integer, got 'two'"),
+                                           ({"RANK": "3", "WORLD_SIZE": "2"}, "rank 3 is not within a world of size 2")])
+def test_unusable_torchrun_variables_are_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                  expected: str) -> None:
+    images, annotations = dev_set
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = invoke("train", "--output-dir", tmp_path / "out", "--init", "scratch", "--no-progress", "--images",
+                    images, "--annotations", annotations, "--arch-option", "width=0.25")
+    assert result.exit_code == 1
+    assert error_of(result) == expected
+    assert not (tmp_path / "out").exists()
+
+
 def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
     images, annotations = dev_set
     data = json.loads(annotations.read_text())
