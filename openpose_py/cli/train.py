@@ -9,7 +9,6 @@ names (:func:`openpose_py.train.config.overlay_options`). For several GPUs or ma
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +122,7 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     import torch
 
     from ..data.transforms import AugmentConfig
+    from ..runs.context import RunContext
     from ..train.checkpoint import load_checkpoint
     from ..train.config import RECIPES, TrainConfig, load_config_file, overlay_options
     from ..train.targets import check_run_targets
@@ -159,7 +159,7 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
         click.echo(check.table())
         return
     result = run_training(config, resume=resume, progress=progress)
-    if os.environ.get("RANK", "0") != "0":
+    if not RunContext.from_env().is_root:
         return  # under torchrun, rank 0 reports
     last = next((r for r in reversed(result.history) if "loss" in r), None)
     summary = f"step {result.step}: weights {result.weights}"
