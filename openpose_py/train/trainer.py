@@ -79,7 +79,8 @@ class Trainer:
             matches an uninterrupted one.
 
     Raises:
-        DatasetError, WeightsError, TrainConfigError: unusable data, weights or options, before any training.
+        DatasetError, WeightsError, TrainConfigError, DistributedError: unusable data, weights, options or
+            ``torchrun`` variables, before any training.
     """
 
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
