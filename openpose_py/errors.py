@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = [
     "OpenPoseError", "ImageReadError", "VideoError", "CameraError", "WeightsError", "WeightsNotFoundError",
     "ChecksumError", "ArchitectureMismatchError", "DatasetError", "OutputError", "TrainConfigError",
-    "DistributedError",
+    "DistributedError", "first_line",
 ]
 
 
@@ -55,3 +55,10 @@ class TrainConfigError(OpenPoseError, ValueError):
 
 class DistributedError(OpenPoseError):
     """A run under torchrun whose environment or process group cannot be used."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of ``exc``'s message, or its type's name when it has none: the cause a one-line error
+    can quote (some libraries raise with an empty or many-line message)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -18,6 +18,7 @@ import torch
 
 from ..atomic import atomic_path
 from ..errors import WeightsError
+from ..weights.formats.state_dict import load_torch_file
 
 __all__ = ["CHECKPOINT_FORMAT", "capture_rng", "restore_rng", "save_checkpoint", "load_checkpoint",
            "is_training_checkpoint"]
@@ -66,8 +67,8 @@ def is_training_checkpoint(path: str | Path) -> bool:
     if not path.is_file() or path.suffix == ".safetensors":
         return False
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable file is simply not a checkpoint
+        data = load_torch_file(path)
+    except WeightsError:  # any unreadable file is simply not a checkpoint
         return False
     return isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT
 
@@ -85,10 +86,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         path = path / "checkpoint.pt"
     if not path.is_file():
         raise WeightsError(f"no training checkpoint at {path}")
-    try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file; the user needs one line
-        raise WeightsError(f"cannot read training checkpoint {path}: {str(exc).splitlines()[0]}") from exc
+    data = load_torch_file(path, map_location)
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise WeightsError(f"{path} is not an openpose_py training checkpoint")
     return data

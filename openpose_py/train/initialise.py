@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import models
-from ..errors import ArchitectureMismatchError, WeightsError
+from ..errors import ArchitectureMismatchError, WeightsError, first_line
 from ..weights import WeightsSpec, get_spec
 from .checkpoint import is_training_checkpoint, load_checkpoint
 from .config import TrainConfig, TrainConfigError
@@ -77,4 +77,4 @@ def load_state(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ArchitectureMismatchError(f"the weights from {source} do not fit the network being trained: "
-                                        f"{str(exc).splitlines()[0]}") from exc
+                                        f"{first_line(exc)}") from exc

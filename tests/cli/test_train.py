@@ -106,6 +106,19 @@ def test_unusable_torchrun_variables_are_one_line(invoke, dev_set: tuple[Path, P
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unloadable_checkpoint_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    images, annotations = dev_set
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    for option in ("--resume", "--init"):
+        result = invoke("train", option, empty, "--output-dir", tmp_path / "out", "--no-progress", "--images", images,
+                        "--annotations", annotations)
+        assert result.exit_code == 1, result.output
+        assert error_of(result) == f"{empty}: not a PyTorch file that loads with weights_only (it ends early: empty or " \
+                                   "cut short)"
+    assert not (tmp_path / "out").exists()
+
+
 def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
     images, annotations = dev_set
     data = json.loads(annotations.read_text())
