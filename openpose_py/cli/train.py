@@ -124,7 +124,7 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     from ..data.transforms import AugmentConfig
     from ..runs.context import RunContext
     from ..train.checkpoint import load_checkpoint
-    from ..train.config import RECIPES, TrainConfig, load_config_file, overlay_options
+    from ..train.config import RECIPES, TrainConfig, check_option_types, load_config_file, overlay_options
     from ..train.targets import check_run_targets
     from ..train.trainer import train as run_training
 
@@ -137,6 +137,8 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     if config_file is not None:
         values = overlay_options(values, load_config_file(config_file))
     values.update({k: v for k, v in options.items() if v is not None})
+    # before the tables below are taken apart: a file may hold any type (a null is left to the config's own checks)
+    check_option_types(TrainConfig, {k: v for k, v in values.items() if v is not None})
     if freeze:
         values["freeze"] = list(freeze)
     if arch_option:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,8 +14,8 @@ from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
 
-__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "overlay_options", "INIT_CHOICES", "OPTIMIZERS",
-           "FREEZE_CHOICES", "RECIPES"]
+__all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "overlay_options", "check_option_types",
+           "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES", "RECIPES"]
 
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
@@ -168,14 +170,14 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any]) -> TrainConfig:
         """Build from a mapping such as a parsed config file (nested ``augment`` and ``data`` tables allowed)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise TrainConfigError(f"unknown training option(s): {', '.join(unknown)}")
         missing = [k for k in ("annotations", "images", "output_dir") if mapping.get(k) is None]
+        check_option_types(cls, {k: v for k, v in mapping.items() if k not in missing})
         if missing:
             raise TrainConfigError(f"missing training option(s): {', '.join(missing)}")
         kwargs = dict(mapping)
+        for table, kind in (("augment", AugmentConfig), ("data", DatasetConfig)):
+            if isinstance(kwargs.get(table), Mapping):
+                check_option_types(kind, kwargs[table], f"{table}.")
         try:
             if isinstance(kwargs.get("augment"), Mapping):
                 aug = dict(kwargs["augment"])
@@ -189,6 +191,72 @@ class TrainConfig:
             raise
         except (TypeError, ValueError) as exc:
             raise TrainConfigError(f"invalid training configuration: {exc}") from exc
+
+
+#: How an error names a kind of value, alone and in a list.
+_KINDS = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "booleans"),
+          str: ("a string", "strings"), Path: ("a path", "paths")}
+
+
+def _takes(kind: Any, value: Any) -> bool:
+    """Whether ``value`` (as a config file gives it) fits the annotation ``kind``; kinds it cannot judge pass."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return any(_takes(k, value) for k in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind in (str, Path):
+        return isinstance(value, (str, Path))
+    if dataclasses.is_dataclass(kind):
+        return isinstance(value, (Mapping, kind))
+    if typing.get_origin(kind) is tuple:
+        args = typing.get_args(kind)
+        if not isinstance(value, (list, tuple)):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_takes(args[0], v) for v in value)
+        return len(args) == len(value) and all(_takes(a, v) for a, v in zip(args, value))
+    return True
+
+
+def _describe(kind: Any, plural: bool = False) -> str:
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return " or ".join(_describe(k, plural) for k in typing.get_args(kind) if k is not type(None))
+    if typing.get_origin(kind) is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_describe(args[0], True)}"
+        return f"a list of {len(args)} {_describe(args[0], True)}"
+    if dataclasses.is_dataclass(kind):
+        return "tables" if plural else "a table"
+    names = _KINDS.get(kind)
+    return names[plural] if names else getattr(kind, "__name__", str(kind))
+
+
+def check_option_types(cls: type, values: Mapping[str, Any], prefix: str = "") -> None:
+    """Refuse, naming the option, a value of a type its field cannot take, and a key ``cls`` does not have (what a
+    config file can get wrong: ``steps = "100"``, ``[augment] crop_size = "big"``, ``freeze = 3``).
+
+    Raises:
+        TrainConfigError: ``{prefix}{key} must be ..., got ...`` or ``unknown option(s)``.
+    """
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise TrainConfigError(f"unknown training option(s): {', '.join(prefix + k for k in unknown)}")
+    for key, value in values.items():
+        kind = hints[key]
+        if key == "freeze" and isinstance(value, str):  # a comma-separated list is accepted too
+            continue
+        if key == "arch_options" and not isinstance(value, Mapping) and not _takes(kind, value):
+            raise TrainConfigError(f"{prefix}{key} must be a table, got {value!r}")
+        if key != "arch_options" and not _takes(kind, value):
+            raise TrainConfigError(f"{prefix}{key} must be {_describe(kind)}, got {value!r}")
 
 
 #: Options that are tables of their own: a layer that names some of their keys keeps the others from below.

@@ -71,6 +71,8 @@ def test_bad_input_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Pat
     images, annotations = dev_set
     not_coco = tmp_path / "list.json"
     not_coco.write_text("[1, 2]")
+    wrong_types = tmp_path / "types.toml"
+    wrong_types.write_text("augment = 3\n")
     base = ("train", "--output-dir", tmp_path / "out", "--init", "scratch", "--no-progress")
     cases = [
         ((*base, "--images", images, "--annotations", not_coco), "not a COCO annotation file"),
@@ -80,6 +82,7 @@ def test_bad_input_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Pat
         ((*base, "--images", images), "missing training option(s): annotations"),
         ((*base, "--images", images, "--annotations", annotations, "--arch-option", "width"), "KEY=VALUE"),
         (("train", "--config", tmp_path / "absent.toml"), "no such config file"),
+        (("train", "--config", wrong_types), "augment must be a table, got 3"),
     ]
     if importlib.util.find_spec("tensorboard") is None:
         cases.append(((*base, "--images", images, "--annotations", annotations, "--arch-option", "width=0.25",
