@@ -53,8 +53,11 @@ class _Pipeline:
     stop: threading.Event
     frames_in: queue.Queue = field(default_factory=queue.Queue)
     results: queue.Queue = field(default_factory=queue.Queue)
-    # set by each thread as its last act: what a stopped run waits on (Thread.join is not safe to retry after a
-    # KeyboardInterrupt: CPython 3.11 then marks the thread finished while it still runs, bpo-45274)
+    # set by each thread as its first and its last act: what a stopped run waits on (Thread.join is not safe to retry
+    # after a KeyboardInterrupt: CPython 3.11 then marks the thread finished while it still runs, bpo-45274; and an
+    # interrupt inside Thread.start may come before the thread has an ident, yet it runs)
+    reader_began: threading.Event = field(default_factory=threading.Event)
+    writer_began: threading.Event = field(default_factory=threading.Event)
     reader_done: threading.Event = field(default_factory=threading.Event)
     writer_done: threading.Event = field(default_factory=threading.Event)
     writer_error: BaseException | None = None
@@ -72,9 +75,12 @@ class _Pipeline:
         return False
 
 
-def _thread(name: str, target: Callable[..., None], done: threading.Event, *args: object) -> threading.Thread:
-    """A daemon thread running ``target(*args)`` that sets ``done`` as its last act, however it ends."""
+def _thread(name: str, target: Callable[..., None], began: threading.Event, done: threading.Event,
+            *args: object) -> threading.Thread:
+    """A daemon thread running ``target(*args)`` that sets ``began`` as its first act and ``done`` as its last, however
+    it ends."""
     def run() -> None:
+        began.set()
         try:
             target(*args)
         finally:
@@ -220,11 +226,13 @@ def run_pipeline(
     interrupted = False
     done = False
     failure: BaseException | None = None
-    reader = _thread("openpose-reader", _reader, pipe.reader_done, src, pipe, latest_only)
-    writer = _thread("openpose-writer", _writer, pipe.writer_done, sinks, src.info, pipe, progress)
+    reader = _thread("openpose-reader", _reader, pipe.reader_began, pipe.reader_done, src, pipe, latest_only)
+    writer = _thread("openpose-writer", _writer, pipe.writer_began, pipe.writer_done, sinks, src.info, pipe, progress)
+    launched: list[threading.Thread] = []
     try:
-        writer.start()
-        reader.start()
+        for thread in (writer, reader):
+            launched.append(thread)  # before start(): an interrupt inside it can leave the thread running
+            thread.start()
         while not done and not pipe.stop.is_set() and not requested.is_set():
             batch: list[Frame] = []
             while len(batch) < batch_size:
@@ -256,11 +264,15 @@ def run_pipeline(
         # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted, and
         # it makes the run interrupted only if input was left
         late = False
-        if writer.ident is not None:
+        if writer in launched:
+            late |= _uninterrupted(lambda: pipe.writer_began.wait(5.0))
+        if pipe.writer_began.is_set():
             # everything already queued is written first; the queue may be full, so this waits for room
             late |= _uninterrupted(lambda: pipe.results.put(_END))
             late |= _uninterrupted(pipe.writer_done.wait)
-        if reader.ident is not None:
+        if reader in launched:
+            late |= _uninterrupted(lambda: pipe.reader_began.wait(5.0))
+        if pipe.reader_began.is_set():
             late |= _uninterrupted(lambda: pipe.reader_done.wait(5.0))
         if owned:
             src.close()

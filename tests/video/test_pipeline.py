@@ -142,6 +142,29 @@ def test_ctrl_c_while_the_outputs_are_closed_waits_for_them(tmp_path):
     assert len(file_names(tmp_path)) == 3
 
 
+@needs_shared
+def test_ctrl_c_inside_thread_start_still_waits_for_the_writer_and_closes_its_outputs(tmp_path, monkeypatch):
+    """Ctrl-C that lands while ``Thread.start`` waits for the new writer thread, before that thread has an ident: the
+    thread runs all the same and opens the outputs (a temporary video), so the run must wait for it to close them.
+    (A torchrun run killed as its next video began left that temporary file behind.)"""
+    original_start = threading.Thread.start
+
+    def start(self):
+        if self.name != "openpose-writer":
+            return original_start(self)
+        # the thread comes up a moment later, after the interrupt has reached the caller
+        threading.Timer(0.2, original_start, (self,)).start()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    report = run_pipeline(FakeEstimator(), SELFIE, [JsonSink(tmp_path / "json"), VideoSink(tmp_path / "out.mp4")])
+    monkeypatch.undo()
+    time.sleep(0.5)  # time for a writer the run had not waited for to come up and open its outputs
+    assert report.interrupted and report.frames == 0
+    assert not [t for t in threading.enumerate() if t.name == "openpose-writer"], "no writer left running"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json"], "no temporary video left, none published"
+
+
 def test_live_runs_can_drop_stale_frames_to_stay_current():
     class Live(FrameSource):
         """Ten frames as fast as they are taken; ``all_read`` is set once the reader has queued the last one."""
