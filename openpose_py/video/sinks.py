@@ -198,7 +198,25 @@ class VideoSink(FrameSink):
         if info.size is not None:
             self._start(info.size)
 
+    @staticmethod
+    def leftovers(path: str | Path) -> list[Path]:
+        """The temporary files that sinks writing ``path`` left behind when their process was killed (SIGKILL, a
+        node lost) before they could finish or delete them: the ``mkstemp`` names :meth:`_start` gives."""
+        path = Path(path)
+        pattern = re.compile(re.escape(f".{path.stem}.") + r"[a-z0-9_]{8}" + re.escape(path.suffix))
+        try:
+            return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+        except OSError:  # no such folder (yet): nothing left
+            return []
+
+    @staticmethod
+    def clear_leftovers(path: str | Path) -> None:
+        """Delete the :meth:`leftovers` of ``path``."""
+        for leftover in VideoSink.leftovers(path):
+            leftover.unlink(missing_ok=True)
+
     def _start(self, size: tuple[int, int]) -> None:
+        self.clear_leftovers(self.path)  # a killed earlier run's, which nothing else would ever remove
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix)
         os.close(fd)
         self._tmp = Path(tmp)

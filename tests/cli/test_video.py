@@ -188,3 +188,23 @@ def test_a_glob_is_a_collection_even_when_it_matches_one_video(invoke, tmp_path)
     result = invoke("video", str(tmp_path / "in" / "*.mp4"), "--end", "2", "--json-dir", tmp_path / "json", *LOW)
     assert result.exit_code == 0, result.output
     assert files_under(tmp_path / "json") == [f"good/good_{i:012d}_keypoints.json" for i in range(2)]
+
+
+@needs_weights
+def test_a_rerun_clears_what_a_killed_run_left_of_an_unfinished_video(invoke, tmp_path):
+    """A run killed outright (SIGKILL, a lost node) cannot clean up: its unfinished video leaves a staged JSON folder,
+    a staged video and the video writer's temporary file. The rerun that redoes that video removes all three."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.mp4").write_bytes(FIVE_FRAMES.read_bytes())
+    out = tmp_path / "out"
+    killed = [out / "json" / ".good.partial" / "good_000000000000_keypoints.json", out / "video" / ".good.partial.mp4",
+              out / "video" / "..good.partial.x1y2z3_4.mp4"]
+    for path in killed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    (out / "video" / ".keep.mp4").write_bytes(b"a user's own hidden file")
+    result = invoke("video", tmp_path / "in", "--end", "2", "--json-dir", out / "json", "--output", out / "video",
+                    "--skip-existing", *LOW)
+    assert result.exit_code == 0, result.output
+    assert files_under(out) == ["json/good/good_000000000000_keypoints.json",
+                                "json/good/good_000000000001_keypoints.json", "video/.keep.mp4", "video/good.mp4"]

@@ -91,3 +91,20 @@ def test_maps_sink_draws_bounded_maps_at_their_own_resolution(tmp_path):
         sink.write(FrameResult(Frame(0, image, name), (), maps=maps))
         picture = cv2.imread(str(tmp_path / "maps" / f"{name}_maps.jpg"))
         assert picture.shape == (h, 2 * w, 3)
+
+
+def test_a_video_sinks_leftovers_are_its_temporary_files_and_nothing_else(tmp_path):
+    killed = tmp_path / ".clip.k1ll3d_0.mp4"  # what a killed earlier run left: the next sink for clip.mp4 removes it
+    killed.write_bytes(b"half")
+    sink = VideoSink(tmp_path / "clip.mp4")
+    sink.open(StreamInfo("clip", 10.0, (32, 24), None))
+    assert not killed.exists()
+    [temporary] = VideoSink.leftovers(tmp_path / "clip.mp4")  # what a killed process would leave
+    assert temporary.parent == tmp_path and temporary.name.startswith(".clip.") and temporary.suffix == ".mp4"
+    for name in ("clip.mp4", ".clip.mp4", ".clip.partial.mp4", ".clip.abcdefgh.avi", ".other.abcdefgh.mp4",
+                 ".clip.abcdefghi.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    assert VideoSink.leftovers(tmp_path / "clip.mp4") == [temporary]
+    sink.close(keep=False)
+    assert VideoSink.leftovers(tmp_path / "clip.mp4") == []
+    assert VideoSink.leftovers(tmp_path / "absent" / "clip.mp4") == []
