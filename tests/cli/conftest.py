@@ -61,6 +61,17 @@ class Console:
         return subprocess.run(self.argv(*args), capture_output=True, text=True, env=self.env, timeout=timeout)
 
 
+def finish_or_dump(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """``proc.communicate(timeout)``; a process still running then is aborted and the test fails with the stacks of
+    its threads (start it with ``PYTHONFAULTHANDLER=1``), which say where it hung."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"the process did not exit within {timeout} s; its threads when aborted:\n{err[-8000:]}")
+
+
 @pytest.fixture
 def console(cli_env) -> Console:
     return Console(cli_env)

@@ -14,7 +14,7 @@ from openpose_py.errors import OutputError, VideoError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
-from .conftest import FIVE_FRAMES, LOW, SELFIE, error_of, files_under, needs_weights
+from .conftest import FIVE_FRAMES, LOW, SELFIE, error_of, files_under, finish_or_dump, needs_weights
 
 
 def _frames(path) -> tuple[int, float, int, int]:
@@ -122,14 +122,15 @@ def test_a_signal_leaves_a_playable_video_and_complete_json_files(console, tmp_p
     json_dir = tmp_path / "json"
     proc = subprocess.Popen(console.argv("video", SELFIE, "--output", tmp_path / "pose.avi", "--json-dir", json_dir,
                                          *LOW),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=console.env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**console.env, "PYTHONFAULTHANDLER": "1"})
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if json_dir.is_dir() and len(list(json_dir.glob("*.json"))) >= 3:
             break
         time.sleep(0.05)
     proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=120)
+    _, stderr = finish_or_dump(proc, timeout=120)
     written = files_under(json_dir)
     if proc.returncode == 0 and len(written) == 58:
         pytest.skip("the run finished before the interrupt arrived")
