@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -63,16 +64,53 @@ class _Pipeline:
     writer_error: BaseException | None = None
     written: int = 0
     people: int = 0
+    signalled: bool = False  # a stop signal came (a plain flag: set from a signal handler, which may not take locks)
 
     def put(self, q: queue.Queue, item: object) -> bool:
         """Put unless the run is stopping; a full queue is retried so that a stop request is noticed."""
-        while not self.stop.is_set():
+        while not self.stop.is_set() and not self.signalled:
             try:
                 q.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _SignalsAsFlag:
+    """While a run lasts in the main thread, a stop signal whose handler raises KeyboardInterrupt (Ctrl-C's default,
+    the CLI's for SIGTERM and SIGHUP) sets ``pipe.signalled`` instead. The handler still runs (the CLI's records which
+    signal came), but its KeyboardInterrupt is caught inside the handler: raised in the calling code, it could land
+    between a lock's acquisition and the ``with`` that releases it (a queue's, an event's), and the run's clean-up then
+    waited forever on that lock. Other handlers (the default SIGTERM, ignored signals) are left as they are."""
+
+    def __init__(self, pipe: _Pipeline) -> None:
+        self.pipe = pipe
+        self.previous: dict[int, Callable] = {}
+
+    def __enter__(self) -> "_SignalsAsFlag":
+        if threading.current_thread() is threading.main_thread():
+            for sig in _STOP_SIGNALS:
+                handler = signal.getsignal(sig)
+                if callable(handler):
+                    self.previous[sig] = handler
+                    signal.signal(sig, self._flagging(handler))
+        return self
+
+    def _flagging(self, handler: Callable) -> Callable:
+        def on_signal(signum: int, frame: object) -> None:
+            try:
+                handler(signum, frame)
+            except KeyboardInterrupt:
+                self.pipe.signalled = True
+        return on_signal
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
 
 def _thread(name: str, target: Callable[..., None], began: threading.Event, done: threading.Event,
@@ -229,54 +267,61 @@ def run_pipeline(
     reader = _thread("openpose-reader", _reader, pipe.reader_began, pipe.reader_done, src, pipe, latest_only)
     writer = _thread("openpose-writer", _writer, pipe.writer_began, pipe.writer_done, sinks, src.info, pipe, progress)
     launched: list[threading.Thread] = []
-    try:
-        for thread in (writer, reader):
-            launched.append(thread)  # before start(): an interrupt inside it can leave the thread running
-            thread.start()
-        while not done and not pipe.stop.is_set() and not requested.is_set():
-            batch: list[Frame] = []
-            while len(batch) < batch_size:
-                try:
-                    item = pipe.frames_in.get(timeout=0.1)
-                except queue.Empty:
-                    if pipe.stop.is_set() or requested.is_set():  # the writer failed, or the caller asked to stop
+
+    def halted() -> bool:  # the writer failed, the caller asked to stop, or a stop signal came
+        return pipe.stop.is_set() or requested.is_set() or pipe.signalled
+
+    with _SignalsAsFlag(pipe):
+        try:
+            for thread in (writer, reader):
+                launched.append(thread)  # before start(): an interrupt inside it can leave the thread running
+                thread.start()
+            while not done and not halted():
+                batch: list[Frame] = []
+                while len(batch) < batch_size:
+                    try:
+                        item = pipe.frames_in.get(timeout=0.1)
+                    except queue.Empty:
+                        if halted():
+                            break
+                        continue
+                    if item is _END:
+                        done = True
                         break
-                    continue
-                if item is _END:
-                    done = True
-                    break
-                if isinstance(item, _Failure):
-                    raise item.error
-                batch.append(item)
-            if batch and not pipe.stop.is_set():
-                for result in _infer(estimator, batch, need_candidates, need_maps):
-                    if tracker is not None:
-                        result = track_result(tracker, result)
-                    pipe.put(pipe.results, result)
-        interrupted = pipe.stop.is_set() or requested.is_set()
-    except KeyboardInterrupt:
-        interrupted = True
-        log.info("interrupted; closing outputs")
-    except BaseException as exc:
-        failure = exc
-    finally:
-        pipe.stop.set()
-        # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted, and
-        # it makes the run interrupted only if input was left
-        late = False
-        if writer in launched:
-            late |= _uninterrupted(lambda: pipe.writer_began.wait(5.0))
-        if pipe.writer_began.is_set():
-            # everything already queued is written first; the queue may be full, so this waits for room
-            late |= _uninterrupted(lambda: pipe.results.put(_END))
-            late |= _uninterrupted(pipe.writer_done.wait)
-        if reader in launched:
-            late |= _uninterrupted(lambda: pipe.reader_began.wait(5.0))
-        if pipe.reader_began.is_set():
-            late |= _uninterrupted(lambda: pipe.reader_done.wait(5.0))
-        if owned:
-            src.close()
-        interrupted = interrupted or (late and not done)
+                    if isinstance(item, _Failure):
+                        raise item.error
+                    batch.append(item)
+                if batch and not halted():
+                    for result in _infer(estimator, batch, need_candidates, need_maps):
+                        if tracker is not None:
+                            result = track_result(tracker, result)
+                        pipe.put(pipe.results, result)
+            interrupted = not done and halted()
+        except KeyboardInterrupt:  # raised by code (a sink, the estimator), or a signal outside a flagging handler
+            interrupted = True
+            log.info("interrupted; closing outputs")
+        except BaseException as exc:
+            failure = exc
+        finally:
+            signalled = pipe.signalled
+            pipe.stop.set()
+            # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted,
+            # and it makes the run interrupted only if input was left
+            late = False
+            if writer in launched:
+                late |= _uninterrupted(lambda: pipe.writer_began.wait(5.0))
+            if pipe.writer_began.is_set():
+                # everything already queued is written first; the queue may be full, so this waits for room
+                late |= _uninterrupted(lambda: pipe.results.put(_END))
+                late |= _uninterrupted(pipe.writer_done.wait)
+            if reader in launched:
+                late |= _uninterrupted(lambda: pipe.reader_began.wait(5.0))
+            if pipe.reader_began.is_set():
+                late |= _uninterrupted(lambda: pipe.reader_done.wait(5.0))
+            if owned:
+                src.close()
+            late |= pipe.signalled and not signalled
+            interrupted = interrupted or (late and not done)
     if failure is None and pipe.writer_error is not None:
         failure = pipe.writer_error
     if failure is not None:

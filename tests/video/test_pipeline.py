@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -163,6 +167,52 @@ def test_ctrl_c_inside_thread_start_still_waits_for_the_writer_and_closes_its_ou
     assert report.interrupted and report.frames == 0
     assert not [t for t in threading.enumerate() if t.name == "openpose-writer"], "no writer left running"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["json"], "no temporary video left, none published"
+
+
+_CTRL_C_INSIDE_A_LOCK = """
+import signal, sys, threading, time
+from pathlib import Path
+from openpose_py.video.pipeline import run_pipeline
+from openpose_py.video.sinks import FrameSink, JsonSink
+from tests.video.conftest import SELFIE, FakeEstimator
+
+started = threading.Event()
+fired = []
+original_enter = threading.Condition.__enter__
+
+def enter(self):  # Ctrl-C arrives just after a queue's put has taken its lock, before its with-block is entered
+    result = original_enter(self)
+    if (not fired and started.is_set() and threading.current_thread() is threading.main_thread()
+            and sys._getframe(1).f_code.co_name == "put"):
+        fired.append(True)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        time.sleep(0.05)  # the signal's handler runs here, the lock held
+    return result
+
+threading.Condition.__enter__ = enter
+
+class Started(FrameSink):
+    def write(self, result):
+        started.set()
+        time.sleep(0.01)
+
+report = run_pipeline(FakeEstimator(), SELFIE, [Started(), JsonSink(Path(sys.argv[1]))])
+print(report.frames, report.interrupted, bool(fired), flush=True)
+"""
+
+
+@needs_shared
+def test_ctrl_c_inside_a_queues_lock_cannot_deadlock_the_run(tmp_path):
+    """Ctrl-C raised in the calling thread just after a queue had taken its lock, before the ``with`` that releases it
+    was entered: the lock stayed taken, and the clean-up waited on it forever (a stopped ``openpose-py video`` hung).
+    During a run a stop signal now sets a flag instead of raising, so the run ends cleanly."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_INSIDE_A_LOCK, str(tmp_path / "json")], cwd=root,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    frames, interrupted, fired = proc.stdout.split()
+    assert fired == "True" and interrupted == "True" and 1 <= int(frames) < 58
+    assert len(file_names(tmp_path / "json")) == int(frames), "every frame inferred was written, and only those"
 
 
 def test_live_runs_can_drop_stale_frames_to_stay_current():
