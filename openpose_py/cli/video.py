@@ -205,13 +205,8 @@ class _Outputs:
         return _Outputs(*(None if p is None else _staging(p) for p in (self.json, self.video)))
 
     def discard(self) -> None:
-        """Remove these outputs, and what a killed run's video writer left beside the video."""
-        from ..video import VideoSink
-
         for path in self.paths:
             _remove(path)
-        if self.video is not None:
-            VideoSink.clear_leftovers(self.video)
 
     def publish_as(self, final: "_Outputs") -> None:
         """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""

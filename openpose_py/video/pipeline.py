@@ -54,9 +54,8 @@ class _Pipeline:
     stop: threading.Event
     frames_in: queue.Queue = field(default_factory=queue.Queue)
     results: queue.Queue = field(default_factory=queue.Queue)
-    # set by each thread as its first and its last act: what a stopped run waits on (Thread.join is not safe to retry
-    # after a KeyboardInterrupt: CPython 3.11 then marks the thread finished while it still runs, bpo-45274; and an
-    # interrupt inside Thread.start may come before the thread has an ident, yet it runs)
+    # set by each thread as its first and its last act: what a stopped run waits on (a KeyboardInterrupt raised inside
+    # Thread.start may come before the thread has an ident, yet it runs)
     reader_began: threading.Event = field(default_factory=threading.Event)
     writer_began: threading.Event = field(default_factory=threading.Event)
     reader_done: threading.Event = field(default_factory=threading.Event)
@@ -188,17 +187,6 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             pipe.writer_error = pipe.writer_error or exc
 
 
-def _uninterrupted(step: Callable[[], object]) -> bool:
-    """Run ``step`` to its end even when KeyboardInterrupt arrives meanwhile; whether one did."""
-    hit = False
-    while True:
-        try:
-            step()
-            return hit
-        except KeyboardInterrupt:
-            hit = True
-
-
 def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
     images = [f.image for f in frames]
     if not (candidates or maps):
@@ -298,7 +286,7 @@ def run_pipeline(
                             result = track_result(tracker, result)
                         pipe.put(pipe.results, result)
             interrupted = not done and halted()
-        except KeyboardInterrupt:  # raised by code (a sink, the estimator), or a signal outside a flagging handler
+        except KeyboardInterrupt:  # raised by code in this thread (the estimator, say): signals only set the flag
             interrupted = True
             log.info("interrupted; closing outputs")
         except BaseException as exc:
@@ -306,22 +294,21 @@ def run_pipeline(
         finally:
             signalled = pipe.signalled
             pipe.stop.set()
-            # a stop request (Ctrl-C, SIGTERM) while the outputs are finished must not cut that short: it is noted,
-            # and it makes the run interrupted only if input was left
-            late = False
+            # a stop signal (Ctrl-C, SIGTERM) while the outputs are finished cannot cut that short (it only sets the
+            # flag); it makes the run interrupted only if input was left
             if writer in launched:
-                late |= _uninterrupted(lambda: pipe.writer_began.wait(5.0))
+                pipe.writer_began.wait(5.0)
             if pipe.writer_began.is_set():
                 # everything already queued is written first; the queue may be full, so this waits for room
-                late |= _uninterrupted(lambda: pipe.results.put(_END))
-                late |= _uninterrupted(pipe.writer_done.wait)
+                pipe.results.put(_END)
+                pipe.writer_done.wait()
             if reader in launched:
-                late |= _uninterrupted(lambda: pipe.reader_began.wait(5.0))
+                pipe.reader_began.wait(5.0)
             if pipe.reader_began.is_set():
-                late |= _uninterrupted(lambda: pipe.reader_done.wait(5.0))
+                pipe.reader_done.wait(5.0)
             if owned:
                 src.close()
-            late |= pipe.signalled and not signalled
+            late = pipe.signalled and not signalled
             interrupted = interrupted or (late and not done)
     if failure is None and pipe.writer_error is not None:
         failure = pipe.writer_error

@@ -209,14 +209,9 @@ class VideoSink(FrameSink):
         except OSError:  # no such folder (yet): nothing left
             return []
 
-    @staticmethod
-    def clear_leftovers(path: str | Path) -> None:
-        """Delete the :meth:`leftovers` of ``path``."""
-        for leftover in VideoSink.leftovers(path):
-            leftover.unlink(missing_ok=True)
-
     def _start(self, size: tuple[int, int]) -> None:
-        self.clear_leftovers(self.path)  # a killed earlier run's, which nothing else would ever remove
+        for leftover in self.leftovers(self.path):  # a killed earlier run's, which nothing else would ever remove
+            leftover.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix)
         os.close(fd)
         self._tmp = Path(tmp)
