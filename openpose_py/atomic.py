@@ -1,6 +1,8 @@
 """Atomic output files: a temporary name in the target directory, then ``os.replace``, so a reader never sees half a
 file; and output directories probed for writability before any work starts. Every file the package writes (outputs,
-exports, weights, checkpoints) goes through :func:`atomic_path`."""
+exports, weights, checkpoints) goes through :func:`atomic_path`, or, for a long write whose temporary a killed
+process would leave behind, through :func:`claim_tempfile`, whose leftovers :func:`remove_unclaimed` can tell from
+another process's work in progress."""
 
 from __future__ import annotations
 
@@ -8,11 +10,17 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: a file that is open cannot be deleted there, which protects it all the same
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import OutputError
 
-__all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic"]
+__all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic", "claim_tempfile",
+           "remove_unclaimed"]
 
 
 def ensure_writable_dir(directory: str | Path) -> Path:
@@ -68,3 +76,41 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             tmp.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def claim_tempfile(directory: Path, prefix: str, suffix: str) -> tuple[Path, int]:
+    """A new temporary file (``mkstemp``) and a descriptor that holds an exclusive lock on it until it is closed or
+    the process dies; close it when the file is published or deleted. While it is held, :func:`remove_unclaimed`
+    leaves the file alone."""
+    while True:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
+        if fcntl is None:
+            return Path(name), fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:  # another process's clean-up may have removed the name between mkstemp and the lock: take a new one
+            if os.stat(name).st_ino == os.fstat(fd).st_ino:
+                return Path(name), fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def remove_unclaimed(paths: Iterable[Path]) -> None:
+    """Delete those of ``paths`` whose :func:`claim_tempfile` lock nobody holds: the temporaries of processes that
+    were killed (SIGKILL, a lost node) before they could delete them. Another process's file in progress stays."""
+    for path in paths:
+        if fcntl is None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)
+        except OSError:  # BlockingIOError: a live process holds it
+            pass
+        finally:
+            os.close(fd)

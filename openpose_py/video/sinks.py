@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
@@ -25,7 +24,7 @@ from ..errors import OutputError, VideoError
 from ..render import RenderStyle, draw_people, maps_picture
 from ..results import Person, coco_results, openpose_json, write_openpose_json
 from ..skeleton import Skeleton
-from ..atomic import ensure_writable_dir, publish_file, write_bytes_atomic
+from ..atomic import claim_tempfile, ensure_writable_dir, publish_file, remove_unclaimed, write_bytes_atomic
 from ..images import write_image
 from .sources import Frame, StreamInfo
 
@@ -189,6 +188,7 @@ class VideoSink(FrameSink):
         self.fps = fps
         ensure_writable_dir(self.path.parent)
         self._tmp: Path | None = None
+        self._claim: int | None = None  # the lock that marks _tmp as this live sink's (atomic.claim_tempfile)
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
         self.frames = 0
@@ -200,8 +200,8 @@ class VideoSink(FrameSink):
 
     @staticmethod
     def leftovers(path: str | Path) -> list[Path]:
-        """The temporary files that sinks writing ``path`` left behind when their process was killed (SIGKILL, a
-        node lost) before they could finish or delete them: the ``mkstemp`` names :meth:`_start` gives."""
+        """The temporary files of sinks writing ``path``: the ``mkstemp`` names :meth:`_start` gives, of live sinks
+        and of those whose process was killed (SIGKILL, a node lost) before it could finish or delete them."""
         path = Path(path)
         pattern = re.compile(re.escape(f".{path.stem}.") + r"[a-z0-9_]{8}" + re.escape(path.suffix))
         try:
@@ -210,13 +210,11 @@ class VideoSink(FrameSink):
             return []
 
     def _start(self, size: tuple[int, int]) -> None:
-        for leftover in self.leftovers(self.path):  # a killed earlier run's, which nothing else would ever remove
-            leftover.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        # a killed earlier run's, which nothing else would ever remove; a run writing the same output now keeps its own
+        remove_unclaimed(self.leftovers(self.path))
+        self._tmp, self._claim = claim_tempfile(self.path.parent, f".{self.path.stem}.", self.path.suffix)
         self._size = size
-        self._writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*self.fourcc), self._rate, size)
+        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*self.fourcc), self._rate, size)
         if not self._writer.isOpened():
             self._discard()
             raise OutputError(f"cannot open a {self.fourcc} video writer for {self.path}")
@@ -238,6 +236,12 @@ class VideoSink(FrameSink):
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
+        self._release_claim()
+
+    def _release_claim(self) -> None:
+        if self._claim is not None:
+            os.close(self._claim)
+            self._claim = None
 
     def close(self, keep: bool = True) -> None:
         if not keep or self.frames == 0:
@@ -249,10 +253,12 @@ class VideoSink(FrameSink):
             problem = _unreadable_video(self._tmp, self.frames)
             if problem is not None:
                 self._discard()
-                raise OutputError(f"cannot write video {self.path}: {problem} (is the disk full?); "
-                                  "nothing was published")
-            publish_file(self._tmp, self.path)
-            self._tmp = None
+                raise OutputError(f"cannot write video {self.path}: {problem}; nothing was published")
+            try:
+                publish_file(self._tmp, self.path)
+                self._tmp = None
+            finally:
+                self._discard()  # lets go of the claim, and of the temporary if it could not be published
 
 
 def _unreadable_video(path: Path, frames: int) -> str | None:
@@ -260,18 +266,18 @@ def _unreadable_video(path: Path, frames: int) -> str | None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return f"the file is gone ({exc.strerror})"
+        return f"its temporary file {path.name} was removed by something else ({exc.strerror})"
     if size == 0:
-        return "the file is empty"
+        return "the file is empty (is the disk full?)"
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened() or not cap.read()[0]:
-            return "the written file cannot be read back"
+            return "the written file cannot be read back (is the disk full?)"
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     finally:
         cap.release()
     if count != frames:
-        return f"the written file holds {count} of {frames} frames"
+        return f"the written file holds {count} of {frames} frames (is the disk full?)"
     return None
 
 

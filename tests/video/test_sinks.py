@@ -108,3 +108,22 @@ def test_a_video_sinks_leftovers_are_its_temporary_files_and_nothing_else(tmp_pa
     sink.close(keep=False)
     assert VideoSink.leftovers(tmp_path / "clip.mp4") == []
     assert VideoSink.leftovers(tmp_path / "absent" / "clip.mp4") == []
+
+
+def test_two_runs_writing_one_video_at_once_both_finish_and_the_last_is_kept(tmp_path):
+    """Failure: a sink starting removed every temporary of its output, so a second run writing the same file (two
+    terminals, a retried job) deleted the first one's video in progress, which then failed; only a killed run's
+    temporaries (whose lock nobody holds) are removed now."""
+    first, second = VideoSink(tmp_path / "clip.mp4"), VideoSink(tmp_path / "clip.mp4")
+    for sink in (first, second):
+        sink.open(StreamInfo("clip", 10.0, (32, 24), None))
+    assert len(VideoSink.leftovers(tmp_path / "clip.mp4")) == 2
+    for sink, frames in ((first, 3), (second, 5)):
+        for i in range(frames):
+            sink.write(FrameResult(Frame(i, np.full((24, 32, 3), 40 * i, np.uint8), "clip"), ()))
+    first.close()
+    second.close()
+    cap = cv2.VideoCapture(str(tmp_path / "clip.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5, "the run that finished last is the one kept"
+    cap.release()
+    assert file_names(tmp_path) == ["clip.mp4"]
