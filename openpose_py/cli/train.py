@@ -131,12 +131,15 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     if threads is not None:
         torch.set_num_threads(threads)
     # a recipe, overridden by a resumed run's own configuration, then by a config file, then by options
-    values: dict[str, Any] = copy.deepcopy(RECIPES[recipe]) if recipe is not None else {}
-    if resume is not None:
-        values = overlay_options(values, json.loads(load_checkpoint(resume)["config"]))
-    if config_file is not None:
-        values = overlay_options(values, load_config_file(config_file))
-    values.update({k: v for k, v in options.items() if v is not None})
+    layers = [copy.deepcopy(RECIPES[recipe]) if recipe is not None else {},
+              json.loads(load_checkpoint(resume)["config"]) if resume is not None else {},
+              load_config_file(config_file) if config_file is not None else {},
+              {k: v for k, v in options.items() if v is not None}]
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values = overlay_options(values, layer)
+        if layer.get("val_fraction") == 0 and "val_every" not in layer and values.get("val_images") is None:
+            values["val_every"] = 0  # no held-out split: a recipe's schedule for validating on it goes with it
     # before the tables below are taken apart: a file may hold any type (a null is left to the config's own checks)
     check_option_types(TrainConfig, {k: v for k, v in values.items() if v is not None})
     if freeze:

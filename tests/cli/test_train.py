@@ -210,3 +210,24 @@ def test_the_finetune_recipe_sets_its_options_and_explicit_ones_win(invoke, dev_
     assert [r["step"] for r in records if "val/AP" in r] == [0, 2]
     assert "loss/distill" in next(r for r in records if "loss" in r)
     assert "best validation AP" in result.stdout and (out / "weights.best.safetensors").is_file()
+
+
+def test_val_fraction_0_turns_the_recipes_validation_off(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    """Failure: ``--recipe finetune --val-fraction 0`` (no held-out split, as ``--help`` offers) was refused with
+    'val_every needs val_images and val_annotations, or a val_fraction', because the recipe validates every 50
+    steps; the option that turns the split off now turns off the recipe's schedule for it too."""
+    images, annotations = dev_set
+    out = tmp_path / "ft"
+    common = ("--recipe", "finetune", "--annotations", annotations, "--images", images, "--workers", 0,
+              "--threads", 2, "--no-progress", "--val-fraction", 0)
+    result = invoke("train", *common, "--output-dir", out, "--steps", 1)
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["val_fraction"], saved["val_every"]) == (0, 0)
+    assert not any("val/AP" in json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines())
+    assert not (out / "weights.best.safetensors").exists() and (out / "weights.safetensors").is_file()
+    # asking for validation and for no split at once is still a contradiction
+    refused = invoke("train", *common, "--output-dir", tmp_path / "both", "--steps", 1, "--val-every", 5)
+    assert refused.exit_code != 0
+    assert error_of(refused) == "val_every needs val_images and val_annotations, or a val_fraction"
+    assert not (tmp_path / "both").exists()
