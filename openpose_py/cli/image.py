@@ -4,6 +4,7 @@ Under ``torchrun`` each process takes its share of the images (see :mod:`openpos
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from .options import (
     build_estimator,
     estimator_options,
     keypoint_scale_option,
+    max_map_pixels_option,
     quiet_video_backends,
     render_style,
     render_threshold_option,
@@ -36,6 +38,7 @@ __all__ = ["image"]
               help="Write all detections as one COCO keypoint results list.")
 @click.option("--save-maps", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="Write a heatmap + PAF picture per image, <stem>_maps.jpg (runs the network a second time).")
+@max_map_pixels_option
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
 @render_threshold_option
@@ -43,7 +46,8 @@ __all__ = ["image"]
 @click.option("--verbose", "-v", is_flag=True, help="Print one line per image instead of a progress bar.")
 @run_options
 def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir: Path | None,
-          render_dir: Path | None, coco_json: Path | None, save_maps: Path | None, part_candidates: bool,
+          render_dir: Path | None, coco_json: Path | None, save_maps: Path | None, max_map_pixels: int,
+          part_candidates: bool,
           keypoint_scale: str, render_threshold: float, strict: bool, verbose: bool, inputs_from: Path | None,
           skip_existing: bool, failures_path: Path | None, summary_json: Path | None) -> None:
     """Estimate poses on images.
@@ -100,7 +104,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]
     skipped = len(positions) - len(todo)
     verbose = verbose or not sinks and save_maps is None
-    opts = rank_estimator_options(estimator_options, ctx)
+    opts = rank_estimator_options(replace(estimator_options, max_map_pixels=max_map_pixels), ctx)
     with process_group(ctx, opts.device):
         estimator = build_estimator(opts)
         if save_maps is not None:

@@ -1,8 +1,8 @@
-"""Options shared by the commands that run a network (image, video, webcam, eval) and the helpers behind them.
+"""Options shared by the commands that run a network (image, video, webcam, eval, serve) and the helpers behind them.
 
 ``@estimator_options`` adds ``--model --weights --device --height --scales --flip --decoder --number-people-max
---threads --backend --max-input-side --max-input-pixels --max-map-pixels`` and hands the command one
-:class:`EstimatorOptions` (keyword ``estimator_options``); :func:`build_estimator` turns it into a
+--threads --backend --max-input-side --max-input-pixels`` (``image`` adds ``@max_map_pixels_option``) and hands
+the command one :class:`EstimatorOptions` (keyword ``estimator_options``); :func:`build_estimator` turns it into a
 :class:`~openpose_py.inference.PoseEstimator`. Only the CLI reads these flags; the library receives frozen
 configuration.
 """
@@ -29,6 +29,7 @@ __all__ = [
     "BACKEND_NAMES",
     "EstimatorOptions",
     "estimator_options",
+    "max_map_pixels_option",
     "build_estimator",
     "render_threshold_option",
     "keypoint_scale_option",
@@ -150,12 +151,14 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
     click.option("--max-input-pixels", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_pixels,
                  show_default=True, metavar="PX",
                  help="Width x height of the network input; larger inputs are scaled down to fit, with a warning."),
-    click.option("--max-map-pixels", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_map_pixels,
-                 show_default=True, metavar="PX",
-                 help="--save-maps pictures of larger images are drawn on a grid scaled down to this many pixels."),
 )
 _ESTIMATOR_KEYS = ("model", "weights", "device", "height", "scales", "flip", "decoder", "number_people_max", "threads",
-                   "backend", "max_input_side", "max_input_pixels", "max_map_pixels")
+                   "backend", "max_input_side", "max_input_pixels")
+#: Only where maps are resampled onto the image (``image --save-maps``); the command puts it into its
+#: :class:`EstimatorOptions` itself.
+max_map_pixels_option = click.option(
+    "--max-map-pixels", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_map_pixels, show_default=True,
+    metavar="PX", help="--save-maps pictures of larger images are drawn on a grid scaled down to this many pixels.")
 
 
 def estimator_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -55,7 +55,8 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
         click.option("--smooth-d-cutoff", type=positive, default=defaults.smooth_d_cutoff, show_default=True,
                      help="One-Euro cutoff (Hz) of the speed estimate."),
         click.option("--tracks-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Write a tidy table of tracks (frame, time, track_id, keypoint, x, y, score); "
+                     help="Write a tidy table of tracks (frame, time, track_id, person_score, keypoint, x, y, score), a row "
+                          "per keypoint found; "
                           "Parquet if the name ends in .parquet (needs pyarrow)."),
     )
 
