@@ -53,6 +53,25 @@ def tiny_onnx(tiny, cache):
     return cached_onnx(tiny, "tiny", cache)
 
 
+def test_a_damaged_cached_export_is_made_again_and_an_unwritable_cache_is_worked_around(tiny, tmp_path, caplog):
+    """Failures: an ONNX export in the cache cut short or emptied (a full disk) ended every later run of the
+    onnxruntime/openvino backends in a parser traceback; a cache folder that cannot be created (a file in the way)
+    ended them in NotADirectoryError."""
+    path = cached_onnx(tiny, "tiny", tmp_path)
+    good = path.read_bytes()
+    assert path.with_name(path.name + ".sha256").is_file()
+    for damage in (good[: len(good) // 2], b""):
+        path.write_bytes(damage)
+        assert cached_onnx(tiny, "tiny", tmp_path) == path and path.read_bytes() == good
+        OnnxRuntimeRunner(path)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with caplog.at_level("WARNING"):
+        scratch = cached_onnx(tiny, "tiny", blocker)
+    assert "could not cache the ONNX export" in caplog.text and scratch.read_bytes() == good
+    assert cached_onnx(tiny, "tiny", blocker) == scratch, "exported once per process"
+
+
 @pytest.fixture(scope="module")
 def real(lightweight_estimator):
     return lightweight_estimator.model

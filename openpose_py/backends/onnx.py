@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import logging
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -113,12 +117,30 @@ def _weights_digest(model: nn.Module) -> str:
 def cached_onnx(model: nn.Module, name: str, directory: str | Path | None = None) -> Path:
     """The ONNX export of ``model``, made once and reused: keyed by its weights, class, torch version and opset.
 
-    The file lives under ``directory`` or the weights cache (``$OPENPOSE_PY_CACHE_DIR``), in ``onnx/``.
+    The file lives under ``directory`` or the weights cache (``$OPENPOSE_PY_CACHE_DIR``), in ``onnx/``, with its
+    sha256 beside it: a damaged file (a full disk, an edit) is exported again. Where that folder cannot be written,
+    the export goes to a temporary folder of this process instead, with a warning.
     """
-    from ..weights.places import cache_dir
+    from ..weights.places import cache_dir, matches_record, record_converted
 
     path = Path(directory or cache_dir()) / "onnx" / f"{name}-{_weights_digest(model)}.onnx"
-    if not path.is_file():
-        log.info("exporting %s to %s", name, path)
+    if matches_record(path, "ONNX export"):
+        return path
+    log.info("exporting %s to %s", name, path)
+    try:
         export_onnx(model, path)
+        record_converted(path)
+    except OSError as exc:
+        scratch = _scratch_dir() / path.name
+        log.warning("could not cache the ONNX export at %s (%s); using a temporary copy for this process", path,
+                    exc.strerror or exc)
+        return scratch if scratch.is_file() else export_onnx(model, scratch)
     return path
+
+
+@functools.lru_cache(maxsize=1)
+def _scratch_dir() -> Path:
+    """A folder of this process's own, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="openpose-py-onnx-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..runs import FailureLog, RunContext, RunSummary
     from .options import EstimatorOptions
 
-__all__ = ["run_options", "read_inputs", "Progress", "finish", "stopped", "rank_estimator_options"]
+__all__ = ["run_options", "read_inputs", "list_files", "Progress", "finish", "stopped", "rank_estimator_options"]
 
 _RUN_OPTIONS = (
     click.option("--inputs-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -59,6 +59,13 @@ def read_inputs(args: tuple[str, ...], inputs_from: Path | None) -> list[str]:
     if not inputs:
         raise click.UsageError("no inputs: give paths, @LIST or --inputs-from LIST")
     return inputs
+
+
+def list_files(args: tuple[str, ...], inputs_from: Path | None) -> list[Path]:
+    """The input lists a command line names (``@FILE`` arguments and ``--inputs-from``): inputs that no output may
+    replace."""
+    return [Path(arg[1:]) for arg in args if arg.startswith("@") and len(arg) > 1] + \
+        ([inputs_from] if inputs_from is not None else [])
 
 
 def rank_estimator_options(opts: "EstimatorOptions", ctx: "RunContext") -> "EstimatorOptions":

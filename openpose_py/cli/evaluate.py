@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .options import EstimatorOptions, build_estimator, check_weights_name, estimator_options
+from .overwrites import refuse_overwriting_inputs
 
 __all__ = ["eval_cmd", "PERSON_SCORES", "DEFAULT_PERSON_SCORE"]
 
@@ -63,6 +64,7 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     from ..runs import RunContext, process_group
     from .collection import rank_estimator_options
 
+    refuse_overwriting_inputs([annotations], [("--results-json", results_json)])
     ctx = RunContext.from_env()
     opts = rank_estimator_options(estimator_options, ctx)
     with process_group(ctx, opts.device):

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import OutputError
+from ..errors import OutputError, first_line
+from ..limits import DEFAULT_LIMITS
 from .options import DEFAULT_MODEL
+from .overwrites import refuse_overwriting_inputs
 
 __all__ = ["export"]
 
@@ -20,6 +22,9 @@ def _parse_size(ctx: click.Context, param: click.Parameter, value: str) -> tuple
     width, height = int(match.group(1)), int(match.group(2))
     if width < 8 or height < 8 or width % 8 or height % 8:
         raise click.BadParameter(f"width and height must be multiples of 8 (at least 8), got {value!r}")
+    if max(width, height) > DEFAULT_LIMITS.max_side or width * height > DEFAULT_LIMITS.max_pixels:
+        raise click.BadParameter(f"at most {DEFAULT_LIMITS.max_side} a side and {DEFAULT_LIMITS.max_pixels} pixels "
+                                 f"in all (the inference limits), got {value!r}")
     return width, height
 
 
@@ -58,6 +63,7 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
 
     if fmt == "torchscript" and (static or opset is not None):
         raise click.UsageError("--static and --opset apply to --format onnx only")
+    refuse_overwriting_inputs([weights] if weights is not None else [], [("--output", output)])
     ensure_writable_dir(output.parent)  # before loading anything
     net, spec = load_model(weights if weights is not None else model)
     try:
@@ -67,6 +73,8 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
             export_torchscript(net, output, example_size=input_size)
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    except (RuntimeError, ValueError) as exc:  # the exporter's refusals: an opset it does not support, say
+        raise OutputError(f"cannot export {spec.name} as {fmt}: {first_line(exc)}") from exc
     width, height = input_size
     sizes = [(width, height)] if static else [(width, height), (max(8, width - 64), height + 64)]
     reference = TorchRunner(net)

@@ -11,7 +11,8 @@ import click
 
 from ..errors import ImageReadError, OpenPoseError
 from ..runs.ledger import count
-from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
+from .collection import Progress, finish, list_files, rank_estimator_options, read_inputs, run_options, stopped
+from .overwrites import refuse_overwriting_inputs
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -99,6 +100,10 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     if save_maps is not None:
         ensure_writable_dir(save_maps)
         outputs.append((save_maps, MapsSink.suffix))
+    refuse_overwriting_inputs(
+        [path for path, _ in items] + list_files(paths, inputs_from),
+        [("--coco-json", coco_json), ("--summary-json", summary_json), ("--failures", failures_path)]
+        + [("the output", folder / f"{name}{suffix}") for folder, suffix in outputs for _, name in items])
     failures = FailureLog(failures_path, ctx.rank)
     todo = [i for i in positions if not (skip_existing and outputs and all(
         (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]

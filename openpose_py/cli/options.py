@@ -121,6 +121,9 @@ def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str
     return value
 
 
+#: The most CPU threads a command may ask for: torch crashes (a segfault, no message) on some far larger counts.
+MAX_THREADS = 1024
+
 _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ...] = (
     click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True, metavar="NAME", callback=_check_model,
                  help="Registered weights name (see `openpose-py weights list`)."),
@@ -138,7 +141,7 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
                  help="Post-processing preset."),
     click.option("--number-people-max", type=click.IntRange(min=-1), default=-1, show_default=True,
                  help="Keep at most this many people per image, best scores first (-1: all)."),
-    click.option("--threads", type=click.IntRange(min=1), default=None,
+    click.option("--threads", type=click.IntRange(min=1, max=MAX_THREADS), default=None,
                  help="CPU threads for torch and the CPU backends (default: the runtime's choice)."),
     click.option("--backend", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True,
                  help="Network runtime: auto (the fastest installed one that keeps float32 accuracy: OpenVINO on the "

@@ -13,7 +13,8 @@ import click
 
 from ..errors import OpenPoseError, VideoError
 from ..runs.ledger import count
-from .collection import Progress, finish, rank_estimator_options, read_inputs, run_options, stopped
+from .collection import Progress, finish, list_files, rank_estimator_options, read_inputs, run_options, stopped
+from .overwrites import refuse_overwriting_inputs
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -134,6 +135,7 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     if output is None and json_dir is None and tracking_options.tracks_csv is None:
         raise click.UsageError("nothing to write: give --output, --json-dir and/or --tracks-csv")
     inputs = read_inputs(sources, inputs_from)
+    lists = list_files(sources, inputs_from)
     frames = FrameRange(start, end, step)
     sink_args = (keypoint_scale, part_candidates, render_threshold)
     quiet_video_backends()
@@ -145,12 +147,14 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
         if given:
             raise click.UsageError(f"{', '.join(given)}: for several inputs (a folder, @LIST or --inputs-from); "
                                    "one video is one unit of work")
-        _one_video(inputs[0], estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
+        refuse_overwriting_inputs([one, *lists],
+                                  [("--output", output), ("--tracks-csv", tracking_options.tracks_csv)])
+        _one_video(one, estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
     else:
         if tracking_options.tracks_csv is not None:
             raise click.UsageError("--tracks-csv: for one video; with several inputs each video's JSON carries its "
                                    "track ids (person_id)")
-        _collection(inputs, estimator_options, output, json_dir, sink_args, frames, batch_size, skip_existing,
+        _collection(inputs, lists, estimator_options, output, json_dir, sink_args, frames, batch_size, skip_existing,
                     failures_path, summary_json, tracking_options)
 
 
@@ -216,8 +220,8 @@ class _Outputs:
             staged.replace(path)
 
 
-def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
-                sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int, skip_existing: bool,
+def _collection(inputs: list[str], lists: list[Path], estimator_options: EstimatorOptions, output: Path | None,
+                json_dir: Path | None, sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int, skip_existing: bool,
                 failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
     from ..atomic import ensure_writable_dir
     from ..runs import FailureLog, RunContext, RunSummary, process_group
@@ -237,6 +241,10 @@ def _collection(inputs: list[str], estimator_options: EstimatorOptions, output: 
         return _Outputs(json_dir / name if json_dir is not None else None,
                         output / f"{name}.mp4" if output is not None else None)
 
+    refuse_overwriting_inputs(
+        [source for source, _ in videos] + lists,
+        [("--failures", failures_path), ("--summary-json", summary_json)]
+        + [("--output", outputs(name).video) for _, name in videos])
     for folder in (json_dir, output):
         if folder is not None:
             ensure_writable_dir(folder)

@@ -183,6 +183,8 @@ class VideoSink(FrameSink):
         if fourcc is None and ext not in VIDEO_FOURCC:
             raise OutputError(f"cannot write video {self.path}: use one of "
                               f"{', '.join(sorted(VIDEO_FOURCC))} (or give a fourcc)")
+        if self.path.is_dir():
+            raise OutputError(f"cannot write video {self.path}: it is a folder")
         self.fourcc = fourcc or VIDEO_FOURCC[ext]
         self.style = style
         self.fps = fps
@@ -257,6 +259,9 @@ class VideoSink(FrameSink):
             try:
                 publish_file(self._tmp, self.path)
                 self._tmp = None
+            except OSError as exc:  # the name was taken meanwhile by a folder, or the folder lost its permissions
+                raise OutputError(f"cannot write video {self.path}: {exc.strerror or exc}; nothing was published") \
+                    from exc
             finally:
                 self._discard()  # lets go of the claim, and of the temporary if it could not be published
 

@@ -97,12 +97,29 @@ def record_converted(path: Path) -> None:
         tmp.write_text(sha256_file(path) + "\n")
 
 
+def matches_record(path: Path, what: str) -> bool:
+    """Whether a cached file made by this package (a weights conversion, an ONNX export) exists and matches the hash
+    :func:`record_converted` recorded for it; a mismatch or a missing record is logged (the caller then makes the
+    file again, atomically replacing it and its record)."""
+    if not path.is_file():
+        return False
+    sidecar = _sidecar(path)
+    recorded = sidecar.read_text().strip() if sidecar.is_file() else ""
+    actual = sha256_file(path)
+    if recorded == actual:
+        return True
+    if recorded:
+        log.warning("ignoring corrupt %s %s (sha256 %s, recorded %s); making it again", what, path, actual, recorded)
+    else:
+        log.info("%s %s has no recorded sha256; making it again", what, path)
+    return False
+
+
 def verified_converted(sha256: str) -> Path | None:
     """The cached conversion of the source with this sha256 when it exists and matches its recorded hash, else None
-    (the caller then converts the original again, atomically replacing a corrupt file and its record)."""
+    (the caller then converts the original again)."""
     path = converted_path(sha256)
-    if not path.is_file():
-        return None
+    return path if matches_record(path, "converted weights") else None
     sidecar = _sidecar(path)
     recorded = sidecar.read_text().strip() if sidecar.is_file() else ""
     actual = sha256_file(path)

@@ -59,3 +59,17 @@ def test_bad_input(invoke, tmp_path):
     (tmp_path / "a_file").write_text("")
     result = invoke("export", "--format", "onnx", "-o", tmp_path / "a_file" / "x.onnx")
     assert result.exit_code != 0 and "cannot write" in error_of(result)
+    # failures: an opset the exporter lacks and a tracing size that cannot be allocated ended in tracebacks; a
+    # weights file given as its own output was replaced by the export
+    result = invoke("export", "--format", "onnx", "-o", tmp_path / "x.onnx", "--opset", 999)
+    assert result.exit_code == 1
+    assert error_of(result) == "cannot export lightweight as onnx: Unsupported onnx_opset_version: 999"
+    result = invoke("export", "--format", "onnx", "-o", tmp_path / "x.onnx", "--input-size", "80000x80000")
+    assert result.exit_code == 2 and "at most 4096 a side" in error_of(result)
+    (tmp_path / "w.safetensors").write_bytes(b"weights")
+    result = invoke("export", "--format", "torchscript", "--weights", tmp_path / "w.safetensors",
+                    "-o", tmp_path / "." / "w.safetensors")
+    assert result.exit_code == 2
+    assert error_of(result).endswith("w.safetensors is an input: writing it would replace the input")
+    assert (tmp_path / "w.safetensors").read_bytes() == b"weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "w.safetensors"]

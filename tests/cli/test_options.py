@@ -28,3 +28,15 @@ def test_limit_flags_bound_the_input_and_the_saved_maps(invoke, tmp_path, caplog
     result = invoke("image", strip, "--max-input-side", "4096", "--max-input-pixels", "1000")
     assert result.exit_code == 2
     assert error_of(result) == "Error: --max-input-pixels must be at least --max-input-side x 16 = 65536, got 1000"
+
+
+def test_a_thread_count_beyond_reason_is_a_usage_error(invoke, tmp_path):
+    """Failure: ``--threads 100000`` crashed the process (torch segfaulted, no message, exit 139)."""
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), np.zeros((32, 32, 3), np.uint8))
+    (tmp_path / "a.json").write_text("{}")
+    for command in (("image", photo), ("video", tmp_path / "v.mp4", "--json-dir", tmp_path / "j"),
+                    ("eval", "--images", tmp_path, "--annotations", tmp_path / "a.json")):
+        result = invoke(*command, "--threads", 100000)
+        assert result.exit_code == 2
+        assert error_of(result).startswith("Error: Invalid value for '--threads': 100000 is not in the range 1<=x<=")

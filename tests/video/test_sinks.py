@@ -67,6 +67,10 @@ def test_sinks_probe_their_output_place_when_built(tmp_path):
 def test_video_sink_rejects_unknown_containers_and_changing_frame_sizes(tmp_path):
     with pytest.raises(OutputError, match="cannot write video"):
         VideoSink(tmp_path / "out.gif")
+    (tmp_path / "taken.mp4").mkdir()  # failure: an IsADirectoryError traceback when the finished video was published
+    with pytest.raises(OutputError, match="^cannot write video .*taken.mp4: it is a folder$"):
+        VideoSink(tmp_path / "taken.mp4")
+    (tmp_path / "taken.mp4").rmdir()
     sink = VideoSink(tmp_path / "out.avi")
     sink.open(StreamInfo("x", 10.0, (64, 48), None))
 
