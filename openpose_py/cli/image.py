@@ -81,6 +81,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     ctx = RunContext.from_env()
     positions = ctx.positions(len(items))
     quiet_video_backends()
+    if summary_json is not None and ctx.is_root:  # written at the end: a place it cannot go is told now
+        ensure_writable_dir(summary_json.parent)
     # sinks first: they prove their directories writable before a network is loaded or run
     sinks: list[FrameSink] = []
     outputs: list[tuple[Path, str]] = []  # (folder, suffix) of each per-image file, for --skip-existing

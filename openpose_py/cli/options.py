@@ -72,8 +72,8 @@ class EstimatorOptions:
 
 def _parse_scales(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
     try:
-        scales = tuple(float(v) for v in value.replace(" ", "").split(",") if v)
-    except ValueError:
+        scales = tuple(float(v) for v in value.replace(" ", "").split(","))
+    except ValueError:  # also an empty item: "1,,0.5"
         raise click.BadParameter(f"expected comma-separated numbers such as 1,0.75,0.5, got {value!r}") from None
     if not scales or any(not 0 < s <= 4 for s in scales):
         raise click.BadParameter(f"each scale must be in (0, 4], got {value!r}")

@@ -245,8 +245,8 @@ def _collection(inputs: list[str], lists: list[Path], estimator_options: Estimat
         [source for source, _ in videos] + lists,
         [("--failures", failures_path), ("--summary-json", summary_json)]
         + [("--output", outputs(name).video) for _, name in videos])
-    for folder in (json_dir, output):
-        if folder is not None:
+    for folder in (summary_json.parent if summary_json is not None and ctx.is_root else None, json_dir, output):
+        if folder is not None:  # the summary is written at the end: a place it cannot go is told now
             ensure_writable_dir(folder)
     failures = FailureLog(failures_path, ctx.rank)
     mine = ctx.shard(videos)

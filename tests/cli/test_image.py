@@ -129,6 +129,7 @@ def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
         (("image", photo, "--model", "no-such-model", "--json-dir", tmp_path / "j"), "unknown weights 'no-such-model'"),
         (("image", photo, "--part-candidates"), "--part-candidates needs --json-dir"),
         (("image", photo, "--scales", "1,zero"), "comma-separated numbers"),
+        (("image", photo, "--scales", "1,,0.5"), "comma-separated numbers"),  # was taken as 1,0.5
         (("image", photo, "--keypoint-scale", "2"), "'2' is not one of"),
     ]
     for args, message in cases:
@@ -144,6 +145,12 @@ def test_an_unwritable_output_directory_fails_before_the_network_runs(invoke, tm
     result = invoke("image", MEDIA / PHOTOS[0], "--json-dir", blocker / "json")
     assert result.exit_code == 1 and isinstance(result.exception, OutputError)
     assert "cannot write to output directory" in error_of(result)
+    # failure: a --summary-json that cannot be written was found out only after every image was done
+    result = invoke("image", MEDIA / PHOTOS[0], "--json-dir", tmp_path / "json", "--summary-json",
+                    blocker / "summary.json")
+    assert result.exit_code == 1, result.output
+    assert error_of(result) == f"cannot write to output directory {blocker}: {blocker} is a file, not a folder"
+    assert not (tmp_path / "json").exists()
 
 
 @needs_weights

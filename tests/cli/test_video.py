@@ -53,6 +53,7 @@ def test_start_end_step_select_frames_and_name_files_by_source_index(invoke, tmp
 def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, tmp_path):
     (tmp_path / "text.mp4").write_text("not a video")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "empty.mp4").mkdir()
     (tmp_path / "cut.mp4").write_bytes(SELFIE.read_bytes()[:20_000])  # header only: no frame decodes
     out = tmp_path / "out"
     blocker = tmp_path / "blocker"
@@ -75,6 +76,10 @@ def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, 
         (("video", tmp_path / "text.mp4", "--json-dir", out), VideoError, "not a readable video"),
         (("video", tmp_path / "cut.mp4", "--output", out / "v.mp4"), VideoError, "no frame could be decoded"),
         (("video", SELFIE, "--output", blocker / "v.mp4"), OutputError, "cannot write to output directory"),
+        (("video", SELFIE, "--output", tmp_path / "empty.mp4"), OutputError, "empty.mp4: it is a folder"),
+        # found only after every video was done, before
+        (("video", SELFIE.parent, "--json-dir", out, "--summary-json", blocker / "s.json"), OutputError,
+         f"cannot write to output directory {blocker}: {blocker} is a file, not a folder"),
     ]
     for args, kind, message in runtime:
         result = invoke(*args)
