@@ -62,8 +62,6 @@ class EvalResult:
         return {**self.stats, "num_images": self.num_images, "num_detections": len(self.results)}
 
 
-#: What pycocotools' keypoint evaluation reads from each ground-truth person (OKS scale, ignore flag, box).
-_EVAL_KEYS = ("keypoints", "num_keypoints", "area", "bbox")
 #: The category of every COCO keypoint result (:func:`openpose_py.results.coco_results`).
 _PERSON = 1
 
@@ -73,29 +71,18 @@ def load_coco(annotations_path: str | Path):
 
     Raises:
         DatasetError: the file is missing, not JSON, not COCO-shaped, has no 17-keypoint person category or a
-            malformed record (the checks of :func:`openpose_py.data.coco.read_annotations`, shared with training),
-            its person category is not category 1 (the one COCO results name), or an annotation lacks an ``id`` or,
-            for a person, a field the evaluation reads (``keypoints``, ``num_keypoints``, ``area``, ``bbox``).
+            malformed record (:mod:`openpose_py.data.coco_checks`, the checks training makes too), or fails what
+            evaluation adds there: its person category is not category 1 (the one COCO results name), or an
+            annotation lacks an ``id`` or, for a person, a field the evaluation reads (``keypoints``,
+            ``num_keypoints``, ``area``, ``bbox``). A missing ``iscrowd`` reads as 0 (not a crowd), as in training.
     """
     from pycocotools.coco import COCO
 
-    from .data.coco import read_annotations
+    from .data.coco_checks import read_annotations
 
-    dataset, category = read_annotations(annotations_path)
-    if category != _PERSON:
-        raise DatasetError(f"{annotations_path}: the person category has id {category}, but COCO keypoint results "
-                           f"name category {_PERSON}; renumber it (and its annotations) to {_PERSON}")
-    seen: set[int] = set()
-    for i, ann in enumerate(dataset["annotations"]):
-        missing = [k for k in _EVAL_KEYS if k not in ann] if int(ann["category_id"]) == category else []
-        if missing:
-            raise DatasetError(f"{annotations_path}: annotation {ann.get('id', '?')} has no {', '.join(missing)}, "
-                               "which COCO keypoint evaluation needs")
-        if not isinstance(ann.get("id"), int) or ann["id"] in seen:
-            what = "has no integer id" if not isinstance(ann.get("id"), int) else f"reuses id {ann['id']}"
-            raise DatasetError(f"{annotations_path}: annotation entry {i} {what}; pycocotools tells annotations "
-                               "apart by id")
-        seen.add(ann["id"])
+    dataset, _ = read_annotations(annotations_path, evaluation=True)
+    for ann in dataset["annotations"]:
+        ann.setdefault("iscrowd", 0)  # pycocotools reads it from every annotation it scores
     coco = COCO()
     coco.dataset = dataset
     # pycocotools reports progress on stdout; library code stays silent
@@ -216,7 +203,7 @@ def evaluate(
     results = [entry for _, entries in sorted((row for share in shares for row in share), key=lambda r: r[0])
                for entry in entries]
     log.info("evaluated %d images, %d detections", len(ids), len(results))
-    if results_path is not None:
+    if results_path is not None:  # before scoring: the detections of a long run survive a scoring failure
         write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))
     stats, summary = keypoint_stats(coco_gt, results, ids)
     return EvalResult(stats, len(ids), tuple(results), summary)

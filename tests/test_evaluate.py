@@ -156,6 +156,18 @@ def _first_ann(data):
     (lambda d: [a.update(category_id=2) for a in d["annotations"]] + [c.update(id=2) for c in d["categories"]],
      "the person category has id 2, but COCO keypoint results name category 1; renumber it (and its annotations) "
      "to 1"),
+    # the hardening sweep: tracebacks (after writing the results, for iscrowd) or silently accepted
+    (lambda d: d["images"][0].update(file_name=5), "images[0] file_name must be a non-empty string, got 5"),
+    (lambda d: [d["images"][0].update(id="349860")] + [a.update(image_id="349860") for a in d["annotations"]
+                                                        if a["image_id"] == 349860],
+     "images[0] id must be an integer, got \"349860\""),
+    (lambda d: d["images"][0].update(id=349860.0), "images[0] id must be an integer, got 349860.0"),
+    (lambda d: d["images"][0].update(height=0, width=0), "images[0] height must be a positive integer, got 0"),
+    (lambda d: _first_ann(d).update(iscrowd="no"),
+     "annotation 426554 (entry 0 of 'annotations') iscrowd must be 0 or 1, got \"no\""),
+    (lambda d: _first_ann(d)["keypoints"].__setitem__(2, 9),
+     "annotation 426554 (entry 0 of 'annotations'): keypoint 0 (nose) has visibility 9, not 0 (unlabelled), "
+     "1 (labelled, hidden) or 2 (visible)"),
 ])
 def test_malformed_annotations_are_refused_before_any_image(tmp_path, corrupt, message):
     """Failure 5: bad records gave a traceback after every image had run, or silently another AP (0.527 -> 0.337),
@@ -167,3 +179,30 @@ def test_malformed_annotations_are_refused_before_any_image(tmp_path, corrupt, m
     with pytest.raises(DatasetError) as caught:
         evaluate(lambda image: pytest.fail("an image ran before the annotations were checked"), IMAGES, bad)
     assert str(caught.value) == f"{bad}: {message}"
+
+
+def test_a_missing_iscrowd_reads_as_not_a_crowd(coco_gt, tmp_path):
+    """pycocotools needs iscrowd (it raised KeyError after the results were written); a file without it is scored as
+    one whose people are not crowds, as training reads it."""
+    data = json.loads(ANNOTATIONS.read_text())
+    for ann in data["annotations"]:
+        ann.pop("iscrowd")
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(data))
+    result = evaluate(_Oracle(coco_gt), IMAGES, bare, max_images=3)
+    assert result.ap == evaluate(_Oracle(coco_gt), IMAGES, ANNOTATIONS, max_images=3).ap == pytest.approx(1.0)
+
+
+def test_a_failed_scoring_keeps_the_finished_detections(coco_gt, tmp_path, monkeypatch):
+    """The annotations are checked before any image, so scoring rarely fails; when it does (pycocotools on a file
+    the checks let through), the detections of what may have been hours of images are kept, whole."""
+    import openpose_py.evaluate as module
+
+    def fail(*args, **kwargs):
+        raise DatasetError("scoring failed")
+
+    monkeypatch.setattr(module, "keypoint_stats", fail)
+    out = tmp_path / "results.json"
+    with pytest.raises(DatasetError, match="scoring failed"):
+        evaluate(_Oracle(coco_gt), IMAGES, ANNOTATIONS, results_path=out, max_images=2)
+    assert len(json.loads(out.read_text())) > 0 and [p.name for p in tmp_path.iterdir()] == ["results.json"]

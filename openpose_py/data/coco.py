@@ -15,9 +15,7 @@ Shapes: P people, K keypoints, S crop size, s stride, B batch.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection, NamedTuple, Sequence
@@ -29,6 +27,7 @@ from torch.utils.data import Dataset
 from ..errors import DatasetError, ImageReadError
 from ..images import load_image
 from ..skeleton import COCO_17_NAMES, COCO_18, Skeleton
+from .coco_checks import read_annotations
 from .transforms import AugmentConfig, augment, draw_params
 
 __all__ = ["DatasetConfig", "Source", "Sample", "Batch", "CocoKeypoints", "collate", "read_annotations",
@@ -115,47 +114,6 @@ def collate(samples: Sequence[Sample]) -> Batch:
     )
 
 
-def read_annotations(path: str | Path) -> tuple[dict[str, Any], int]:
-    """Load and check a COCO person-keypoint annotation file.
-
-    Every record is checked before anything uses the file, so that a bad one is reported up front, by name, rather
-    than failing (or silently changing a score) later.
-
-    Returns:
-        (the parsed JSON, the id of its 17-keypoint person category).
-
-    Raises:
-        DatasetError: missing, unreadable, not JSON, not COCO-shaped, without a 17-keypoint person category, or
-            with a malformed record: an image without an integer id, a file name and a size, an image id listed
-            twice, an annotation of an image or category the file does not list, or a person annotation whose
-            ``keypoints`` (51 numbers), ``bbox`` (4 numbers), ``area`` or ``num_keypoints`` is of the wrong shape.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"no such annotation file: {path}")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{path} is not a readable JSON annotation file ({exc})") from exc
-    if not isinstance(data, dict) or not all(isinstance(data.get(k), list)
-                                             for k in ("images", "annotations", "categories")):
-        raise DatasetError(f"{path} is not a COCO annotation file (it needs lists 'images', 'annotations', "
-                           "'categories')")
-    cats = [c for c in data["categories"] if isinstance(c, dict) and len(c.get("keypoints") or ()) == 17]
-    if not cats:
-        raise DatasetError(f"{path} has no person category with the 17 COCO keypoints")
-    try:
-        for img in data["images"]:
-            int(img["id"]), str(img["file_name"]), int(img["height"]), int(img["width"])
-        for ann in data["annotations"]:
-            int(ann["image_id"]), int(ann["category_id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(f"{path}: malformed image or annotation entry ({exc!r})") from exc
-    person = int(cats[0]["id"])
-    _check_records(path, data, person)
-    return data, person
-
-
 def labelled_keypoints(ann: dict[str, Any]) -> int:
     """An annotation's count of labelled keypoints: its ``num_keypoints``, else the keypoints with visibility > 0."""
     kps = ann.get("keypoints") or []
@@ -163,63 +121,18 @@ def labelled_keypoints(ann: dict[str, Any]) -> int:
 
 
 def scored_person(ann: dict[str, Any]) -> bool:
-    """Whether COCO keypoint evaluation scores this annotation: not a crowd, at least one labelled keypoint (the
-    others are ignored there, and are masked out of training)."""
+    """Whether COCO keypoint evaluation scores this annotation: not a crowd (a missing ``iscrowd`` reads as 0, in
+    evaluation too: :mod:`openpose_py.data.coco_checks`), at least one labelled keypoint (the others are ignored
+    there, and are masked out of training)."""
     return not ann.get("iscrowd", 0) and labelled_keypoints(ann) > 0
 
 
 def people_keypoints(anns: Sequence[dict[str, Any]], skeleton: Skeleton) -> np.ndarray:
     """The keypoints of the people COCO evaluation scores among ``anns`` (:func:`scored_person`; their lengths checked
-    by :func:`read_annotations`), as (P, K, 3) x, y, visibility in ``skeleton``'s order
+    by :func:`~openpose_py.data.coco_checks.read_annotations`), as (P, K, 3) x, y, visibility in ``skeleton``'s order
     (:meth:`Skeleton.from_coco17`)."""
     kept = [ann["keypoints"] for ann in anns if scored_person(ann)]
     return skeleton.from_coco17(np.asarray(kept, dtype=np.float32).reshape(-1, len(COCO_17_NAMES), 3))
-
-
-def _is_number(value: Any) -> bool:
-    # math.isfinite, not numpy's: this runs for every keypoint value of the file (13 M on COCO train2017)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _record_problem(ann: dict[str, Any]) -> str | None:
-    """What is wrong with one person annotation's fields, if any (absent fields are the caller's business)."""
-    if "keypoints" in ann:
-        kps = ann["keypoints"]
-        if not isinstance(kps, list):
-            return f"keypoints is {json.dumps(kps)[:40]}, not a list of {3 * len(COCO_17_NAMES)} numbers"
-        if len(kps) != 3 * len(COCO_17_NAMES):
-            return (f"has {len(kps) // 3} keypoints ({len(kps)} values); COCO person keypoints have "
-                    f"{len(COCO_17_NAMES)} (x, y, visibility each)")
-        if not all(_is_number(v) for v in kps):
-            return "keypoints holds a value that is not a finite number"
-    if "bbox" in ann:
-        box = ann["bbox"]
-        if not (isinstance(box, list) and len(box) == 4 and all(_is_number(v) for v in box)):
-            return f"bbox is {json.dumps(box)[:40]}, not [x, y, width, height]"
-    if "area" in ann and not (_is_number(ann["area"]) and ann["area"] >= 0):
-        return f"area is {json.dumps(ann['area'])[:40]}, not a number >= 0"
-    if "num_keypoints" in ann and not (isinstance(ann["num_keypoints"], int) and ann["num_keypoints"] >= 0):
-        return f"num_keypoints is {json.dumps(ann['num_keypoints'])[:40]}, not a count"
-    return None
-
-
-def _check_records(path: Path, data: dict[str, Any], person: int) -> None:
-    """Refuse the first record that would make a dataset or a score silently different from what the file says."""
-    image_ids: set[int] = set()
-    for img in data["images"]:
-        if int(img["id"]) in image_ids:
-            raise DatasetError(f"{path}: image id {int(img['id'])} is listed twice in 'images'")
-        image_ids.add(int(img["id"]))
-    category_ids = {int(c["id"]) for c in data["categories"] if isinstance(c, dict) and "id" in c}
-    for i, ann in enumerate(data["annotations"]):
-        name = f"{path}: annotation {ann.get('id', '?')} (entry {i} of 'annotations')"
-        if int(ann["image_id"]) not in image_ids:
-            raise DatasetError(f"{name} is of image {int(ann['image_id'])}, which 'images' does not list")
-        if int(ann["category_id"]) not in category_ids:
-            raise DatasetError(f"{name} has category {int(ann['category_id'])}, which 'categories' does not list")
-        problem = _record_problem(ann) if int(ann["category_id"]) == person else None
-        if problem:
-            raise DatasetError(f"{name}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,3 +111,24 @@ def test_compare_to_reports_how_the_responses_at_the_annotated_people_differ(inv
     assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 14
     wrong = invoke(*common, "--compare-to", tmp_path / "nothing-here")
     assert wrong.exit_code == 2 and "neither a weights file nor a registered name" in error_of(wrong)
+
+
+@needs_weights
+@pytest.mark.parametrize("field, value, message", [
+    ("file_name", 5, "images[0] file_name must be a non-empty string, got 5"),
+    ("iscrowd", "no", "annotation 426554 (entry 0 of 'annotations') iscrowd must be 0 or 1, got \"no\""),
+])
+def test_a_malformed_record_is_one_line_and_writes_no_results(invoke, dev_set, tmp_path, field, value, message):
+    """The hardening sweep: an int file_name gave a TypeError traceback; iscrowd "no" a ValueError from pycocotools,
+    after the results file was written."""
+    images, annotations = dev_set
+    data = json.loads(annotations.read_text())
+    (data["images"] if field == "file_name" else data["annotations"])[0][field] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    out = tmp_path / "o"
+    result = invoke("eval", "--images", images, "--annotations", bad, "--max-images", "2", "--height", "64",
+                    "--backend", "torch", "--threads", "2", "--results-json", out / "r.json")
+    assert result.exit_code != 0
+    assert error_of(result) == f"{bad}: {message}"
+    assert not out.exists()

@@ -169,7 +169,8 @@ def test_missing_folder_and_folder_without_images(tmp_path: Path) -> None:
     (json.dumps({"images": [], "annotations": []}), "not a COCO annotation file"),
     (json.dumps({"images": [], "annotations": [], "categories": [{"id": 1, "name": "person"}]}),
      "17 COCO keypoints"),
-    (json.dumps({"images": [{"id": 1}], "annotations": [], "categories": [_PERSON_CATEGORY]}), "malformed"),
+    (json.dumps({"images": [{"id": 1}], "annotations": [], "categories": [_PERSON_CATEGORY]}),
+     r"images\[0\] has no file_name"),
 ])
 def test_annotation_files_that_are_not_coco(tmp_path: Path, content: str, match: str) -> None:
     path = tmp_path / "ann.json"
