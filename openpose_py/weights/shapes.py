@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from ..errors import ArchitectureMismatchError
+from ..errors import ArchitectureMismatchError, WeightsError
 from .registry import list_specs
 from .spec import WeightsSpec
 
@@ -106,7 +106,15 @@ def infer_spec(tensors: Mapping[str, Any], architecture: str | None, source: str
 
 
 def load_strict(model, tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
-    """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`."""
+    """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`, or a
+    :class:`WeightsError` for weights holding NaN or infinite values (which would find no one, silently)."""
+    import torch
+
     check_fits(tensors, spec, source)
+    broken = [name for name, t in tensors.items()
+              if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if broken:
+        raise WeightsError(f"{source}: {len(broken)} of {len(tensors)} tensors hold NaN or infinite values (the first: "
+                           f"{broken[0]}), as a training run that diverged leaves them")
     model.load_state_dict(tensors, strict=True)
 

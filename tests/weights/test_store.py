@@ -230,6 +230,13 @@ def test_save_weights_round_trip(env, tmp_path):
     for (k, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
         assert torch.equal(a, b), k
     assert list(tmp_path.glob("*.part")) == []
+    # failure: weights a diverged run left (NaN in most tensors) loaded silently and found no one in any image
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    W.save_weights(tmp_path / "nan.safetensors", model, spec)
+    with pytest.raises(WeightsError, match=r"nan.safetensors: 1 of \d+ tensors hold NaN or infinite values \(the "
+                                           r"first: [\w.]+\), as a training run that diverged leaves them$"):
+        W.load_model(tmp_path / "nan.safetensors")
 
 
 def test_bare_files_are_matched_or_rejected(env, tmp_path):
