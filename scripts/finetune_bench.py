@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument("--steps", default="20,200", help="comma-separated step counts")
     parser.add_argument("--heights", default="352,368,384")
     parser.add_argument("--directions", default=",".join(DIRECTIONS))
-    parser.add_argument("--out", type=Path, default=Path("finetune_bench"), help="working folder for the runs")
+    parser.add_argument("--out", type=Path, default=Path("finetune_bench"), help="working folder for the runs (a rerun replaces its runs)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -135,6 +136,7 @@ def main() -> None:
         base_responses = {k: pretrained_responses[v] for k, v in scored_as.items()}
         for steps in (int(s) for s in args.steps.split(",")):
             run_dir = args.out / f"{direction.replace('->', '-')}-{steps}"
+            shutil.rmtree(run_dir, ignore_errors=True)  # this script's own earlier run (training refuses to mix runs)
             config = TrainConfig.from_dict({**options, "annotations": args.out / f"{train_half}.json",
                                             "images": dev / "images", "output_dir": run_dir, "steps": steps,
                                             "workers": 0})

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from .options import MAX_THREADS
+
 __all__ = ["train", "RECIPE_NAMES"]
 
 #: A copy of openpose_py.train.config.RECIPES' names, so that parsing the flags needs no torch import; a test keeps
@@ -52,7 +54,8 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--annotations", type=click.Path(path_type=Path), help="COCO person-keypoint annotation JSON.")
 @click.option("--images", type=click.Path(path_type=Path), help="Folder of the annotated images.")
 @click.option("--output-dir", type=click.Path(path_type=Path),
-              help="Receives checkpoint.pt, weights.safetensors, metrics.jsonl, config.json.")
+              help="Receives checkpoint.pt, weights.safetensors, metrics.jsonl, config.json; absent or empty, "
+                   "unless --resume continues the run it holds.")
 @click.option("--resume", type=click.Path(path_type=Path),
               help="Continue from a training checkpoint (or an output directory holding one).")
 @click.option("--steps", type=int, help="Total optimiser steps [default: 1000].")
@@ -77,8 +80,9 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--weight-decay", type=float, help="[default: 5e-4]")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), help="[default: adam]")
 @click.option("--lr-step", type=int, help="Multiply the learning rate by --lr-gamma every N steps (0: never).")
-@click.option("--lr-gamma", type=float, help="[default: 0.333]")
-@click.option("--crop-size", type=int, help="Training crop side in pixels [default: 368].")
+@click.option("--lr-gamma", type=float, help="Decay factor in (0, 1] [default: 0.333]")
+@click.option("--crop-size", type=int,
+              help="Training crop side in pixels, a multiple of the network stride (8) up to 4096 [default: 368].")
 @click.option("--augment/--no-augment", default=None,
               help="Random scale, rotation, jitter and flip [default: augment].")
 @click.option("--negatives/--no-negatives", default=None, help="Also train on images without people.")
@@ -95,10 +99,11 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
               help="Stop after N validations without a better AP (0: never) [default: 0].")
 @click.option("--val-max-images", type=int, help="Validate on the first N images only [default: all].")
 @click.option("--workers", type=int, help="Data-loading processes [default: 2].")
-@click.option("--seed", type=int, help="[default: 0]")
-@click.option("--device", help="cpu, cuda, cuda:1 ... [default: CUDA if available].")
+@click.option("--seed", type=int, help="0 .. 2**32-1 [default: 0]")
+@click.option("--device", help="cpu, cuda, cuda:1 ..., mps [default: CUDA if available].")
 @click.option("--tensorboard/--no-tensorboard", default=None, help="Also log to output-dir/tensorboard.")
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads for torch [default: the runtime's choice].")
+@click.option("--threads", type=click.IntRange(min=1, max=MAX_THREADS),
+              help="CPU threads for torch [default: the runtime's choice].")
 @click.option("--check-targets", is_flag=True,
               help="Only report the initial network's loss against the targets next to a random network's, per "
                    "stage and branch, on the first training samples; train nothing.")

@@ -16,9 +16,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..limits import DEFAULT_LIMITS
 from ..skeleton import Skeleton
 
-__all__ = ["AugmentConfig", "AugmentParams", "Augmented", "draw_params", "affine_matrix", "augment"]
+__all__ = ["MAX_CROP_SIZE", "AugmentConfig", "AugmentParams", "Augmented", "draw_params", "affine_matrix", "augment"]
+
+
+#: The largest training crop side: the longest network input the package takes from one image
+#: (:data:`openpose_py.limits.DEFAULT_LIMITS`); a crop is an input, and a larger one exhausts memory before a step.
+MAX_CROP_SIZE: int = DEFAULT_LIMITS.max_side
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +32,7 @@ class AugmentConfig:
     """Augmentation ranges; the defaults are the CVPR'17 / Lightweight OpenPose recipe.
 
     Attributes:
-        crop_size: side of the square network input, a multiple of ``stride``.
+        crop_size: side of the square network input, a multiple of ``stride``, at most :data:`MAX_CROP_SIZE`.
         stride: the network's output stride (the mask is produced at that resolution).
         target_dist: main person's height as a fraction of ``crop_size`` at scale multiplier 1 (reference 0.6).
         scale_range: uniform range of the scale multiplier applied on top of the person-relative scale.
@@ -46,13 +52,28 @@ class AugmentConfig:
     pad_value: int = 128
 
     def __post_init__(self) -> None:
-        if self.crop_size <= 0 or self.crop_size % self.stride:
-            raise ValueError(f"crop_size {self.crop_size} must be a positive multiple of the stride {self.stride}")
+        # each message starts with the attribute's name, so that a configuration can say where it came from
+        if not 0 < self.stride <= MAX_CROP_SIZE:
+            raise ValueError(f"stride must be a positive integer, got {self.stride}")
+        if not self.stride <= self.crop_size <= MAX_CROP_SIZE or self.crop_size % self.stride:
+            raise ValueError(f"crop_size must be a multiple of the stride {self.stride} from {self.stride} to "
+                             f"{MAX_CROP_SIZE}, got {self.crop_size}")
+        for name in ("target_dist", "scale_range", "max_rotation", "center_jitter"):
+            value = getattr(self, name)
+            if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
+                raise ValueError(f"{name} must be finite, got {value}")
         lo, hi = self.scale_range
         if not 0 < lo <= hi:
-            raise ValueError(f"scale_range {self.scale_range} must satisfy 0 < low <= high")
+            raise ValueError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
+        if not self.target_dist > 0:
+            raise ValueError(f"target_dist must be positive, got {self.target_dist}")
+        for name in ("max_rotation", "center_jitter"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.flip_prob <= 1.0:
-            raise ValueError(f"flip_prob {self.flip_prob} must lie in [0, 1]")
+            raise ValueError(f"flip_prob must lie in [0, 1], got {self.flip_prob}")
+        if not 0 <= self.pad_value <= 255:
+            raise ValueError(f"pad_value must be a grey level from 0 to 255, got {self.pad_value}")
 
     @classmethod
     def identity(cls, crop_size: int = 368, stride: int = 8) -> AugmentConfig:

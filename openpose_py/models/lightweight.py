@@ -167,8 +167,8 @@ class LightweightOpenPose(nn.Module):
             raise ValueError(f"unknown lightweight variant {variant!r}; expected one of {', '.join(VARIANTS)}")
         if num_refinement_stages < 0:
             raise ValueError(f"num_refinement_stages must be >= 0, got {num_refinement_stages}")
-        if not width > 0:
-            raise ValueError(f"width must be positive, got {width}")
+        if not 0 < width < float("inf"):
+            raise ValueError(f"width must be a positive number, got {width}")
         self.skeleton = skeleton
         self.variant = variant
         self.width = float(width)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -15,8 +17,16 @@ from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
 
 __all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "overlay_options", "check_option_types",
-           "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES", "RECIPES"]
+           "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES", "RECIPES", "MAX_SEED", "DEVICE_PATTERN"]
 
+#: The seeds numpy's generators take (the data order and the augmentation draws come from them).
+MAX_SEED = 2**32 - 1
+#: The devices a run can train on (``cuda`` alone: each process's local GPU).
+DEVICE_PATTERN = r"cpu|cuda(:[0-9]+)?|mps"
+_FLOAT32_MAX = 3.4028234663852886e38
+#: Options that must be finite numbers.
+_FINITE = ("lr", "momentum", "weight_decay", "refinement_lr_mult", "lr_gamma", "distill", "val_fraction", "sigma",
+           "paf_width")
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
@@ -39,7 +49,8 @@ class TrainConfig:
     Attributes:
         annotations, images: COCO-format keypoint annotations and the folder of their images.
         output_dir: receives ``checkpoint.pt`` (full training state), ``weights.safetensors`` (the network with its
-            spec, loadable by ``PoseEstimator`` and ``--weights``), ``metrics.jsonl`` and ``config.json``.
+            spec, loadable by ``PoseEstimator`` and ``--weights``), ``metrics.jsonl`` and ``config.json``; a new
+            run needs an absent or empty folder (:mod:`openpose_py.train.outputs`).
         model: registered weights entry whose architecture, skeleton and pre-processing are trained.
         init: ``"pretrained"`` (that entry's weights), ``"imagenet"`` (VGG-19 front end from torchvision),
             ``"scratch"`` (seeded random), or a path to a weights file / training checkpoint.
@@ -48,7 +59,10 @@ class TrainConfig:
         batch_size: global batch (split evenly over distributed workers).
         lr: base learning rate; refinement stages get ``refinement_lr_mult`` times it (biases a further x2,
             without weight decay), as in the reference recipes.
-        lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` every ``lr_step`` steps (0: constant).
+        optimizer, momentum, weight_decay: ``"adam"`` or ``"sgd"`` (with ``momentum`` in [0, 1)), and the L2
+            weight decay (>= 0) of the weights that take one.
+        lr_step, lr_gamma: multiply the learning rate by ``lr_gamma`` (in (0, 1]) every ``lr_step`` steps (0:
+            constant).
         warmup_steps: raise the learning rate linearly over this many first steps (0: none).
         distill: weight of the distance of every stage's outputs to those of a frozen copy of the initial network
             (0: none); fine-tuning keeps what the network knew (:mod:`openpose_py.train.loss`).
@@ -59,16 +73,21 @@ class TrainConfig:
         amp: mixed precision (float16 autocast + gradient scaling); only takes effect on CUDA.
         checkpoint_every, log_every: in steps (0 disables periodic checkpoints; the final one is always written).
         val_images, val_annotations, val_every, val_max_images: COCO keypoint AP on a held-out set every
-            ``val_every`` steps and after the last step (``weights.best.safetensors`` keeps the best one's weights).
+            ``val_every`` steps and after the last step (``weights.best.safetensors`` keeps the best one's weights),
+            on its first ``val_max_images`` images (None: all).
         val_fraction: without ``val_images``/``val_annotations``, hold out this fraction of the training images
             that have annotated people (every n-th such image by id,
             :func:`openpose_py.train.validation.split_by_image_id`) for validation; 0, or a set too small to split,
             trains on everything and validates on nothing.
         early_stop_patience: stop after this many validations without a better AP (0: never).
         workers: data-loading processes per training process.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...; None picks CUDA when available (one GPU per process).
+        seed: seeds the initial network, the data order and the augmentation, 0 .. :data:`MAX_SEED`.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ..., ``"mps"``; None picks CUDA when available (one GPU per
+            process).
         tensorboard: also log to ``output_dir/tensorboard`` (needs the ``tensorboard`` extra).
         sigma, paf_width: target encoder parameters (Gaussian sigma in input pixels, PAF half-width in cells).
+
+    Every number must be finite; a value out of its range raises :class:`TrainConfigError` naming the option.
     """
 
     annotations: Path
@@ -119,17 +138,34 @@ class TrainConfig:
             object.__setattr__(self, "freeze", tuple(self.freeze))
         if isinstance(self.arch_options, Mapping):
             object.__setattr__(self, "arch_options", tuple(sorted(self.arch_options.items())))
+        for name in _FINITE:  # first: inf would pass the range checks below, and nan fail them misleadingly
+            if not math.isfinite(getattr(self, name)):
+                raise TrainConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
         checks = (
+            (0 <= self.seed <= MAX_SEED, f"seed must lie in [0, {MAX_SEED}], got {self.seed}"),
+            (self.device is None or re.fullmatch(DEVICE_PATTERN, self.device) is not None,
+             f"unknown device {self.device!r}; training runs on cpu, cuda, cuda:N or mps"),
             (self.steps > 0, f"steps must be positive, got {self.steps}"),
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),
             (self.lr > 0, f"lr must be positive, got {self.lr}"),
+            # torch applies a group's rate as a float32 factor: beyond its range a step fails
+            (self.lr * max(1.0, self.refinement_lr_mult) * 2.0 <= _FLOAT32_MAX,
+             f"lr x refinement_lr_mult x 2 (the rate of the refinement stages' biases) must stay within float32, got "
+             f"{self.lr * max(1.0, self.refinement_lr_mult) * 2.0:g}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"),
+            (0.0 <= self.momentum < 1.0, f"momentum must lie in [0, 1), got {self.momentum}"),
+            (self.weight_decay >= 0.0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.refinement_lr_mult >= 0.0, f"refinement_lr_mult must be >= 0, got {self.refinement_lr_mult}"),
+            # a decay: a growing rate leaves float32's range within a few steps (torch then fails mid-run)
+            (0.0 < self.lr_gamma <= 1.0, f"lr_gamma must lie in (0, 1], got {self.lr_gamma}"),
             (self.lr_step >= 0 and self.checkpoint_every >= 0 and self.val_every >= 0 and self.log_every > 0,
              "lr_step, checkpoint_every and val_every must be >= 0, log_every > 0"),
             (self.workers >= 0, f"workers must be >= 0, got {self.workers}"),
             ((self.val_images is None) == (self.val_annotations is None),
              "val_images and val_annotations go together"),
             (0.0 <= self.val_fraction < 1.0, f"val_fraction must lie in [0, 1), got {self.val_fraction}"),
+            (self.val_max_images is None or self.val_max_images > 0,
+             f"val_max_images must be positive (leave it unset for all images), got {self.val_max_images}"),
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
             (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
@@ -183,7 +219,10 @@ class TrainConfig:
                 aug = dict(kwargs["augment"])
                 if "scale_range" in aug:
                     aug["scale_range"] = tuple(float(v) for v in aug["scale_range"])
-                kwargs["augment"] = AugmentConfig(**aug)
+                try:
+                    kwargs["augment"] = AugmentConfig(**aug)
+                except ValueError as exc:  # its messages start with the option's name
+                    raise TrainConfigError(f"augment.{exc}") from exc
             if isinstance(kwargs.get("data"), Mapping):
                 kwargs["data"] = DatasetConfig(**kwargs["data"])
             return cls(**kwargs)

@@ -47,9 +47,9 @@ def build_model(config: TrainConfig, *, load_init: bool = True) -> tuple[nn.Modu
     torch.manual_seed(config.seed)
     try:
         model = models.create(spec.architecture, **arch_kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # an unknown keyword, a value the builder refuses
         raise TrainConfigError(f"invalid network options {dict(config.arch_options)} for {spec.architecture}: "
-                               f"{exc}") from exc
+                               f"{first_line(exc)}") from exc
     if load_init and config.init != "scratch":
         if config.init == "imagenet":
             load_imagenet_vgg19(model)

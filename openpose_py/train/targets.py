@@ -23,6 +23,7 @@ from ..preprocess import normalise
 from ..skeleton import Skeleton
 from ..weights import WeightsSpec
 from .config import TrainConfig
+from .distributed import training_device
 from .initialise import build_model
 from .loss import LossReport, pose_loss
 from .masks import unlabelled_part_masks
@@ -146,10 +147,10 @@ def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *
 def check_run_targets(config: TrainConfig, num_samples: int = 8) -> TargetCheck:
     """:func:`check_targets` for a training configuration: its initial network (``config.init``), its samples
     (augmented as configured) and its target parameters; nothing is trained or written."""
+    device = training_device(config.device) if config.device else torch.device("cpu")
     model, spec = build_model(config)
     dataset = CocoKeypoints(config.images, config.annotations, spec.skeleton, config.augment, config.data,
                             seed=config.seed)
-    device = torch.device(config.device) if config.device else torch.device("cpu")
     return check_targets(model.to(device), spec, dataset, sigma=config.sigma, paf_width=config.paf_width,
                          num_samples=num_samples, seed=config.seed, device=device,
                          mask_unlabelled=config.mask_unlabelled)

@@ -11,7 +11,10 @@ Outputs in ``config.output_dir``: ``checkpoint.pt`` (full training state, see :m
 ``weights.safetensors`` (the network and its weights spec, for ``PoseEstimator.from_pretrained(path)`` and
 ``--weights``), ``weights.best.safetensors`` (the weights of the best validation AP so far), ``metrics.jsonl`` (one
 record per log interval and per validation), ``config.json``, and ``val_split.json`` when the run holds out part of
-its training images for validation.
+its training images for validation. Every option and the folder itself (:func:`.outputs.check_output_dir`: no other
+run's results in it) are checked before anything is written there; a run that fails before its first result takes
+its start files back (:class:`.outputs.RunStart`), and a run whose loss or weights stop being finite stops before it
+writes them (:mod:`.divergence`).
 """
 
 from __future__ import annotations
@@ -36,22 +39,20 @@ from ..weights import get_spec, save_weights
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig, TrainConfigError
 from .distributed import init_distributed
+from .divergence import DivergenceWatch, weights_finite
 from .initialise import build_model, load_state
 from .loss import LossReport
 from .metrics import METRICS_NAME, MetricsSink, write_json
 from .optim import freeze, keep_frozen_norms_in_eval, make_optimizer, make_scheduler
+from .outputs import BEST_WEIGHTS_NAME, CHECKPOINT_NAME, CONFIG_NAME, WEIGHTS_NAME, RunStart, check_output_dir
 from .sampling import StepSampler
 from .targets import batch_loss
-from .validation import VAL_SPLIT_NAME, BestTracker, split_by_image_id, write_split
+from .validation import VAL_SPLIT_NAME, BestTracker, split_training_set, write_split
 
 __all__ = ["Trainer", "TrainResult", "train", "CHECKPOINT_NAME", "WEIGHTS_NAME", "BEST_WEIGHTS_NAME",
            "METRICS_NAME"]
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_NAME = "checkpoint.pt"
-WEIGHTS_NAME = "weights.safetensors"
-BEST_WEIGHTS_NAME = "weights.best.safetensors"
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class Trainer:
             matches an uninterrupted one.
 
     Raises:
-        DatasetError, WeightsError, TrainConfigError, DistributedError: unusable data, weights, options or
-            ``torchrun`` variables, before any training.
+        DatasetError, WeightsError, TrainConfigError, DistributedError, OutputError: unusable data, weights,
+            options, ``torchrun`` variables or output folder (one holding another run's results, unless ``resume``
+            continues it), before anything is written.
     """
 
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
@@ -97,12 +99,14 @@ class Trainer:
             raise TrainConfigError(f"batch size {config.batch_size} must be divisible by the {self.ctx.world_size} "
                                    "processes")
         self.output_dir = config.output_dir
-        train_ids, held_out = self._split()
+        check_output_dir(self.output_dir, resume)
+        train_ids, held_out = split_training_set(config)
         self.dataset = CocoKeypoints(config.images, config.annotations, spec.skeleton, config.augment, config.data,
                                      seed=config.seed, image_ids=train_ids)
         self.val_images, self.val_annotations = config.val_images, config.val_annotations
-        if config.val_annotations is not None and not any(
-                scored_person(a) for a in read_annotations(config.val_annotations)[0]["annotations"]):
+        # checked as evaluation will read it, now rather than at the first validation
+        if config.val_annotations is not None and not any(scored_person(a) for a in read_annotations(
+                config.val_annotations, evaluation=True)[0]["annotations"]):
             raise TrainConfigError(f"{config.val_annotations}: no annotated person (with keypoints, not a crowd) to "
                                    "validate on, so its AP is undefined")
         if held_out:
@@ -124,43 +128,33 @@ class Trainer:
         self.amp = config.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.step = 0
+        self.watch = DivergenceWatch(self.device)
         if checkpoint is not None:
             self._restore(checkpoint)
+        # the step of the checkpoint in the output folder, for a diverged run's message
+        self._saved = self.step if checkpoint is not None and (self.output_dir / CHECKPOINT_NAME).is_file() else None
         self.network: nn.Module = self.model
         if self.ctx.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.network = DistributedDataParallel(self.model, device_ids=ids)
         self.sink: MetricsSink | None = None
+        self._start: RunStart | None = None
         if self.ctx.is_root:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            self.sink = MetricsSink(self.output_dir, config.tensorboard)
-            write_json(self.output_dir / "config.json", config.to_dict())
-            if held_out:
-                write_split(config.annotations, held_out, self.val_annotations)
+            self._start = RunStart(self.output_dir)
+            try:
+                self.sink = MetricsSink(self.output_dir, config.tensorboard)
+                self._start.write(self.output_dir / CONFIG_NAME, lambda path: write_json(path, config.to_dict()))
+                if held_out:
+                    self._start.write(self.val_annotations,
+                                      lambda path: write_split(config.annotations, held_out, path))
+            except BaseException:
+                self._start.undo()
+                raise
         log.info("training %s on %s (%d samples), %d process(es), device %s, from step %d, %d frozen parameter "
                  "tensors", config.model, config.annotations, len(self.dataset), self.ctx.world_size, self.device,
                  self.step, len(frozen))
 
     # ---- set-up ----------------------------------------------------------------------------------------------------
-    def _split(self) -> tuple[list[int] | None, list[int]]:
-        """(training image ids or None for all, held-out ids): a split only without a given validation set."""
-        cfg = self.config
-        if cfg.val_images is not None or cfg.val_fraction <= 0:
-            return None, []
-        data, _ = read_annotations(cfg.annotations)
-        ids = [int(im["id"]) for im in data["images"]]
-        # only images with a person COCO evaluation scores can measure AP (on the others it is undefined)
-        scored = {int(a["image_id"]) for a in data["annotations"] if scored_person(a)}
-        _, held_out = split_by_image_id([i for i in ids if i in scored], cfg.val_fraction)
-        if not held_out:
-            log.warning("%d images with annotated people are too few to hold out a fraction %g for validation: "
-                        "training on all, validating on none", len(scored), cfg.val_fraction)
-            return None, []
-        log.info("validating on %d of the %d training images with annotated people (every n-th by id), listed in "
-                 "%s", len(held_out), len(scored), cfg.output_dir / VAL_SPLIT_NAME)
-        kept = set(held_out)
-        return [i for i in ids if i not in kept], held_out
-
     def _train_mode(self) -> None:
         self.model.train()
         keep_frozen_norms_in_eval(self.model)
@@ -218,15 +212,17 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         count = 0
         tick = time.perf_counter()
-        if self.step == 0 and self.val_annotations is not None and cfg.starts_trained:
-            # the starting point is a candidate too: the best weights are the initial ones until training beats them
-            record = self.validate()
-            if record is not None:
-                history.append(record)
         try:
+            if self.step == 0 and self.val_annotations is not None and cfg.starts_trained:
+                # the starting point is a candidate too: the best weights are the initial ones until training beats
+                # them
+                record = self.validate()
+                if record is not None:
+                    history.append(record)
             for batch in self._loader():
                 report = self.train_step(batch)
                 self.step += 1
+                self.watch.update(self.step, report.total)
                 count += 1
                 for key, value in report.parts().items():
                     sums[key] = sums.get(key, 0.0) + value
@@ -254,20 +250,26 @@ class Trainer:
                 # after validation, so that the checkpoint knows the best AP so far
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and not last:
                     self.save()
-        except KeyboardInterrupt:
-            # keep the work done so far: the run can continue with --resume
             self.save()
+        except KeyboardInterrupt:
+            # keep the work done so far: the run can continue with --resume (unless it diverged: then the last
+            # good checkpoint stays)
+            try:
+                self.save()
+            except OpenPoseError as exc:
+                log.warning("interrupted; %s", exc)
             raise
-        except OpenPoseError as exc:
+        except BaseException as exc:
+            if self._start is not None:
+                self._start.undo()  # nothing to show for it: no config.json that looks like a run
             lines = str(exc).strip().splitlines()
-            if len(lines) <= 1:
+            if not isinstance(exc, OpenPoseError) or len(lines) <= 1:
                 raise
             # raised in a loader worker, the message carries the worker's traceback: keep the user's one line
             prefix = f"{type(exc).__module__}.{type(exc).__qualname__}: "
             raise type(exc)(lines[-1].removeprefix(prefix)) from exc
         finally:
             bar.close()
-        self.save()
         self.close()
         tracked = self.tracker.best_step >= 0
         return TrainResult(self.step, tuple(history), self.output_dir / CHECKPOINT_NAME,
@@ -283,7 +285,22 @@ class Trainer:
         dist.broadcast(value, 0)
         return bool(value.item())
 
+    def _guard(self, weights: bool = True) -> None:
+        """Stop the run, before anything is logged, validated or saved from them, when a step's loss so far (or,
+        with ``weights``, a weight) is not finite; every rank calls it."""
+        first = self.watch.first(self.ctx.distributed)
+        if first is not None:
+            problem = f"the loss became {first[1]} at step {first[0]}"
+        elif weights and not weights_finite(self.model):
+            problem = f"the weights became non-finite at step {self.step}"
+        else:
+            return
+        kept = (f"the checkpoint of step {self._saved} in {self.output_dir} is kept" if self._saved is not None
+                else "no checkpoint was written")
+        raise OpenPoseError(f"{problem}: training diverged (lower --lr?); {kept}")
+
     def _log_record(self, sums: dict[str, Tensor], count: int, elapsed: float) -> dict[str, Any]:
+        self._guard(weights=False)
         keys = sorted(sums)
         values = torch.stack([torch.as_tensor(sums[k], dtype=torch.float32, device=self.device) for k in keys])
         values = values / max(count, 1)
@@ -292,9 +309,9 @@ class Trainer:
             values = values / self.ctx.world_size
         record: dict[str, Any] = {"step": self.step}
         record.update({k: float(v) for k, v in zip(keys, values.cpu())})
-        if not math.isfinite(record["loss"]):
-            raise OpenPoseError(f"training diverged at step {self.step} (loss {record['loss']}); lower the learning "
-                                "rate or resume from an earlier checkpoint")
+        if not math.isfinite(record["loss"]):  # finite steps whose mean overflows
+            raise OpenPoseError(f"the mean loss became {record['loss']} by step {self.step}: training diverged "
+                                "(lower --lr?)")
         record["lr"] = self.optimizer.param_groups[0]["lr"]
         record["images_per_s"] = count * self.config.batch_size / max(elapsed, 1e-9)
         return record
@@ -303,6 +320,7 @@ class Trainer:
         """COCO keypoint AP of the current network on the validation set (rank 0; other ranks wait, get None)."""
         cfg = self.config
         record = None
+        self._guard()
         if self.ctx.is_root:
             from ..evaluate import evaluate
             from ..inference import PoseEstimator
@@ -343,11 +361,18 @@ class Trainer:
         }
 
     def save(self) -> None:
-        """Write the training checkpoint and the exported weights (rank 0), atomically; all ranks synchronise."""
+        """Write the training checkpoint and the exported weights (rank 0), atomically; all ranks synchronise.
+
+        Raises:
+            OpenPoseError: the run diverged (a loss or a weight is not finite); the files on disk are left as they
+                were.
+        """
+        self._guard()
         if self.ctx.is_root:
             save_checkpoint(self.output_dir / CHECKPOINT_NAME, self.state())
             save_weights(self.output_dir / WEIGHTS_NAME, self.model, self.spec, metadata={"step": str(self.step)})
             log.info("step %d: checkpoint written to %s", self.step, self.output_dir)
+        self._saved = self.step
         if self.ctx.distributed:
             dist.barrier()
 

@@ -4,15 +4,19 @@ given, and the bookkeeping of the best AP (which checkpoint to keep, when to sto
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
-from ..data.coco import read_annotations
+from ..data.coco import read_annotations, scored_person
+from .config import TrainConfig
 
-__all__ = ["split_by_image_id", "write_split", "BestTracker", "VAL_SPLIT_NAME"]
+__all__ = ["split_by_image_id", "split_training_set", "write_split", "BestTracker", "VAL_SPLIT_NAME"]
+
+log = logging.getLogger(__name__)
 
 #: The held-out annotations a run writes into its output folder when it splits its training set.
 VAL_SPLIT_NAME = "val_split.json"
@@ -28,6 +32,26 @@ def split_by_image_id(image_ids: list[int], fraction: float) -> tuple[list[int],
     held = ordered[n - 1::n]
     kept = set(held)
     return [i for i in ordered if i not in kept], held
+
+
+def split_training_set(config: TrainConfig) -> tuple[list[int] | None, list[int]]:
+    """(training image ids, or None for all; held-out ids) of a run: a split (:func:`split_by_image_id` of the
+    images with an annotated person) only without a given validation set and with a ``val_fraction``."""
+    if config.val_images is not None or config.val_fraction <= 0:
+        return None, []
+    data, _ = read_annotations(config.annotations)
+    ids = [int(im["id"]) for im in data["images"]]
+    # only images with a person COCO evaluation scores can measure AP (on the others it is undefined)
+    scored = {int(a["image_id"]) for a in data["annotations"] if scored_person(a)}
+    _, held_out = split_by_image_id([i for i in ids if i in scored], config.val_fraction)
+    if not held_out:
+        log.warning("%d images with annotated people are too few to hold out a fraction %g for validation: "
+                    "training on all, validating on none", len(scored), config.val_fraction)
+        return None, []
+    log.info("validating on %d of the %d training images with annotated people (every n-th by id), listed in "
+             "%s", len(held_out), len(scored), config.output_dir / VAL_SPLIT_NAME)
+    kept = set(held_out)
+    return [i for i in ids if i not in kept], held_out
 
 
 def write_split(annotations: Path, held_out: list[int], path: Path) -> None:

@@ -10,7 +10,8 @@ from ..errors import ArchitectureMismatchError, WeightsError
 from .registry import list_specs
 from .spec import WeightsSpec
 
-__all__ = ["build", "expected_shapes", "differences", "check_fits", "infer_spec", "load_strict", "describe_differences"]
+__all__ = ["build", "expected_shapes", "differences", "check_fits", "infer_spec", "load_strict", "describe_differences",
+           "non_finite_tensors"]
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +106,23 @@ def infer_spec(tensors: Mapping[str, Any], architecture: str | None, source: str
                                     f"{describe_differences(*diff)}")
 
 
+def non_finite_tensors(tensors: Mapping[str, Any]) -> list[str]:
+    """Names of the floating-point tensors holding NaN or infinite values (one wait for the device, not one each)."""
+    import torch
+
+    names = [name for name, t in tensors.items() if torch.is_tensor(t) and t.is_floating_point()]
+    if not names:
+        return []
+    finite = torch.stack([torch.isfinite(tensors[name]).all() for name in names])
+    return [] if bool(finite.all()) else [name for name, ok in zip(names, finite.tolist()) if not ok]
+
+
 def load_strict(model, tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
     """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`, or a
     :class:`WeightsError` for weights holding NaN or infinite values (which would find no one, silently)."""
-    import torch
-
     check_fits(tensors, spec, source)
-    broken = [name for name, t in tensors.items()
-              if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    broken = non_finite_tensors(tensors)
     if broken:
         raise WeightsError(f"{source}: {len(broken)} of {len(tensors)} tensors hold NaN or infinite values (the first: "
                            f"{broken[0]}), as a training run that diverged leaves them")
     model.load_state_dict(tensors, strict=True)
-

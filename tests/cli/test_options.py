@@ -36,7 +36,7 @@ def test_a_thread_count_beyond_reason_is_a_usage_error(invoke, tmp_path):
     cv2.imwrite(str(photo), np.zeros((32, 32, 3), np.uint8))
     (tmp_path / "a.json").write_text("{}")
     for command in (("image", photo), ("video", tmp_path / "v.mp4", "--json-dir", tmp_path / "j"),
-                    ("eval", "--images", tmp_path, "--annotations", tmp_path / "a.json")):
+                    ("eval", "--images", tmp_path, "--annotations", tmp_path / "a.json"), ("train",)):
         result = invoke(*command, "--threads", 100000)
         assert result.exit_code == 2
         assert error_of(result).startswith("Error: Invalid value for '--threads': 100000 is not in the range 1<=x<=")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from openpose_py import PoseEstimator
 
@@ -94,6 +95,87 @@ def test_bad_input_is_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Pat
     assert not (tmp_path / "out" / "checkpoint.pt").exists()
 
 
+def test_bad_values_are_one_line_and_write_nothing(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:
+    """Failures of a hardening sweep: each of these ended in a traceback (numpy's seed check, the network builder,
+    cv2 out of memory, a division by a zero stride, torch's device parser and CUDA calls), a run that saved NaN
+    weights and exited 0 (lr inf), or a misleading error after config.json and val_split.json were written; each is
+    now one line, before anything is written."""
+    images, annotations = dev_set
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    out = tmp_path / "o" / "run"
+    base = ("train", "--annotations", annotations, "--images", images, "--steps", 1, "--batch-size", 1,
+            "--crop-size", 64, "--workers", 0, "--val-fraction", 0, "--init", "scratch", "--arch-option",
+            "width=0.25", "--no-progress")
+
+    def config(text: str) -> tuple[str, Path]:
+        path = tmp_path / f"c{len(list(tmp_path.glob('c*.toml')))}.toml"
+        path.write_text(text)
+        return "--config", path
+
+    cases = [
+        (("--device", "tpu"), "unknown device 'tpu'; training runs on cpu, cuda, cuda:N or mps"),
+        (("--seed", -1), "seed must lie in [0, 4294967295], got -1"),
+        (("--seed", 99999999999999999999), "seed must lie in [0, 4294967295], got 99999999999999999999"),
+        (("--arch-option", "width=0"), "invalid network options {'width': 0} for lightweight: width must be a "
+                                       "positive number, got 0"),
+        (config("arch_options = { num_refinement_stages = -1 }\n"),
+         "invalid network options {'num_refinement_stages': -1, 'width': 0.25} for lightweight: "
+         "num_refinement_stages must be >= 0, got -1"),
+        (("--crop-size", 100000), "augment.crop_size must be a multiple of the stride 8 from 8 to 4096, got 100000"),
+        (config("[augment]\nstride = 0\n"), "augment.stride must be a positive integer, got 0"),
+        (config("[augment]\ncenter_jitter = -5\n"), "augment.center_jitter must be >= 0, got -5"),
+        (config("[augment]\nmax_rotation = nan\n"), "augment.max_rotation must be finite, got nan"),
+        (config('optimizer = "sgd"\nmomentum = -1\n'), "momentum must lie in [0, 1), got -1"),
+        (("--lr", "inf"), "lr must be a finite number, got inf"),
+        (("--val-max-images", 0, "--val-fraction", 0.5),
+         "val_max_images must be positive (leave it unset for all images), got 0"),
+        (config("val_max_images = -1\nval_fraction = 0.5\n"),
+         "val_max_images must be positive (leave it unset for all images), got -1"),
+        (("--output-dir", blocker), f"cannot write to output directory {blocker}: {blocker} is a file, not a folder"),
+        (("--output-dir", blocker / "run"),
+         f"cannot write to output directory {blocker / 'run'}: {blocker} is a file, not a folder"),
+    ]
+    if not torch.cuda.is_available():
+        cases.append((("--device", "cuda"), "no CUDA device: "))
+    for extra, expected in cases:
+        args = (*base, "--output-dir", out, *extra) if "--output-dir" not in extra else (*base, *extra)
+        result = invoke(*args)
+        assert result.exit_code == 1, (extra, result.output)
+        assert error_of(result).startswith(expected), (extra, error_of(result))
+        assert not (tmp_path / "o").exists(), extra
+    assert blocker.read_text() == "mine"
+
+
+def test_a_folder_holding_a_run_is_continued_with_resume_only(invoke, dev_set: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    """Failure: a second run into a folder holding a finished one silently replaced its checkpoint, weights and
+    config and appended to its metrics (step 2, then step 1 again). It is refused, saying how to continue; --resume
+    of that run continues it, an empty folder takes a new run, and another run's checkpoint is not continued there."""
+    images, annotations = dev_set
+    common = ("train", "--annotations", annotations, "--images", images, "--batch-size", 1, "--crop-size", 64,
+              "--workers", 0, "--val-fraction", 0, "--init", "scratch", "--arch-option", "width=0.25",
+              "--log-every", 1, "--no-progress")
+    run, other, empty = tmp_path / "run", tmp_path / "other", tmp_path / "empty"
+    empty.mkdir()
+    for folder in (run, other, empty):
+        result = invoke(*common, "--output-dir", folder, "--steps", 1)
+        assert result.exit_code == 0, result.output
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    again = invoke(*common, "--output-dir", run, "--steps", 2)
+    assert again.exit_code == 1
+    assert error_of(again) == (f"--output-dir {run} already holds a training run (checkpoint.pt, weights.safetensors, "
+                               f"metrics.jsonl); continue it with --resume {run / 'checkpoint.pt'}, or choose another "
+                               "--output-dir")
+    foreign = invoke(*common, "--output-dir", run, "--resume", other / "checkpoint.pt", "--steps", 2)
+    assert foreign.exit_code == 1
+    assert error_of(foreign).startswith(f"--output-dir {run} already holds another training run")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before, "the finished run was touched"
+    resumed = invoke(*common, "--output-dir", run, "--resume", run / "checkpoint.pt", "--steps", 2)
+    assert resumed.exit_code == 0, resumed.output
+    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
 @pytest.mark.parametrize("env, expected", [({"WORLD_SIZE": "two"}, "$WORLD_SIZE must be an integer, got 'two'"),
                                            ({"RANK": "3", "WORLD_SIZE": "2"}, "rank 3 is not within a world of size 2")])
 def test_unusable_torchrun_variables_are_one_line(invoke, dev_set: tuple[Path, Path], tmp_path: Path,
@@ -137,6 +219,8 @@ def test_unreadable_image_in_a_loader_worker_is_one_line(invoke, dev_set: tuple[
                     "--batch-size", 1, "--workers", 1, "--no-progress")
     assert result.exit_code != 0
     assert error_of(result).startswith("image 139 of one.json: not a readable image")
+    # it failed before its first step: no config.json that looks like a run, no folder made for it
+    assert not (tmp_path / "out").exists()
 
 
 def test_check_targets_reports_each_stage_and_branch(invoke, dev_set: tuple[Path, Path], tmp_path: Path) -> None:

@@ -74,3 +74,72 @@ def test_a_value_of_the_wrong_type_is_named_with_its_option():
         with pytest.raises(TrainConfigError) as caught:
             TrainConfig.from_dict({**_PATHS, **bad})
         assert str(caught.value) == message
+
+
+def test_numbers_out_of_their_range_are_named_with_their_option():
+    """Failures: these values ended in a traceback deep in training (numpy's seed, the stride's division, torch's
+    momentum check, cv2 allocating a 100000-pixel crop) or, for lr = inf, in a run that saved NaN weights and exited
+    0; each is now refused in one line before anything runs."""
+    import pytest
+
+    from openpose_py.train.config import TrainConfigError
+
+    inf, nan = float("inf"), float("nan")
+    cases = [
+        ({"lr": inf}, "lr must be a finite number, got inf"),
+        ({"lr": nan}, "lr must be a finite number, got nan"),
+        ({"lr": 1e38}, "lr x refinement_lr_mult x 2 (the rate of the refinement stages' biases) must stay within "
+                       "float32, got 8e+38"),
+        ({"distill": inf}, "distill must be a finite number, got inf"),
+        ({"sigma": inf}, "sigma must be a finite number, got inf"),
+        ({"paf_width": nan}, "paf_width must be a finite number, got nan"),
+        ({"weight_decay": inf}, "weight_decay must be a finite number, got inf"),
+        ({"seed": -1}, "seed must lie in [0, 4294967295], got -1"),
+        ({"seed": 99999999999999999999}, "seed must lie in [0, 4294967295], got 99999999999999999999"),
+        ({"optimizer": "sgd", "momentum": -1}, "momentum must lie in [0, 1), got -1"),
+        ({"momentum": 1.0}, "momentum must lie in [0, 1), got 1.0"),
+        ({"weight_decay": -1e-4}, "weight_decay must be >= 0, got -0.0001"),
+        ({"refinement_lr_mult": -1.0}, "refinement_lr_mult must be >= 0, got -1.0"),
+        ({"lr_gamma": 0.0}, "lr_gamma must lie in (0, 1], got 0.0"),
+        ({"lr_gamma": 1e30}, "lr_gamma must lie in (0, 1], got 1e+30"),
+        ({"val_max_images": 0}, "val_max_images must be positive (leave it unset for all images), got 0"),
+        ({"val_max_images": -1}, "val_max_images must be positive (leave it unset for all images), got -1"),
+        ({"device": "tpu"}, "unknown device 'tpu'; training runs on cpu, cuda, cuda:N or mps"),
+        ({"augment": {"stride": 0}}, "augment.stride must be a positive integer, got 0"),
+        ({"augment": {"center_jitter": -5}}, "augment.center_jitter must be >= 0, got -5"),
+        ({"augment": {"max_rotation": nan}}, "augment.max_rotation must be finite, got nan"),
+        ({"augment": {"scale_range": [0.5, inf]}}, "augment.scale_range must be finite, got (0.5, inf)"),
+        ({"augment": {"target_dist": 0.0}}, "augment.target_dist must be positive, got 0.0"),
+        ({"augment": {"pad_value": 256}}, "augment.pad_value must be a grey level from 0 to 255, got 256"),
+        ({"augment": {"crop_size": 100000}},
+         "augment.crop_size must be a multiple of the stride 8 from 8 to 4096, got 100000"),
+        ({"augment": {"crop_size": 100}},
+         "augment.crop_size must be a multiple of the stride 8 from 8 to 4096, got 100"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(TrainConfigError) as caught:
+            TrainConfig.from_dict({**_PATHS, **bad})
+        assert str(caught.value) == message, bad
+    # the edges are fine
+    edge = TrainConfig.from_dict({**_PATHS, "seed": 2**32 - 1, "momentum": 0.0, "weight_decay": 0.0,
+                                  "val_max_images": 1, "device": "cuda:1",
+                                  "augment": {"crop_size": 4096, "center_jitter": 0.0}})
+    assert edge.seed == 2**32 - 1 and edge.augment.crop_size == 4096
+
+
+def test_network_options_the_builder_refuses_are_a_config_error():
+    """Failure: ``--arch-option width=0`` (or ``num_refinement_stages = -1`` in a file) ended in the builder's
+    ValueError traceback; it is now the training configuration's one-line error."""
+    import pytest
+
+    from openpose_py.train.config import TrainConfigError
+    from openpose_py.train.initialise import build_model
+
+    cases = [({"width": 0}, "width must be a positive number, got 0"),
+             ({"width": float("inf")}, "width must be a positive number, got inf"),
+             ({"num_refinement_stages": -1}, "num_refinement_stages must be >= 0, got -1")]
+    for options, message in cases:
+        config = TrainConfig.from_dict({**_PATHS, "init": "scratch", "arch_options": options})
+        with pytest.raises(TrainConfigError) as caught:
+            build_model(config)
+        assert str(caught.value) == f"invalid network options {options} for lightweight: {message}"

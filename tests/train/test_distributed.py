@@ -49,3 +49,23 @@ def test_unusable_variables_raise_before_any_group(tmp_path: Path, alone: pytest
     with pytest.raises(DistributedError, match=expected):
         init_distributed(_config(tmp_path))
     assert not torch.distributed.is_initialized()
+
+
+def test_a_device_this_machine_lacks_is_a_config_error(tmp_path: Path, alone: pytest.MonkeyPatch) -> None:
+    """Failures: ``--device tpu`` ended in torch's RuntimeError and ``--device cuda`` without CUDA in an
+    AttributeError (``_cuda_setDevice``), both tracebacks; each is now one line that says what is missing."""
+    from openpose_py.train.config import TrainConfigError
+    from openpose_py.train.distributed import training_device
+
+    with pytest.raises(TrainConfigError, match="^unknown device 'tpu'; training runs on cpu, cuda, cuda:N or mps$"):
+        training_device("tpu")
+    alone.setattr(torch.cuda, "is_available", lambda: False)
+    for name in ("cuda", "cuda:1"):
+        with pytest.raises(TrainConfigError, match="^no CUDA device: "):
+            init_distributed(TrainConfig(annotations=tmp_path / "a.json", images=tmp_path,
+                                         output_dir=tmp_path / "out", device=name))
+    alone.setattr(torch.cuda, "is_available", lambda: True)
+    alone.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(TrainConfigError, match=r"^no CUDA device cuda:3: this machine has 1 \(cuda:0 .. cuda:0\)$"):
+        training_device("cuda", local_rank=3)
+    assert training_device("cpu") == torch.device("cpu")

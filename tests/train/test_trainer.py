@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,13 @@ def test_the_held_out_split_takes_only_images_with_annotated_people(tmp_path: Pa
     (tmp_path / "empty.json").write_text(json.dumps(empty))
     with pytest.raises(TrainConfigError, match="no annotated person"):
         Trainer(_config(images, path, tmp_path / "refused", val_images=images, val_annotations=tmp_path / "empty.json"))
+    assert not (tmp_path / "refused").exists()
+    # a validation file evaluation cannot score is refused at the start, not at the first validation (steps later)
+    unscorable = {**data, "annotations": [{k: v for k, v in a.items() if k != "area"} for a in data["annotations"]]}
+    (tmp_path / "unscorable.json").write_text(json.dumps(unscorable))
+    with pytest.raises(DatasetError, match="has no area, which COCO keypoint evaluation needs"):
+        Trainer(_config(images, path, tmp_path / "refused", val_images=images,
+                        val_annotations=tmp_path / "unscorable.json"))
     assert not (tmp_path / "refused").exists()
 
 
@@ -255,3 +263,31 @@ def test_distillation_keeps_the_network_near_its_start(four_images: tuple[Path, 
     assert "loss/distill" in runs[50.0][1] and "loss/distill" not in runs[0.0][1]
     with pytest.raises(TrainConfigError, match="nothing to keep"):
         _config(images, annotations, tmp_path / "x", init="scratch", distill=1.0)
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(four_images: tuple[Path, Path],
+                                                                  tmp_path: Path) -> None:
+    """A huge learning rate on the tiny network: its loss is nan from step 2. The run stops there, naming the step,
+    before the checkpoint due at step 2 replaces step 1's (the old loop looked at the loss only every log_every steps
+    and saved NaN weights in between); and a step that leaves non-finite weights behind a finite loss (SGD) is not
+    saved either (before, the run ended normally with them)."""
+    from safetensors.torch import load_file
+
+    from openpose_py.errors import OpenPoseError
+
+    images, annotations = four_images
+    run = tmp_path / "run"
+    with pytest.raises(OpenPoseError) as caught:
+        train(_config(images, annotations, run, steps=6, lr=1e30, log_every=3, checkpoint_every=1))
+    assert re.fullmatch(rf"the loss became (nan|inf) at step 2: training diverged \(lower --lr\?\); the checkpoint "
+                        rf"of step 1 in {re.escape(str(run))} is kept", str(caught.value)), str(caught.value)
+    state = load_checkpoint(run)
+    assert state["step"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+    assert all(torch.isfinite(v).all() for v in load_file(run / WEIGHTS_NAME).values() if v.is_floating_point())
+    assert not (run / METRICS_NAME).exists(), "no record of the nan steps"
+    sgd = tmp_path / "sgd"
+    with pytest.raises(OpenPoseError, match="^the weights became non-finite at step 1: training diverged "
+                                            r"\(lower --lr\?\); no checkpoint was written$"):
+        train(_config(images, annotations, sgd, steps=1, lr=1e36, optimizer="sgd", log_every=5))
+    assert not (sgd / CHECKPOINT_NAME).exists() and not (sgd / WEIGHTS_NAME).exists()
