@@ -120,14 +120,3 @@ def verified_converted(sha256: str) -> Path | None:
     (the caller then converts the original again)."""
     path = converted_path(sha256)
     return path if matches_record(path, "converted weights") else None
-    sidecar = _sidecar(path)
-    recorded = sidecar.read_text().strip() if sidecar.is_file() else ""
-    actual = sha256_file(path)
-    if recorded == actual:
-        return path
-    if recorded:
-        log.warning("ignoring corrupt converted weights %s (sha256 %s, recorded %s); converting the original again",
-                    path, actual, recorded)
-    else:
-        log.info("converted weights %s have no recorded sha256; converting the original again", path)
-    return None
