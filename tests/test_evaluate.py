@@ -142,7 +142,8 @@ def _first_ann(data):
     (lambda d: _first_ann(d)["keypoints"].__setitem__(4, "7"),
      "annotation 426554 (entry 0 of 'annotations'): keypoints holds a value that is not a finite number"),
     (lambda d: _first_ann(d).update(bbox="abc"),
-     "annotation 426554 (entry 0 of 'annotations'): bbox is \"abc\", not [x, y, width, height]"),
+     "annotation 426554 (entry 0 of 'annotations'): bbox is \"abc\", not [x, y, width, height] with width and height "
+     ">= 0"),
     (lambda d: _first_ann(d).update(area=-3),
      "annotation 426554 (entry 0 of 'annotations'): area is -3, not a number >= 0"),
     (lambda d: _first_ann(d).update(image_id=999),

@@ -12,8 +12,8 @@ What a record must be:
 * category: an object with an integer ``id``; one of them has the 17 COCO keypoints (the person category);
 * annotation: an object with integer ``image_id`` and ``category_id`` naming a listed image and category, an integer
   ``id`` if it has one (every id once), ``iscrowd`` 0 or 1 (``false``/``true`` too) if it has one; a person's
-  ``keypoints`` 51 finite numbers with visibilities 0, 1 or 2, ``bbox`` 4 numbers, ``area`` a number >= 0,
-  ``num_keypoints`` a count, where present.
+  ``keypoints`` 51 finite numbers with visibilities 0, 1 or 2, ``bbox`` 4 numbers (width and height >= 0), ``area``
+  a number >= 0, ``num_keypoints`` the count of labelled keypoints, where present; category ids listed once.
 
 For evaluation (``evaluation=True``) a person annotation also needs the fields pycocotools' keypoint evaluation reads
 (:data:`EVAL_FIELDS`), every annotation an ``id``, and the person category id 1 (the one COCO results name).
@@ -123,6 +123,8 @@ def _check_categories(categories: list[Any], source: str | Path) -> set[int]:
         problem = _field(cat, "id", _is_int(cat.get("id")), "an integer")
         if problem:
             raise DatasetError(f"{source}: categories[{i}] {problem}")
+        if cat["id"] in ids:
+            raise DatasetError(f"{source}: category id {cat['id']} is listed twice in 'categories'")
         ids.add(cat["id"])
     return ids
 
@@ -200,10 +202,15 @@ def _person_problem(ann: dict[str, Any]) -> str | None:
                     "(unlabelled), 1 (labelled, hidden) or 2 (visible)")
     if "bbox" in ann:
         box = ann["bbox"]
-        if not (isinstance(box, list) and len(box) == 4 and all(_is_number(v) for v in box)):
-            return f"bbox is {_show(box)}, not [x, y, width, height]"
+        if not (isinstance(box, list) and len(box) == 4 and all(_is_number(v) for v in box)) or min(box[2:]) < 0:
+            return f"bbox is {_show(box)}, not [x, y, width, height] with width and height >= 0"
     if "area" in ann and not (_is_number(ann["area"]) and ann["area"] >= 0):
         return f"area is {_show(ann['area'])}, not a number >= 0"
-    if "num_keypoints" in ann and not (_is_int(ann["num_keypoints"]) and ann["num_keypoints"] >= 0):
-        return f"num_keypoints is {_show(ann['num_keypoints'])}, not a count"
+    if "num_keypoints" in ann:
+        if not (_is_int(ann["num_keypoints"]) and ann["num_keypoints"] >= 0):
+            return f"num_keypoints is {_show(ann['num_keypoints'])}, not a count"
+        # both training (which people have enough keypoints) and pycocotools (which people count) trust it
+        labelled = sum(1 for v in ann.get("keypoints", [])[2::3] if v > 0)
+        if "keypoints" in ann and ann["num_keypoints"] != labelled:
+            return f"num_keypoints is {ann['num_keypoints']}, but {labelled} keypoints are labelled (visibility 1 or 2)"
     return None

@@ -67,6 +67,12 @@ _NAME = "annotation 10 (entry 0 of 'annotations')"
      f"{_NAME}: keypoint 5 (left_shoulder) has visibility 0.5, not 0 (unlabelled), 1 (labelled, hidden) or 2 "
      "(visible)"),
     (lambda d: _ann(d).update(num_keypoints=True), f"{_NAME}: num_keypoints is true, not a count"),
+    # accepted silently before: each changes which people a run trains on or a score counts
+    (lambda d: _ann(d).update(num_keypoints=5), f"{_NAME}: num_keypoints is 5, but 2 keypoints are labelled "
+                                                 "(visibility 1 or 2)"),
+    (lambda d: _ann(d).update(bbox=[10.0, 10.0, -60.0, 80.0]),
+     f"{_NAME}: bbox is [10.0, 10.0, -60.0, 80.0], not [x, y, width, height] with width and height >= 0"),
+    (lambda d: d["categories"].append(dict(_CATEGORY)), "category id 1 is listed twice in 'categories'"),
 ])
 def test_a_bad_record_is_one_line_naming_it(tmp_path: Path, corrupt, message: str) -> None:
     data = _valid()
