@@ -16,6 +16,7 @@ Shapes: P people, K keypoints, S crop size, s stride, B batch.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection, NamedTuple, Sequence
@@ -53,6 +54,13 @@ class DatasetConfig:
     min_area: float = 32.0 * 32.0
     negatives: bool = False
     skip_missing: bool = False
+
+    def __post_init__(self) -> None:
+        # each message starts with the attribute's name, so that a configuration can say where it came from
+        if not 0 <= self.min_keypoints <= len(COCO_17_NAMES):
+            raise ValueError(f"min_keypoints must lie in [0, {len(COCO_17_NAMES)}], got {self.min_keypoints}")
+        if not 0.0 <= self.min_area < math.inf:
+            raise ValueError(f"min_area must be a finite number >= 0, got {self.min_area}")
 
 
 class Source(NamedTuple):

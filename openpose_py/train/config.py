@@ -224,7 +224,10 @@ class TrainConfig:
                 except ValueError as exc:  # its messages start with the option's name
                     raise TrainConfigError(f"augment.{exc}") from exc
             if isinstance(kwargs.get("data"), Mapping):
-                kwargs["data"] = DatasetConfig(**kwargs["data"])
+                try:
+                    kwargs["data"] = DatasetConfig(**kwargs["data"])
+                except ValueError as exc:  # its messages start with the option's name
+                    raise TrainConfigError(f"data.{exc}") from exc
             return cls(**kwargs)
         except TrainConfigError:
             raise

@@ -106,6 +106,9 @@ def test_numbers_out_of_their_range_are_named_with_their_option():
         ({"val_max_images": -1}, "val_max_images must be positive (leave it unset for all images), got -1"),
         ({"device": "tpu"}, "unknown device 'tpu'; training runs on cpu, cuda, cuda:N or mps"),
         ({"augment": {"stride": 0}}, "augment.stride must be a positive integer, got 0"),
+        # a misleading "no person with at least 5 keypoints" before
+        ({"data": {"min_area": nan}}, "data.min_area must be a finite number >= 0, got nan"),
+        ({"data": {"min_keypoints": 18}}, "data.min_keypoints must lie in [0, 17], got 18"),
         ({"augment": {"center_jitter": -5}}, "augment.center_jitter must be >= 0, got -5"),
         ({"augment": {"max_rotation": nan}}, "augment.max_rotation must be finite, got nan"),
         ({"augment": {"scale_range": [0.5, inf]}}, "augment.scale_range must be finite, got (0.5, inf)"),
