@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
+from ..errors import DatasetError, TrainConfigError
 from ..data.coco import read_annotations, scored_person
 from .config import TrainConfig
 
@@ -48,6 +49,11 @@ def split_training_set(config: TrainConfig) -> tuple[list[int] | None, list[int]
         log.warning("%d images with annotated people are too few to hold out a fraction %g for validation: "
                     "training on all, validating on none", len(scored), config.val_fraction)
         return None, []
+    try:  # scored by COCO evaluation: checked for what it reads now, not at the first validation
+        read_annotations(config.annotations, evaluation=True)
+    except DatasetError as exc:
+        raise TrainConfigError(f"{exc} (to validate on a held-out part of the training set; give --val-fraction 0 "
+                               "to train without validation, or --val-images and --val-annotations)") from exc
     log.info("validating on %d of the %d training images with annotated people (every n-th by id), listed in "
              "%s", len(held_out), len(scored), config.output_dir / VAL_SPLIT_NAME)
     kept = set(held_out)

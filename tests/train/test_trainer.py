@@ -87,6 +87,11 @@ def test_the_held_out_split_takes_only_images_with_annotated_people(tmp_path: Pa
         Trainer(_config(images, path, tmp_path / "refused", val_images=images,
                         val_annotations=tmp_path / "unscorable.json"))
     assert not (tmp_path / "refused").exists()
+    # so is a held-out part of such a training file
+    with pytest.raises(TrainConfigError, match=r"has no area, which COCO keypoint evaluation needs \(to validate on a "
+                                               r"held-out part of the training set; give --val-fraction 0"):
+        Trainer(_config(images, tmp_path / "unscorable.json", tmp_path / "refused", val_fraction=0.2))
+    assert not (tmp_path / "refused").exists()
 
 
 def test_overfits_four_images(four_images: tuple[Path, Path], tmp_path: Path) -> None:
