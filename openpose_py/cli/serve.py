@@ -14,7 +14,7 @@ from .tracking import TrackingOptions, build_tracker, tracking_options
 
 __all__ = ["serve"]
 
-_SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
+_SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart", "wsproto")
 
 
 @click.command("serve")
@@ -38,10 +38,17 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart")
               help="Largest picture accepted (width x height), checked from its header before decoding.")
 @click.option("--max-stream-fps", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Frames per second accepted on one WebSocket connection; faster frames get a 429 answer.")
+@click.option("--max-inflight-megapixels", type=click.FloatRange(min=0.001), default=67.2, show_default=True,
+              help="Megapixels of the pictures held decoded at once over all requests and streams (a 4096 x 4096 "
+                   "16-bit PNG takes about 290 MB while it decodes); a picture beyond it is answered 503. At least "
+                   "--max-megapixels.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Open connections beyond which new ones are answered 503.")
 @tracking_options(smooth=True, table=False)
 def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str | None, max_batch: int,
           batch_wait_ms: float, max_queue: int, max_body_mb: float, max_megapixels: float,
-          max_stream_fps: float, tracking_options: TrackingOptions) -> None:
+          max_stream_fps: float, max_inflight_megapixels: float, max_connections: int,
+          tracking_options: TrackingOptions) -> None:
     """Serve poses over HTTP and a live camera page in the browser.
 
     \b
@@ -62,16 +69,21 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
     import uvicorn
 
     from ..serve import TOKEN_ENV, ServeConfig, StreamSession, create_app
+    from ..serve.config import uvicorn_options
 
     if token is None:
         token = os.environ.get(TOKEN_ENV) or None
     if token is not None and not token.strip():
         raise click.BadParameter("the token must not be empty", param_hint="'--token'")
     _check_can_listen(host, port)  # before the model loads: a busy port is a one-line error, at once
+    if max_inflight_megapixels < max_megapixels:
+        raise click.BadParameter(f"must be at least --max-megapixels ({max_megapixels:g})",
+                                 param_hint="'--max-inflight-megapixels'")
     estimator = build_estimator(estimator_options)
     config = ServeConfig(token=token, max_batch=max_batch, batch_wait_ms=batch_wait_ms, max_queue=max_queue,
                          max_body_bytes=int(max_body_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1e6),
-                         max_stream_fps=max_stream_fps, model_name=estimator_options.model,
+                         max_stream_fps=max_stream_fps, max_inflight_pixels=int(max_inflight_megapixels * 1e6),
+                         max_connections=max_connections, model_name=estimator_options.model,
                          extra={"backend": estimator.backend})
 
     def session(skeleton) -> StreamSession:  # each WebSocket stream tracks (and smooths) its own people
@@ -82,8 +94,7 @@ def serve(host: str, port: int, estimator_options: EstimatorOptions, token: str 
     click.echo(f"openpose-py serve: open http://{_display_host(host)}:{port}/ (API docs at /docs); Ctrl-C stops",
                err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=config.max_body_bytes,
-                    timeout_graceful_shutdown=5)
+        uvicorn.run(app, host=host, port=port, **uvicorn_options(config))
     except OSError as exc:  # port in use, address not available
         raise OpenPoseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import OutputError
 from ..images import encode_image
@@ -28,7 +29,7 @@ from .batcher import MicroBatcher
 from .config import ServeConfig, SessionFactory, default_session
 from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, SkeletonInfo
 from .stream import detect_people, run_stream
-from .uploads import ApiError, decode_upload, read_body
+from .uploads import ApiError, PixelBudget, check_upload, decode_upload, read_body
 
 __all__ = ["create_app", "ServerState"]
 
@@ -73,6 +74,10 @@ class ServerState:
     session_factory: SessionFactory
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     streams: int = 0
+    pixels: PixelBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pixels = PixelBudget(self.config.max_inflight_pixels)
 
 
 def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
@@ -101,6 +106,12 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
         return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # an unknown path or a method an endpoint does not take: the same {"error": ...} body as every refusal
+        return JSONResponse({"error": f"{exc.detail}: {request.method} {request.url.path}"},
+                            status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
@@ -113,14 +124,15 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     async def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
-    @app.get("/healthz", response_model=Health, summary="Liveness, readiness and load")
+    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health,
+                   summary="Liveness, readiness and load (HEAD too, for probes)")
     async def healthz() -> Health:
         s = batcher.stats
         return Health(status="ok", ready=state.ready.is_set(), queued=batcher.queued, streams=state.streams,
                       batches=s.batches, images=s.images, rejected=s.rejected, largest_batch=s.largest_batch)
 
-    @app.get("/readyz", response_model=Health, responses={503: {"model": ErrorBody}},
-             summary="200 once the model is loaded and warmed up, else 503")
+    @app.api_route("/readyz", methods=["GET", "HEAD"], response_model=Health, responses={503: {"model": ErrorBody}},
+                   summary="200 once the model is loaded and warmed up, else 503 (HEAD too, for probes)")
     async def readyz() -> Health:
         if not state.ready.is_set():
             raise ApiError(503, "the model is still warming up")
@@ -133,7 +145,9 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                          scales=list(est.scales), flip=est.flip, device=str(est.device),
                          decoder=asdict(est.decoder), max_batch=config.max_batch,
                          limits={"max_body_bytes": config.max_body_bytes, "max_pixels": config.max_pixels,
-                                 "max_stream_fps": config.max_stream_fps, "max_queue": config.max_queue},
+                                 "max_stream_fps": config.max_stream_fps, "max_queue": config.max_queue,
+                                 "max_inflight_pixels": config.max_inflight_pixels,
+                                 "max_connections": config.max_connections, "body_timeout_s": config.body_timeout_s},
                          details=dict(config.extra))
 
     @app.get("/v1/skeleton", response_model=SkeletonInfo, summary="Keypoints, drawn limbs and render colours")
@@ -167,19 +181,22 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     ) -> Response:
         if keypoint_scale not in (0, 3, 4):
             raise ApiError(422, f"invalid request: keypoint_scale must be 0, 3 or 4, got {keypoint_scale}")
-        data = await read_body(request, config.max_body_bytes)
-        image = await decode_upload(data, config.max_pixels)
+        data = await read_body(request, config.max_body_bytes, config.body_timeout_s)
+        header = check_upload(data, config.max_pixels)
         overrides = {k: v for k, v in (("peak_threshold", peak_threshold), ("paf_threshold", paf_threshold),
                                        ("min_parts", min_parts), ("min_mean_score", min_mean_score)) if v is not None}
         if number_people_max is not None:
             overrides["max_people"] = None if number_people_max < 0 else number_people_max
-        detection, timing = await detect_people(batcher, image, estimator.decoder.replace(**overrides))
-        headers = {"Server-Timing": f"queue;dur={timing.queue_ms:.1f}, infer;dur={timing.infer_ms:.1f}",
-                   "X-Batch-Size": str(timing.batch_size)}
-        if render:
-            png = await run_in_threadpool(_render_png, image, detection.people, RenderStyle(threshold=render_threshold))
-            return Response(png, media_type="image/png", headers=headers)
-        scale, offset = KeypointScale(keypoint_scale).transform(image.shape[1], image.shape[0])
+        with state.pixels.hold(header.pixels):  # from decoding to the last use of the decoded picture
+            image = await decode_upload(data, header)
+            detection, timing = await detect_people(batcher, image, estimator.decoder.replace(**overrides))
+            headers = {"Server-Timing": f"queue;dur={timing.queue_ms:.1f}, infer;dur={timing.infer_ms:.1f}",
+                       "X-Batch-Size": str(timing.batch_size)}
+            if render:
+                png = await run_in_threadpool(_render_png, image, detection.people,
+                                              RenderStyle(threshold=render_threshold))
+                return Response(png, media_type="image/png", headers=headers)
+        scale, offset = KeypointScale(keypoint_scale).transform(header.width, header.height)
         doc = openpose_json(detection.people, part_candidates=detection.part_candidates if part_candidates else None,
                             scale=scale, offset=offset)
         return Response(format_openpose_json(doc), media_type="application/json", headers=headers)

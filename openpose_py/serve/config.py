@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from ..results import Person
 from ..skeleton import Skeleton
 
-__all__ = ["ServeConfig", "StreamSession", "Tracker", "SessionFactory", "default_session", "TOKEN_ENV"]
+__all__ = ["ServeConfig", "StreamSession", "Tracker", "SessionFactory", "default_session", "TOKEN_ENV",
+           "uvicorn_options"]
 
 #: Environment variable holding the bearer token when ``--token`` is not given.
 TOKEN_ENV = "OPENPOSE_PY_TOKEN"
@@ -52,6 +53,12 @@ class ServeConfig:
         max_body_bytes: largest accepted request body or WebSocket frame.
         max_pixels: largest accepted picture (width x height), read from its header before decoding.
         max_stream_fps: frames per second accepted on one WebSocket; faster frames are answered with a 429 error.
+        max_inflight_pixels: pixels of the pictures held decoded at once, over every request and stream (decoding,
+            queued, in the network, being rendered); a picture that would go over is answered 503 at once, so that
+            memory stays bounded however many large uploads arrive together (a 4096 x 4096 16-bit PNG takes about
+            290 MB while it decodes).
+        max_connections: open connections (and WebSocket streams) beyond which new ones are answered 503.
+        body_timeout_s: seconds a request body may take to arrive in full (then 408).
         model_name: the name ``/v1/models`` reports.
     """
 
@@ -62,6 +69,9 @@ class ServeConfig:
     max_body_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 4096 * 4096
     max_stream_fps: float = 30.0
+    max_inflight_pixels: int = 4 * 4096 * 4096
+    max_connections: int = 256
+    body_timeout_s: float = 30.0
     model_name: str = "lightweight"
     extra: dict[str, str] = field(default_factory=dict)  # more facts for /v1/models (backend, ...)
 
@@ -70,5 +80,17 @@ class ServeConfig:
             raise ValueError("max_batch and max_queue must be at least 1")
         if self.batch_wait_ms < 0 or self.max_body_bytes < 1 or self.max_pixels < 1 or self.max_stream_fps <= 0:
             raise ValueError("batch_wait_ms must be >= 0 and the size and rate limits positive")
+        if self.max_inflight_pixels < self.max_pixels:
+            raise ValueError(f"max_inflight_pixels ({self.max_inflight_pixels}) must hold at least one picture of "
+                             f"max_pixels ({self.max_pixels})")
+        if self.max_connections < 1 or not self.body_timeout_s > 0:
+            raise ValueError("max_connections and body_timeout_s must be positive")
         if self.token is not None and not self.token.strip():
             raise ValueError("the token must not be empty")
+
+
+def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
+    """How uvicorn runs a server of ``config``: WebSocket frames up to the body limit, through wsproto (uvicorn's
+    default WebSocket code logs a traceback for a text frame that is not UTF-8), connections capped, quiet logs."""
+    return {"ws": "wsproto", "ws_max_size": config.max_body_bytes, "limit_concurrency": config.max_connections,
+            "timeout_graceful_shutdown": 5, "log_level": "warning"}

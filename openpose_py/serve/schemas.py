@@ -57,7 +57,8 @@ class ModelInfo(BaseModel):
     device: str = Field(description="Torch device.")
     decoder: dict[str, float | int | str | bool | None] = Field(description="The default post-processing settings.")
     max_batch: int = Field(description="Images per network call at most (1: no on-the-fly batching).")
-    limits: dict[str, float] = Field(description="Body bytes, pixels, stream frames per second, queue length.")
+    limits: dict[str, int | float] = Field(description="Body bytes, pixels, stream frames per second, queue length, "
+                                           "pixels in progress, connections, body timeout (s).")
     details: dict[str, str] = Field(description="More facts given at start-up (backend, ...).")
 
 

@@ -20,7 +20,7 @@ from ..inference import Detection
 from ..results import openpose_json
 from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import StreamSession
-from .uploads import ApiError, decode_upload
+from .uploads import ApiError, check_upload, decode_upload
 
 if TYPE_CHECKING:
     from .app import ServerState
@@ -95,9 +95,11 @@ async def _answer(state: "ServerState", session: StreamSession, message: dict[st
         if not limit.allow(received):
             raise ApiError(429, f"more than {config.max_stream_fps:g} frames per second on this connection; "
                                 "frame dropped (wait for each answer before sending the next frame)")
-        image = await decode_upload(data, config.max_pixels)
-        decoded = time.perf_counter()
-        detection, timing = await detect_people(state.batcher, image)
+        header = check_upload(data, config.max_pixels)
+        with state.pixels.hold(header.pixels):
+            image = await decode_upload(data, header)
+            decoded = time.perf_counter()
+            detection, timing = await detect_people(state.batcher, image)
     except ApiError as exc:
         return {"frame": index, "error": exc.message, "status": exc.status}
     people = session.tracker(detection.people, timestamp)

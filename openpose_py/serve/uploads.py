@@ -6,7 +6,9 @@ are bytes only: nothing a client sends is ever used as a path on the server.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+import asyncio
+import contextlib
+from typing import AsyncIterator, Iterator
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -16,9 +18,9 @@ from starlette.requests import ClientDisconnect, Request
 
 from ..errors import ImageReadError
 from ..images import decode_image
-from .imageinfo import TruncatedImage, UnsupportedImageType, read_header
+from .imageinfo import ImageHeader, TruncatedImage, UnsupportedImageType, read_header
 
-__all__ = ["ApiError", "read_body", "decode_upload"]
+__all__ = ["ApiError", "PixelBudget", "read_body", "check_upload", "decode_upload"]
 
 class ApiError(Exception):
     """A request the server refuses: ``status`` and a one-line ``message``."""
@@ -29,21 +31,49 @@ class ApiError(Exception):
         self.message = message
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
+class PixelBudget:
+    """The pixels of the pictures a server holds decoded at once. :meth:`hold` takes a picture's share for as long
+    as its request lasts, or refuses it (503) when that would go over the budget; one picture is always let in when
+    nothing else is held. Used from the event loop only, so it needs no lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+
+    @contextlib.contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        if self.held and self.held + pixels > self.budget:
+            raise ApiError(503, f"server busy: {self.held} pixels of pictures in progress, and this one's {pixels} "
+                                f"would pass the limit of {self.budget}; retry shortly")
+        self.held += pixels
+        try:
+            yield
+        finally:
+            self.held -= pixels
+
+
+async def read_body(request: Request, max_bytes: int, timeout_s: float) -> bytes:
     """The picture's bytes: the whole body, or the one file of a ``multipart/form-data`` body; nothing else of the
-    request (file names included) is used."""
+    request (file names included) is used. A body that has not arrived in ``timeout_s`` seconds is refused (408)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, f"request body of {int(declared)} bytes is over this server's limit of {max_bytes}")
-    chunks, size = [], 0
-    try:
+    chunks: list[bytes] = []
+
+    async def receive() -> None:
+        size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > max_bytes:
                 raise ApiError(413, f"request body is over this server's limit of {max_bytes} bytes")
             chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(receive(), timeout_s)
     except ClientDisconnect:
         raise ApiError(400, "the client disconnected before sending the whole body") from None
+    except asyncio.TimeoutError:
+        raise ApiError(408, f"the request body did not arrive within {timeout_s:g} s") from None
     body = b"".join(chunks)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # any other body is the picture itself, whatever it is labelled (curl --data-binary says form-urlencoded);
@@ -68,8 +98,8 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
         await form.close()
 
 
-async def decode_upload(data: bytes, max_pixels: int) -> np.ndarray:
-    """Check the picture's header (type, completeness, dimensions) and then decode it to uint8 BGR."""
+def check_upload(data: bytes, max_pixels: int) -> ImageHeader:
+    """The picture's header (type, completeness, dimensions), read before anything is decoded."""
     try:
         header = read_header(data)
     except UnsupportedImageType as exc:
@@ -79,6 +109,11 @@ async def decode_upload(data: bytes, max_pixels: int) -> np.ndarray:
     if header.pixels > max_pixels:
         raise ApiError(413, f"image of {header.width} x {header.height} pixels is over this server's limit of "
                             f"{max_pixels} pixels")
+    return header
+
+
+async def decode_upload(data: bytes, header: ImageHeader) -> np.ndarray:
+    """Decode a picture :func:`check_upload` passed to uint8 BGR, holding it to the size its header gave."""
     try:
         image = await run_in_threadpool(decode_image, data, f"uploaded {header.format.upper()}")
     except ImageReadError as exc:

@@ -132,8 +132,10 @@ def in_process_server(app) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port from a background thread; yields its base URL."""
     import uvicorn
 
+    from openpose_py.serve.config import uvicorn_options
+
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(app.state.server.config)))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -102,7 +102,13 @@ def test_every_bad_upload_gets_its_4xx_and_the_server_keeps_serving(server: Serv
                 assert words in body["error"], (name, body["error"])
             good = client.post("/v1/pose", content=jpeg)
             assert good.status_code == 200 and good.json()["people"], f"no answer after {name}"
-        assert client.get("/v1/pose").status_code == 405
+        # a wrong method or path answers in the same {"error": ...} form (it was FastAPI's {"detail": ...}), and
+        # probes may use HEAD (it was 405)
+        for reply, status in ((client.get("/v1/pose"), 405), (client.get("/nope"), 404),
+                              (client.post("/healthz"), 405)):
+            assert reply.status_code == status and set(reply.json()) == {"error"}, reply.text
+        assert reply.json()["error"] == "Method Not Allowed: POST /healthz"
+        assert client.head("/healthz").status_code == 200 and client.head("/readyz").status_code == 200
         # no request names a server file: a path is only ever bytes of a (bad) picture
         reply = client.post("/v1/pose", content=str(PHOTOS[0]).encode())
         assert reply.status_code == 415

@@ -108,3 +108,20 @@ def test_each_connection_gets_its_own_tracker_session(estimator_160) -> None:
                     people = json.loads(ws.recv(timeout=30))["people"]
                     assert people and all(p["person_id"] == [100 * connection + n] for p in people)
     assert len(made) == 2 and all(len(ts) == 2 and ts[0] < ts[1] for ts in made)
+
+
+def test_a_text_frame_that_is_not_utf8_closes_the_stream_without_a_traceback(server: Server) -> None:
+    """Failure: uvicorn's default WebSocket code logged a Python traceback for every such frame (a log any client
+    could flood); the server runs its streams through wsproto, which closes the connection quietly."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                     + f"Authorization: Bearer {server.token}\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+        key, payload = b"\x01\x02\x03\x04", b"\xff\xfe\xfd"
+        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload)))
+        while sock.recv(4096):  # the server ends the connection
+            pass
+    assert httpx.get(server.url + "/healthz", headers=server.auth, timeout=10).status_code == 200
+    assert "Traceback" not in server.log.read_text()
