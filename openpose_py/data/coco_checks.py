@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import DatasetError
 from ..skeleton import COCO_17_NAMES
@@ -76,7 +76,7 @@ def check_annotations(data: Any, source: str | Path, *, evaluation: bool = False
                                              for k in ("images", "annotations", "categories")):
         raise DatasetError(f"{source} is not a COCO annotation file (it needs lists 'images', 'annotations', "
                            "'categories')")
-    category_ids = _check_categories(data["categories"], source)
+    category_ids = _check_table(data["categories"], "categories", "category", source)
     person = next((c["id"] for c in data["categories"]
                    if isinstance(c.get("keypoints"), list) and len(c["keypoints"]) == len(COCO_17_NAMES)), None)
     if person is None:
@@ -84,7 +84,7 @@ def check_annotations(data: Any, source: str | Path, *, evaluation: bool = False
     if evaluation and person != RESULTS_CATEGORY:
         raise DatasetError(f"{source}: the person category has id {person}, but COCO keypoint results name category "
                            f"{RESULTS_CATEGORY}; renumber it (and its annotations) to {RESULTS_CATEGORY}")
-    image_ids = _check_images(data["images"], source)
+    image_ids = _check_table(data["images"], "images", "image", source, _image_problem)
     seen: set[int] = set()
     for i, ann in enumerate(data["annotations"]):
         problem = _annotation_problem(ann, i, image_ids, category_ids, person, seen, evaluation)
@@ -115,36 +115,28 @@ def _field(record: dict[str, Any], key: str, ok: bool, what: str) -> str | None:
     return f"has no {key}" if key not in record else f"{key} must be {what}, got {_show(record[key])}"
 
 
-def _check_categories(categories: list[Any], source: str | Path) -> set[int]:
+def _check_table(records: list[Any], table: str, kind: str, source: str | Path,
+                 problem: Callable[[dict[str, Any]], str | None] = lambda record: None) -> set[int]:
+    """The ids of a table of records (``images``, ``categories``): each an object with an integer id listed once, and
+    nothing else ``problem`` finds wrong with it."""
     ids: set[int] = set()
-    for i, cat in enumerate(categories):
-        if not isinstance(cat, dict):
-            raise DatasetError(f"{source}: categories[{i}] must be an object, got {_show(cat)}")
-        problem = _field(cat, "id", _is_int(cat.get("id")), "an integer")
-        if problem:
-            raise DatasetError(f"{source}: categories[{i}] {problem}")
-        if cat["id"] in ids:
-            raise DatasetError(f"{source}: category id {cat['id']} is listed twice in 'categories'")
-        ids.add(cat["id"])
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise DatasetError(f"{source}: {table}[{i}] must be an object, got {_show(record)}")
+        found = _field(record, "id", _is_int(record.get("id")), "an integer") or problem(record)
+        if found:
+            raise DatasetError(f"{source}: {table}[{i}] {found}")
+        if record["id"] in ids:
+            raise DatasetError(f"{source}: {kind} id {record['id']} is listed twice in '{table}'")
+        ids.add(record["id"])
     return ids
 
 
-def _check_images(images: list[Any], source: str | Path) -> set[int]:
-    ids: set[int] = set()
-    for i, img in enumerate(images):
-        if not isinstance(img, dict):
-            raise DatasetError(f"{source}: images[{i}] must be an object, got {_show(img)}")
-        name, height, width = img.get("file_name"), img.get("height"), img.get("width")
-        problem = (_field(img, "id", _is_int(img.get("id")), "an integer")
-                   or _field(img, "file_name", isinstance(name, str) and name != "", "a non-empty string")
-                   or _field(img, "height", _is_int(height) and height > 0, "a positive integer")
-                   or _field(img, "width", _is_int(width) and width > 0, "a positive integer"))
-        if problem:
-            raise DatasetError(f"{source}: images[{i}] {problem}")
-        if img["id"] in ids:
-            raise DatasetError(f"{source}: image id {img['id']} is listed twice in 'images'")
-        ids.add(img["id"])
-    return ids
+def _image_problem(img: dict[str, Any]) -> str | None:
+    name, height, width = img.get("file_name"), img.get("height"), img.get("width")
+    return (_field(img, "file_name", isinstance(name, str) and name != "", "a non-empty string")
+            or _field(img, "height", _is_int(height) and height > 0, "a positive integer")
+            or _field(img, "width", _is_int(width) and width > 0, "a positive integer"))
 
 
 def _annotation_problem(ann: Any, i: int, image_ids: set[int], category_ids: set[int], person: int, seen: set[int],
