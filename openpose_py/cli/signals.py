@@ -11,9 +11,10 @@ import threading
 from types import FrameType
 from typing import Iterator
 
+from ..runs.context import STOP_SIGNALS
+
 __all__ = ["Terminated", "install", "exit_status", "stopping", "deferred"]
 
-_HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _received: int | None = None
 _deferring = False
 _pending: int | None = None
@@ -44,7 +45,7 @@ def install() -> None:
     elsewhere)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in _HANDLED:
+    for sig in STOP_SIGNALS:
         signal.signal(sig, _handle)
 
 

@@ -7,12 +7,18 @@ Sharding needs no process group: every process lists the same inputs in the same
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 from typing import Mapping, Sequence, TypeVar
 
 from ..errors import DistributedError
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "STOP_SIGNALS"]
+
+#: The signals that ask a run to stop cleanly: Ctrl-C, and what `timeout`, `docker stop`, systemd, Slurm and torchrun
+#: send (where the platform has them).
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                                                 if hasattr(signal, name))
 
 T = TypeVar("T")
 

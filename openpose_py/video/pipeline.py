@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 
+from ..runs.context import STOP_SIGNALS
 from .sinks import FrameResult, FrameSink
 from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
 
@@ -76,9 +77,6 @@ class _Pipeline:
         return False
 
 
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
 class _SignalsAsFlag:
     """While a run lasts in the main thread, a stop signal whose handler raises KeyboardInterrupt (Ctrl-C's default,
     the CLI's for SIGTERM and SIGHUP) sets ``pipe.signalled`` instead. The handler still runs (the CLI's records which
@@ -92,7 +90,7 @@ class _SignalsAsFlag:
 
     def __enter__(self) -> "_SignalsAsFlag":
         if threading.current_thread() is threading.main_thread():
-            for sig in _STOP_SIGNALS:
+            for sig in STOP_SIGNALS:
                 handler = signal.getsignal(sig)
                 if callable(handler):
                     self.previous[sig] = handler
