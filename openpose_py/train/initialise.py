@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from .. import models
 from ..errors import ArchitectureMismatchError, WeightsError, first_line
 from ..weights import WeightsSpec, get_spec
+from ..weights.shapes import check_finite
 from .checkpoint import is_training_checkpoint, load_checkpoint
 from .config import TrainConfig, TrainConfigError
 from .vgg19 import load_imagenet_vgg19
@@ -73,6 +74,7 @@ def _init_state(config: TrainConfig) -> dict[str, Tensor]:
 
 
 def load_state(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
+    check_finite(state, source)  # a diverged run's checkpoint, say
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

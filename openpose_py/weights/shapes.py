@@ -11,7 +11,7 @@ from .registry import list_specs
 from .spec import WeightsSpec
 
 __all__ = ["build", "expected_shapes", "differences", "check_fits", "infer_spec", "load_strict", "describe_differences",
-           "non_finite_tensors"]
+           "non_finite_tensors", "check_finite"]
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +117,17 @@ def non_finite_tensors(tensors: Mapping[str, Any]) -> list[str]:
     return [] if bool(finite.all()) else [name for name, ok in zip(names, finite.tolist()) if not ok]
 
 
-def load_strict(model, tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
-    """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`, or a
-    :class:`WeightsError` for weights holding NaN or infinite values (which would find no one, silently)."""
-    check_fits(tensors, spec, source)
+def check_finite(tensors: Mapping[str, Any], source: str) -> None:
+    """Raise :class:`WeightsError` for weights holding NaN or infinite values (which would find no one, silently)."""
     broken = non_finite_tensors(tensors)
     if broken:
         raise WeightsError(f"{source}: {len(broken)} of {len(tensors)} tensors hold NaN or infinite values (the first: "
                            f"{broken[0]}), as a training run that diverged leaves them")
+
+
+def load_strict(model, tensors: Mapping[str, Any], spec: WeightsSpec, source: str) -> None:
+    """``model.load_state_dict(tensors, strict=True)`` with a one-line :class:`ArchitectureMismatchError`, after
+    :func:`check_finite`."""
+    check_fits(tensors, spec, source)
+    check_finite(tensors, source)
     model.load_state_dict(tensors, strict=True)

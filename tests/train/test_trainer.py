@@ -296,3 +296,14 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(four_images: t
                                             r"\(lower --lr\?\); no checkpoint was written$"):
         train(_config(images, annotations, sgd, steps=1, lr=1e36, optimizer="sgd", log_every=5))
     assert not (sgd / CHECKPOINT_NAME).exists() and not (sgd / WEIGHTS_NAME).exists()
+    # a checkpoint holding NaN (from another tool, or an older run) is refused as a starting point, not trained on
+    from openpose_py.errors import WeightsError
+    from openpose_py.train.checkpoint import save_checkpoint
+
+    name = next(k for k, v in state["model"].items() if v.is_floating_point())
+    state["model"][name] = torch.full_like(state["model"][name], float("nan"))
+    save_checkpoint(tmp_path / "nan.pt", state)
+    with pytest.raises(WeightsError, match=rf"^{re.escape(str(tmp_path / 'nan.pt'))}: 1 of \d+ tensors hold NaN or "
+                                           rf"infinite values \(the first: {re.escape(name)}\)"):
+        train(_config(images, annotations, tmp_path / "from_nan", steps=1, init=str(tmp_path / "nan.pt")))
+    assert not (tmp_path / "from_nan").exists()
