@@ -81,6 +81,9 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     ctx = RunContext.from_env()
     positions = ctx.positions(len(items))
     quiet_video_backends()
+    inputs = [path for path, _ in items] + list_files(paths, inputs_from)
+    refuse_overwriting_inputs(inputs, [("--coco-json", coco_json), ("--summary-json", summary_json),
+                                       ("--failures", failures_path)])
     if summary_json is not None and ctx.is_root:  # written at the end: a place it cannot go is told now
         ensure_writable_dir(summary_json.parent)
     # sinks first: they prove their directories writable before a network is loaded or run
@@ -102,10 +105,9 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     if save_maps is not None:
         ensure_writable_dir(save_maps)
         outputs.append((save_maps, MapsSink.suffix))
-    refuse_overwriting_inputs(
-        [path for path, _ in items] + list_files(paths, inputs_from),
-        [("--coco-json", coco_json), ("--summary-json", summary_json), ("--failures", failures_path)]
-        + [("the output", folder / f"{name}{suffix}") for folder, suffix in outputs for _, name in items])
+    # the per-image outputs once their names are known (the render's suffix is the sink's)
+    refuse_overwriting_inputs(inputs, [("the output", folder / f"{name}{suffix}")
+                                       for folder, suffix in outputs for _, name in items])
     failures = FailureLog(failures_path, ctx.rank)
     todo = [i for i in positions if not (skip_existing and outputs and all(
         (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]
