@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -114,8 +115,16 @@ class PoseEstimator:
             limits: bounds on the network input and on maps resampled to the image (:class:`InputLimits`); an image
                 that exceeds them is scaled down to fit, and a warning says so once per estimator.
         """
-        if not scales or any(s <= 0 for s in scales):
-            raise ValueError(f"scales must be positive, got {tuple(scales)}")
+        scales = tuple(scales)  # once: a generator would be used up by the check
+        if not scales or not all(isinstance(s, numbers.Real) and not isinstance(s, bool) and 0 < s < math.inf
+                                 for s in scales):
+            raise ValueError(f"scales must be positive finite numbers, at least one, got {scales}")
+        if height is not None and (isinstance(height, bool) or not isinstance(height, numbers.Integral)):
+            raise TypeError(f"height must be an integer number of pixels, got {height!r}")
+        if not isinstance(decoder, (DecoderConfig, str)):
+            raise TypeError(f"decoder must be a DecoderConfig or a preset name, got {decoder!r}")
+        if not isinstance(limits, InputLimits):
+            raise TypeError(f"limits must be an InputLimits (DEFAULT_LIMITS for the defaults), got {limits!r}")
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.spec = spec

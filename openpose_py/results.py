@@ -44,6 +44,10 @@ class Keypoint:
     score: float
 
 
+_NOT_ITERABLE = ("a Person is not iterable: use person.keypoints (skeleton order) or person[name]; where a list of "
+                 "people is expected, pass [person]")
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """One person: keypoints in skeleton order (None where missing) and an overall score."""
@@ -61,6 +65,13 @@ class Person:
 
     def __getitem__(self, name: str) -> Keypoint | None:
         return self.keypoints[self.skeleton.index(name)]
+
+    def __iter__(self):
+        # without it Python would iterate through __getitem__ with 0, 1, ... and fail on an unknown keypoint name
+        raise TypeError(_NOT_ITERABLE)
+
+    def __contains__(self, item: object) -> bool:
+        raise TypeError(_NOT_ITERABLE)
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -128,14 +139,17 @@ def _num(v: float) -> float:
 
 
 def people_from_array(array: np.ndarray, skeleton: Skeleton, scores: Sequence[float] | None = None) -> list[Person]:
-    """Build people from an array (P, K, 3) of x, y, score; rows with score <= 0 or NaN become missing points."""
+    """Build people from an array (P, K, 3) of x, y, score; rows with score <= 0, or any value NaN or infinite, become
+    missing points."""
     array = np.asarray(array, dtype=np.float64)
     if array.ndim != 3 or array.shape[1:] != (skeleton.num_keypoints, 3):
         raise ValueError(f"expected (P, {skeleton.num_keypoints}, 3), got {array.shape}")
+    if scores is not None and len(scores) != len(array):
+        raise ValueError(f"expected one score per person ({len(array)}), got {len(scores)}")
     people = []
     for p, rows in enumerate(array):
         kps = tuple(
-            Keypoint(name, float(x), float(y), float(c)) if np.isfinite(c) and c > 0 else None
+            Keypoint(name, float(x), float(y), float(c)) if np.isfinite((x, y, c)).all() and c > 0 else None
             for name, (x, y, c) in zip(skeleton.keypoints, rows)
         )
         score = float(scores[p]) if scores is not None else float(np.nansum(rows[:, 2]))
@@ -239,6 +253,7 @@ def coco_results(people: Iterable[Person], image_id: int) -> list[dict[str, Any]
     out = []
     for person in people:
         kps = person.to_coco17()
+        kps[~np.isfinite(kps).all(axis=1)] = 0.0  # a point with a NaN is missing (NaN is not JSON)
         kps[:, 2] = np.where(kps[:, 2] > 0, 1.0, 0.0)
         out.append({
             "image_id": int(image_id),

@@ -120,7 +120,11 @@ class Skeleton:
 
     # ---- derived index tables ------------------------------------------------------------------------------------
     def index(self, name: str) -> int:
-        return self.keypoints.index(name)
+        """The position of keypoint ``name``; :class:`ValueError` naming the known ones for any other name."""
+        try:
+            return self.keypoints.index(name)
+        except ValueError:
+            raise ValueError(f"unknown {self.name} keypoint {name!r}; known: {', '.join(self.keypoints)}") from None
 
     @cached_property
     def limbs(self) -> tuple[Limb, ...]:

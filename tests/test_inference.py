@@ -129,6 +129,17 @@ def test_invalid_options():
         PoseEstimator.from_pretrained("lightweight", scales=())
     with pytest.raises(ValueError):
         PoseEstimator.from_pretrained("lightweight", height=4)
+    # failures of an API sweep: each was accepted and failed at the first call with an unrelated error (or, for a
+    # generator of scales, gave an estimator with no scale at all)
+    cases = [({"scales": (s for s in [1.0])}, None), ({"scales": (float("nan"),)}, ValueError),
+             ({"height": 100.7}, TypeError), ({"decoder": None}, TypeError), ({"limits": None}, TypeError),
+             ({"decoder": "fast"}, ValueError)]
+    for options, error in cases:
+        if error is None:
+            assert PoseEstimator.from_pretrained("lightweight", backend="torch", **options).scales == (1.0,)
+        else:
+            with pytest.raises(error):
+                PoseEstimator.from_pretrained("lightweight", backend="torch", **options)
 
 
 def _warnings(caplog) -> list[str]:

@@ -104,6 +104,28 @@ def test_coco_results_and_people_from_array():
     assert len(entry["keypoints"]) == 51 and entry["keypoints"][2] == 1.0
 
 
+def test_api_misuse_is_a_clear_error_and_nan_never_reaches_an_output():
+    """Failures of an API sweep: indexing by an unknown name or iterating a Person said 'tuple.index(x): x not in
+    tuple'; a point with NaN x came through people_from_array and into COCO results as NaN (invalid JSON); a
+    scores list of the wrong length ended in an IndexError."""
+    p = _person()
+    with pytest.raises(ValueError, match="^unknown COCO_18 keypoint 'nose'; known: Nose, Neck, RShoulder"):
+        p["nose"]
+    for use in (list, lambda person: "Nose" in person, lambda person: openpose_json(person)):
+        with pytest.raises(TypeError, match=r"a Person is not iterable: .*pass \[person\]"):
+            use(p)
+    arr = np.full((1, 18, 3), 0.9)
+    arr[0, 0, 0] = np.nan
+    arr[0, 1, 1] = np.inf
+    (person,) = people_from_array(arr, COCO_18)
+    assert person["Nose"] is None and person["Neck"] is None and person.num_parts == 16
+    raw = Person((Keypoint("Nose", float("nan"), 1.0, 0.9),) + (None,) * 17, 1.0, COCO_18)
+    (entry,) = coco_results([raw], 1)
+    assert entry["keypoints"][:3] == [0.0, 0.0, 0.0] and all(np.isfinite(entry["keypoints"]))
+    with pytest.raises(ValueError, match="one score per person"):
+        people_from_array(np.ones((2, 18, 3)), COCO_18, scores=[1.0])
+
+
 def test_json_text_is_byte_identical_to_openpose_and_people_round_trip(shared_dir):
     files = sorted((shared_dir / OFFICIAL).rglob("*_keypoints.json"))
     assert len(files) == 10

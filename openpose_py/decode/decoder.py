@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 from torch import Tensor
@@ -59,16 +59,42 @@ class DecoderConfig:
     max_people: int | None = None
 
     def __post_init__(self) -> None:
+        def number(name: str, low: float, high: float = math.inf, *, integer: bool = False, none: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and none:
+                return
+            kind = (int,) if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+                what = "an integer" if integer else "a number"
+                bound = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+                raise ValueError(f"{name} must be {what} {bound}{' or None' if none else ''}, got {value!r}")
+
         if self.neighbourhood not in (4, 8):
-            raise ValueError("neighbourhood must be 4 or 8")
-        if self.upsample < 1:
-            raise ValueError("upsample must be >= 1")
+            raise ValueError(f"neighbourhood must be 4 or 8, got {self.neighbourhood!r}")
+        # a value out of its range would not fail: the decoder would quietly find no one, or people in noise
+        number("peak_threshold", 0.0, 1.0)
+        number("multiscale_peak_threshold", 0.0, 1.0, none=True)
+        number("upsample", 1, 64, integer=True)
+        number("blur_sigma", 0.0, 100.0)
+        number("refine_radius", 0, 64, integer=True)
+        number("max_peaks", 1, 100_000, integer=True)
+        number("paf_samples", 2, 1000, integer=True, none=True)
+        number("paf_threshold", -1.0, 1.0)
+        number("min_inlier_ratio", 0.0, 1.0)
+        number("short_limb_fraction", 0.0, 1.0, none=True)
+        number("min_parts", 1, 1000, integer=True)
+        number("min_mean_score", 0.0, 1000.0)
+        number("max_people", 0, 10**9, integer=True, none=True)
+        for name, allowed in (("refine", ("none", "centroid", "quadratic", "gaussian")),
+                              ("matching", ("greedy", "optimal")), ("person_score", get_args(PersonScore))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "DecoderConfig":
         """A named preset (``default``, ``cvpr2017``, ``openpose-cpp``), with optional field overrides."""
         if name not in PRESETS:
-            raise KeyError(f"unknown decoder preset {name!r}; known: {', '.join(PRESETS)}")
+            raise ValueError(f"unknown decoder preset {name!r}; known: {', '.join(PRESETS)}")
         return replace(PRESETS[name], **overrides)
 
     def replace(self, **changes) -> "DecoderConfig":

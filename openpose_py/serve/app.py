@@ -187,9 +187,13 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                                        ("min_parts", min_parts), ("min_mean_score", min_mean_score)) if v is not None}
         if number_people_max is not None:
             overrides["max_people"] = None if number_people_max < 0 else number_people_max
+        try:
+            decoder = estimator.decoder.replace(**overrides)
+        except ValueError as exc:  # a combination the query's own ranges let through
+            raise ApiError(422, f"invalid request: {exc}") from None
         with state.pixels.hold(header.pixels):  # from decoding to the last use of the decoded picture
             image = await decode_upload(data, header)
-            detection, timing = await detect_people(batcher, image, estimator.decoder.replace(**overrides))
+            detection, timing = await detect_people(batcher, image, decoder)
             headers = {"Server-Timing": f"queue;dur={timing.queue_ms:.1f}, infer;dur={timing.infer_ms:.1f}",
                        "X-Batch-Size": str(timing.batch_size)}
             if render:

@@ -3,6 +3,7 @@ pipeline takes a tracker too). Single images (``PoseEstimator.__call__``) stay s
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -48,8 +49,10 @@ def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Fram
     """
     from ..video.sources import Frame
 
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < math.inf:
+        raise ValueError(f"fps must be a positive finite number, got {fps!r}")
+    if isinstance(frames, np.ndarray):  # iterating it would run each row as an image
+        raise TypeError("frames must be an iterable of images or Frames, not one array: pass [image] for one")
     if tracker is None:
         tracker = PoseTracker(estimator.skeleton, config, smoothing=smoothing)
     for i, item in enumerate(frames):

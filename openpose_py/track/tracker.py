@@ -125,17 +125,23 @@ class PoseTracker:
             raise ValueError(f"timestamp must be a finite number of seconds, got {timestamp}")
         if self._time is not None and t <= self._time:
             raise ValueError(f"timestamps must increase: {t} after {self._time}")
-        previous, self._time = self._time, t
-        k = self.skeleton.num_keypoints
+        if isinstance(people, Person):
+            raise TypeError("people must be a list of Person: pass [person] for one")
+        people = list(people)  # once: a generator would be used up by the checks
         for p in people:
+            if not isinstance(p, Person):
+                raise TypeError(f"people must be a list of Person, got a {type(p).__name__} in it")
             if p.skeleton is not self.skeleton:
                 raise ValueError(f"tracker is for {self.skeleton.name}, got a {p.skeleton.name} person")
+        previous, self._time = self._time, t  # after every check: a refused call changes nothing
+        k = self.skeleton.num_keypoints
         tracks = self._tracks
         alive = t - tracks.t <= self.config.max_age
         if not alive.all():
             tracks = tracks.select(alive)
         det = _as_array(people, k)
-        det_ok = np.isfinite(det[..., 2]) & (det[..., 2] > 0)
+        # a point with any value NaN or infinite (a hand-made Person, say) is missing: it must not reach the tracks
+        det_ok = np.isfinite(det).all(axis=-1) & (det[..., 2] > 0)
         det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
         rows, cols = self._associate(tracks, det_xy, det_ok, t)
 

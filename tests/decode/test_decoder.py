@@ -159,9 +159,35 @@ def test_wrong_channel_counts_are_rejected():
 def test_presets_and_overrides():
     assert DecoderConfig.preset("cvpr2017").blur_sigma == 3.0
     assert DecoderConfig.preset("openpose-cpp", min_parts=5).min_parts == 5
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="unknown decoder preset 'nope'; known: default, cvpr2017, openpose-cpp"):
         DecoderConfig.preset("nope")
     with pytest.raises(TypeError):
         DecoderConfig().replace(bogus=1)
     with pytest.raises(ValueError):
         DecoderConfig(neighbourhood=6)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    # each of these was accepted and then found no one, or a hundred people in one photo, without a word
+    ("peak_threshold", float("nan"), "peak_threshold must be a number in [0, 1], got nan"),
+    ("peak_threshold", -1.0, "peak_threshold must be a number in [0, 1], got -1.0"),
+    ("peak_threshold", "0.1", "peak_threshold must be a number in [0, 1], got '0.1'"),
+    ("paf_threshold", float("nan"), "paf_threshold must be a number in [-1, 1], got nan"),
+    ("min_inlier_ratio", 5, "min_inlier_ratio must be a number in [0, 1], got 5"),
+    ("max_peaks", 0, "max_peaks must be an integer in [1, 100000], got 0"),
+    ("paf_samples", 0, "paf_samples must be an integer in [2, 1000] or None, got 0"),
+    ("max_people", -1, "max_people must be an integer in [0, 1e+09] or None, got -1"),
+    ("max_people", 1.5, "max_people must be an integer in [0, 1e+09] or None, got 1.5"),
+    ("min_parts", 0, "min_parts must be an integer in [1, 1000], got 0"),
+    ("min_mean_score", float("nan"), "min_mean_score must be a number in [0, 1000], got nan"),
+    ("upsample", 1.5, "upsample must be an integer in [1, 64], got 1.5"),
+    ("blur_sigma", -1.0, "blur_sigma must be a number in [0, 100], got -1.0"),
+    ("refine_radius", -2, "refine_radius must be an integer in [0, 64], got -2"),
+    ("short_limb_fraction", -1.0, "short_limb_fraction must be a number in [0, 1] or None, got -1.0"),
+    ("refine", "fancy", "refine must be one of none, centroid, quadratic, gaussian, got 'fancy'"),
+    ("person_score", "max", "person_score must be one of sum, mean, part_mean, sum_x_parts, got 'max'"),
+])
+def test_a_field_out_of_its_range_is_refused_at_construction(field, value, message):
+    with pytest.raises(ValueError) as caught:
+        DecoderConfig().replace(**{field: value})
+    assert str(caught.value) == message

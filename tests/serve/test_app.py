@@ -91,6 +91,8 @@ def test_every_bad_upload_gets_its_4xx_and_the_server_keeps_serving(server: Serv
          {"content": b'--zz\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n--zz--\r\n',
           "headers": {"Content-Type": "multipart/form-data; boundary=zz"}}, 400, "no file"),
         ("bad query", {"content": jpeg, "params": {"peak_threshold": "high"}}, 422, "peak_threshold"),
+        ("a decoder value past its range", {"content": jpeg, "params": {"min_mean_score": 5000}}, 422,
+         "min_mean_score must be a number in [0, 1000]"),
     ]
     with server.client() as client:
         for name, request, status, words in cases:

@@ -30,3 +30,15 @@ def test_track_yields_the_estimators_people_with_one_stable_id(estimator_160):
     assert [len(p) for p in smoothed] == [len(p) for p in tracked]
     assert smoothed[-1][0].keypoints != tracked[-1][0].keypoints, "later frames are filtered"
     assert [k.score for k in smoothed[-1][0].keypoints if k] == [k.score for k in tracked[-1][0].keypoints if k]
+
+
+def test_one_array_or_an_unusable_rate_is_refused(estimator_160):
+    """Failure: one image given as ``frames`` ran each of its rows as an image (160 empty frames); fps NaN or
+    infinite passed the check and the tracker then blamed the timestamps."""
+    import numpy as np
+
+    with pytest.raises(TypeError, match=r"not one array: pass \[image\] for one"):
+        next(track_frames(estimator_160, np.zeros((64, 48, 3), np.uint8)))
+    for fps in (float("nan"), float("inf"), 0, "30"):
+        with pytest.raises(ValueError, match="fps must be a positive finite number"):
+            next(track_frames(estimator_160, [], fps=fps))

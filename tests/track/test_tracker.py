@@ -103,6 +103,22 @@ def test_bad_input_is_refused_with_clear_errors():
         TrackerConfig(max_age=-1)
     with pytest.raises(ValueError, match="beta"):
         SmoothingConfig(beta=-0.1)
+    with pytest.raises(TypeError, match=r"pass \[person\] for one"):
+        tracker.update(person(COCO_18, 0, 0, 0), 3.0)
+    with pytest.raises(TypeError, match="got a ndarray in it"):
+        tracker.update([np.zeros((18, 3))], 3.0)  # a refused call changes nothing, its time included
+
+
+def test_a_point_that_is_not_finite_is_missing_and_cannot_poison_the_tracks():
+    """Failure: a hand-made person with x = NaN (score 0.9) entered the tracks, and every later update of any frame
+    failed in the assignment ('matrix contains invalid numeric entries') until reset()."""
+    tracker = PoseTracker(COCO_18)
+    bad = person(COCO_18, 0, 0, 0)
+    nose = bad.keypoints[0]
+    bad = type(bad)((type(nose)(nose.name, float("nan"), nose.y, nose.score),) + bad.keypoints[1:], bad.score, COCO_18)
+    first = tracker.update([bad], 0.0)
+    for i in range(1, 4):
+        assert [p.track_id for p in tracker.update([person(COCO_18, 0, i, 0)], i / FPS)] == [first[0].track_id]
 
 
 def test_every_skeleton_has_positive_oks_sigmas_and_coco_keeps_cocos_values():
