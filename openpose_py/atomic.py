@@ -20,7 +20,17 @@ except ImportError:  # Windows: a file that is open cannot be deleted there, whi
 from .errors import OutputError
 
 __all__ = ["ensure_writable_dir", "atomic_path", "publish_file", "write_bytes_atomic", "claim_tempfile",
-           "remove_unclaimed"]
+           "remove_unclaimed", "file_identity"]
+
+
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``, whatever name or link reaches it; None when there is none (absent or
+    unreachable): two paths with one identity are one file."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def ensure_writable_dir(directory: str | Path) -> Path:

@@ -146,11 +146,12 @@ def people_from_array(array: np.ndarray, skeleton: Skeleton, scores: Sequence[fl
         raise ValueError(f"expected (P, {skeleton.num_keypoints}, 3), got {array.shape}")
     if scores is not None and len(scores) != len(array):
         raise ValueError(f"expected one score per person ({len(array)}), got {len(scores)}")
+    found = np.isfinite(array).all(axis=2) & (array[..., 2] > 0)  # one test for every point
     people = []
     for p, rows in enumerate(array):
         kps = tuple(
-            Keypoint(name, float(x), float(y), float(c)) if np.isfinite((x, y, c)).all() and c > 0 else None
-            for name, (x, y, c) in zip(skeleton.keypoints, rows)
+            Keypoint(name, float(x), float(y), float(c)) if ok else None
+            for name, (x, y, c), ok in zip(skeleton.keypoints, rows, found[p])
         )
         score = float(scores[p]) if scores is not None else float(np.nansum(rows[:, 2]))
         people.append(Person(kps, score, skeleton))

@@ -12,7 +12,7 @@ import click
 from ..errors import ImageReadError, OpenPoseError
 from ..runs.ledger import count
 from .collection import Progress, finish, list_files, rank_estimator_options, read_inputs, run_options, stopped
-from .overwrites import refuse_overwriting_inputs
+from .overwrites import InputFiles
 from .options import (
     EstimatorOptions,
     build_estimator,
@@ -81,9 +81,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     ctx = RunContext.from_env()
     positions = ctx.positions(len(items))
     quiet_video_backends()
-    inputs = [path for path, _ in items] + list_files(paths, inputs_from)
-    refuse_overwriting_inputs(inputs, [("--coco-json", coco_json), ("--summary-json", summary_json),
-                                       ("--failures", failures_path)])
+    inputs = InputFiles([path for path, _ in items] + list_files(paths, inputs_from))
+    inputs.refuse([("--coco-json", coco_json), ("--summary-json", summary_json), ("--failures", failures_path)])
     if summary_json is not None and ctx.is_root:  # written at the end: a place it cannot go is told now
         ensure_writable_dir(summary_json.parent)
     # sinks first: they prove their directories writable before a network is loaded or run
@@ -106,8 +105,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         ensure_writable_dir(save_maps)
         outputs.append((save_maps, MapsSink.suffix))
     # the per-image outputs once their names are known (the render's suffix is the sink's)
-    refuse_overwriting_inputs(inputs, [("the output", folder / f"{name}{suffix}")
-                                       for folder, suffix in outputs for _, name in items])
+    inputs.refuse([("the output", folder / f"{name}{suffix}") for folder, suffix in outputs for _, name in items])
     failures = FailureLog(failures_path, ctx.rank)
     todo = [i for i in positions if not (skip_existing and outputs and all(
         (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]

@@ -10,29 +10,32 @@ from typing import Iterable
 
 import click
 
-__all__ = ["refuse_overwriting_inputs"]
+from ..atomic import file_identity
+
+__all__ = ["InputFiles", "refuse_overwriting_inputs"]
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:  # absent (nothing to overwrite) or unreachable (the command's own checks say so)
-        return None
-    return st.st_dev, st.st_ino
+class InputFiles:
+    """The files a command reads (folders passed as the files found in them), each looked up once, against which
+    any number of outputs can be checked."""
+
+    def __init__(self, paths: Iterable[str | Path]) -> None:
+        self._read: dict[tuple[int, int], Path] = {}
+        for path in paths:
+            key = file_identity(Path(path))
+            if key is not None:
+                self._read.setdefault(key, Path(path))
+
+    def refuse(self, outputs: Iterable[tuple[str, Path | None]]) -> None:
+        """Raise :class:`click.UsageError` for the first ``(option, path)`` of ``outputs`` that is one of the inputs;
+        an output given as None (not asked for) is skipped."""
+        for option, path in outputs:
+            key = None if path is None else file_identity(path)
+            if key is not None and key in self._read:
+                shown = "" if self._read[key] == path else f" (the input {self._read[key]})"
+                raise click.UsageError(f"{option} {path} is an input{shown}: writing it would replace the input")
 
 
 def refuse_overwriting_inputs(inputs: Iterable[str | Path], outputs: Iterable[tuple[str, Path | None]]) -> None:
-    """Raise :class:`click.UsageError` for the first ``(option, path)`` of ``outputs`` that is one of ``inputs``.
-
-    ``inputs`` are files the command reads (folders are passed as the files found in them); an output given as None
-    (not asked for) is skipped."""
-    read: dict[tuple[int, int], Path] = {}
-    for path in inputs:
-        key = _identity(Path(path))
-        if key is not None:
-            read.setdefault(key, Path(path))
-    for option, path in outputs:
-        key = None if path is None else _identity(path)
-        if key is not None and key in read:
-            shown = "" if read[key] == path else f" (the input {read[key]})"
-            raise click.UsageError(f"{option} {path} is an input{shown}: writing it would replace the input")
+    """:meth:`InputFiles.refuse` for one set of outputs."""
+    InputFiles(inputs).refuse(outputs)

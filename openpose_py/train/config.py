@@ -211,23 +211,18 @@ class TrainConfig:
         if missing:
             raise TrainConfigError(f"missing training option(s): {', '.join(missing)}")
         kwargs = dict(mapping)
-        for table, kind in (("augment", AugmentConfig), ("data", DatasetConfig)):
-            if isinstance(kwargs.get(table), Mapping):
-                check_option_types(kind, kwargs[table], f"{table}.")
         try:
-            if isinstance(kwargs.get("augment"), Mapping):
-                aug = dict(kwargs["augment"])
-                if "scale_range" in aug:
-                    aug["scale_range"] = tuple(float(v) for v in aug["scale_range"])
+            for table, kind in (("augment", AugmentConfig), ("data", DatasetConfig)):
+                if not isinstance(kwargs.get(table), Mapping):
+                    continue
+                values = dict(kwargs[table])
+                check_option_types(kind, values, f"{table}.")
+                if "scale_range" in values:
+                    values["scale_range"] = tuple(float(v) for v in values["scale_range"])
                 try:
-                    kwargs["augment"] = AugmentConfig(**aug)
+                    kwargs[table] = kind(**values)
                 except ValueError as exc:  # its messages start with the option's name
-                    raise TrainConfigError(f"augment.{exc}") from exc
-            if isinstance(kwargs.get("data"), Mapping):
-                try:
-                    kwargs["data"] = DatasetConfig(**kwargs["data"])
-                except ValueError as exc:  # its messages start with the option's name
-                    raise TrainConfigError(f"data.{exc}") from exc
+                    raise TrainConfigError(f"{table}.{exc}") from exc
             return cls(**kwargs)
         except TrainConfigError:
             raise
@@ -295,9 +290,10 @@ def check_option_types(cls: type, values: Mapping[str, Any], prefix: str = "") -
         kind = hints[key]
         if key == "freeze" and isinstance(value, str):  # a comma-separated list is accepted too
             continue
-        if key == "arch_options" and not isinstance(value, Mapping) and not _takes(kind, value):
-            raise TrainConfigError(f"{prefix}{key} must be a table, got {value!r}")
-        if key != "arch_options" and not _takes(kind, value):
+        if key == "arch_options":  # a table in a file, its sorted items once built
+            if not (isinstance(value, Mapping) or _takes(kind, value)):
+                raise TrainConfigError(f"{prefix}{key} must be a table, got {value!r}")
+        elif not _takes(kind, value):
             raise TrainConfigError(f"{prefix}{key} must be {_describe(kind)}, got {value!r}")
 
 

@@ -4,11 +4,10 @@ run fails before it wrote a result, so that a failed start never leaves a folder
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import ensure_writable_dir
+from ..atomic import ensure_writable_dir, file_identity
 from ..errors import OutputError
 from .metrics import METRICS_NAME
 
@@ -22,13 +21,6 @@ CONFIG_NAME = "config.json"
 #: What a run has produced once it has trained or validated: a new run in the same folder would replace or append to
 #: them. (``config.json`` alone is not a run: it is where a run starts.)
 RESULT_NAMES = (CHECKPOINT_NAME, WEIGHTS_NAME, BEST_WEIGHTS_NAME, METRICS_NAME)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def check_output_dir(directory: Path, resume: str | Path | None = None) -> None:
@@ -49,7 +41,8 @@ def check_output_dir(directory: Path, resume: str | Path | None = None) -> None:
     checkpoint = directory / CHECKPOINT_NAME
     if resume is not None:
         source = Path(resume) / CHECKPOINT_NAME if Path(resume).is_dir() else Path(resume)
-        if _same_file(source, checkpoint):
+        theirs = file_identity(source)
+        if theirs is not None and theirs == file_identity(checkpoint):  # this folder's own run
             return
         raise OutputError(f"--output-dir {directory} already holds another training run ({', '.join(found)}); "
                           f"continue {resume} into an empty or new --output-dir")

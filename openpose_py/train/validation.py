@@ -13,6 +13,7 @@ from typing import Any
 from ..atomic import write_bytes_atomic
 from ..errors import DatasetError, TrainConfigError
 from ..data.coco import read_annotations, scored_person
+from ..data.coco_checks import check_annotations
 from .config import TrainConfig
 
 __all__ = ["split_by_image_id", "split_training_set", "write_split", "BestTracker", "VAL_SPLIT_NAME"]
@@ -50,7 +51,7 @@ def split_training_set(config: TrainConfig) -> tuple[list[int] | None, list[int]
                     "training on all, validating on none", len(scored), config.val_fraction)
         return None, []
     try:  # scored by COCO evaluation: checked for what it reads now, not at the first validation
-        read_annotations(config.annotations, evaluation=True)
+        check_annotations(data, config.annotations, evaluation=True)  # the file read above, not read again
     except DatasetError as exc:
         raise TrainConfigError(f"{exc} (to validate on a held-out part of the training set; give --val-fraction 0 "
                                "to train without validation, or --val-images and --val-annotations)") from exc
