@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import OpenPoseError
 from .passes import Crops
 
-__all__ = ["BoxError", "body_points", "person_sizes", "hand_crops", "face_crops", "box_crops"]
+__all__ = ["BoxError", "nan_mean", "body_points", "person_sizes", "hand_crops", "face_crops", "box_crops"]
 
 # OpenPose's hand detector: the hand's centre a third of the forearm beyond the wrist, its side 1.5 times the longer
 # of the forearm and 0.9 upper arm; MediaPipe's hand network wants about twice the hand, so the side is kept.
@@ -20,6 +20,14 @@ _FACE_FROM = {"ears": 1.7, "eyes": 4.0, "neck": 1.8}  # face crop side per ear, 
 
 class BoxError(OpenPoseError, ValueError):
     """Given boxes that cannot be used (wrong shape, not finite, zero size, wholly outside the image)."""
+
+
+def nan_mean(points: np.ndarray) -> np.ndarray:
+    """(P, J, 2) -> (P, 2) the mean of each row's finite points, NaN where it has none (without numpy's warning)."""
+    ok = np.isfinite(points).all(axis=-1)
+    total = np.where(ok[..., None], points, 0.0).sum(axis=1)
+    count = ok.sum(axis=1)[:, None]
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def body_points(people: list, names: tuple[str, ...]) -> np.ndarray:
@@ -66,9 +74,7 @@ def face_crops(people: list) -> Crops:
     """One crop per person around the head points (nose, eyes, ears), levelled by the eyes; a person with no nose
     and no eyes gets a NaN row."""
     pts = body_points(people, ("Nose", "REye", "LEye", "REar", "LEar", "Neck"))
-    head = pts[:, :5]
-    with np.errstate(invalid="ignore"):
-        centres = np.nanmean(np.where(np.isfinite(head[:, :3]), head[:, :3], np.nan), axis=1)
+    centres = nan_mean(pts[:, :3])
     sizes = np.fmax(np.fmax(_FACE_FROM["ears"] * _dist(pts[:, 3], pts[:, 4]),
                             _FACE_FROM["eyes"] * _dist(pts[:, 1], pts[:, 2])),
                     _FACE_FROM["neck"] * _dist(pts[:, 0], pts[:, 5]))

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..results import Keypoint, Person
 from ..skeleton import BODY_25
-from .boxes import body_points, person_sizes
+from .boxes import body_points, nan_mean, person_sizes
 from .networks import LandmarkNetwork
 from .passes import Crops, crops_around, run_crops, up_angle
 
@@ -57,7 +57,7 @@ def _decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def _person_crops(people: list[Person]) -> Crops:
     points = np.stack([p.as_array()[:, :2] for p in people]).astype(np.float64)
     core = body_points(people, ("RHip", "LHip", "Neck"))
-    hips = np.nanmean(core[:, :2], axis=1) if len(people) else np.zeros((0, 2))
+    hips = nan_mean(core[:, :2])
     angles = np.nan_to_num(up_angle(hips, core[:, 2]), nan=0.0)
     return crops_around(points, angles, _PERSON_SCALE)
 
