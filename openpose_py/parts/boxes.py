@@ -15,7 +15,7 @@ __all__ = ["BoxError", "nan_mean", "body_points", "person_sizes", "hand_crops", 
 # OpenPose's hand detector: the hand's centre a third of the forearm beyond the wrist, its side 1.5 times the longer
 # of the forearm and 0.9 upper arm; MediaPipe's hand network wants about twice the hand, so the side is kept.
 _BEYOND_WRIST, _ARM_SIDE, _UPPER_ARM = 0.33, 1.5, 0.9
-_FACE_FROM = {"ears": 1.7, "eyes": 4.0, "neck": 1.8}  # face crop side per ear, eye and neck-nose distance
+_FACE_FROM = {"ears": 1.7, "eyes": 4.0, "neck": 1.4}  # face crop side per ear, eye and neck-nose distance
 
 
 class BoxError(OpenPoseError, ValueError):
@@ -75,9 +75,9 @@ def face_crops(people: list) -> Crops:
     and no eyes gets a NaN row."""
     pts = body_points(people, ("Nose", "REye", "LEye", "REar", "LEar", "Neck"))
     centres = nan_mean(pts[:, :3])
-    sizes = np.fmax(np.fmax(_FACE_FROM["ears"] * _dist(pts[:, 3], pts[:, 4]),
-                            _FACE_FROM["eyes"] * _dist(pts[:, 1], pts[:, 2])),
-                    _FACE_FROM["neck"] * _dist(pts[:, 0], pts[:, 5]))
+    # the eyes and ears measure the head itself; the neck-to-nose distance (posture-dependent) only when they cannot
+    head = np.fmax(_FACE_FROM["ears"] * _dist(pts[:, 3], pts[:, 4]), _FACE_FROM["eyes"] * _dist(pts[:, 1], pts[:, 2]))
+    sizes = np.where(np.isfinite(head), head, _FACE_FROM["neck"] * _dist(pts[:, 0], pts[:, 5]))
     v = pts[:, 2] - pts[:, 1]
     angles = np.where(np.isfinite(v).all(axis=1), np.arctan2(v[:, 1], v[:, 0]), 0.0)
     return Crops(centres, sizes, angles)
