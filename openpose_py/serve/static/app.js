@@ -28,6 +28,38 @@
     state.skeleton = await reply.json();
   }
 
+  // hands and face (serve --hand / --face): each edge in its second point's colour, then the points, strokes sized
+  // from the part's own extent, as the CLI renders them
+  function drawParts(ctx, person) {
+    const tables = (state.skeleton && state.skeleton.parts) || {};
+    const fields = [["hand", "hand_left_keypoints_2d"], ["hand", "hand_right_keypoints_2d"], ["face", "face_keypoints_2d"]];
+    for (const [key, field] of fields) {
+      const table = tables[key], kp = person[field];
+      if (!table || !kp || kp.length !== 3 * table.keypoints.length) continue;
+      const shown = (i) => kp[3 * i + 2] > RENDER_THRESHOLD;
+      const xs = [], ys = [];
+      table.keypoints.forEach((_, i) => { if (shown(i)) { xs.push(kp[3 * i]); ys.push(kp[3 * i + 1]); } });
+      if (xs.length < 2) continue;
+      const line = Math.max(1, Math.round(Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) / 60));
+      ctx.lineWidth = line;
+      for (const [a, b] of table.edges) {
+        if (!shown(a) || !shown(b)) continue;
+        ctx.strokeStyle = `rgb(${table.colors[b].join(",")})`;
+        ctx.beginPath();
+        ctx.moveTo(kp[3 * a], kp[3 * a + 1]);
+        ctx.lineTo(kp[3 * b], kp[3 * b + 1]);
+        ctx.stroke();
+      }
+      table.keypoints.forEach((_, i) => {
+        if (!shown(i)) return;
+        ctx.fillStyle = `rgb(${table.colors[i].join(",")})`;
+        ctx.beginPath();
+        ctx.arc(kp[3 * i], kp[3 * i + 1], line, 0, 2 * Math.PI);
+        ctx.fill();
+      });
+    }
+  }
+
   function drawPeople(ctx, people, width, height, clear = true) {
     const sk = state.skeleton;
     if (clear) ctx.clearRect(0, 0, width, height);
@@ -61,6 +93,7 @@
         ctx.arc(kp[3 * i], kp[3 * i + 1], Math.max(Math.floor(thick / 2), 1), 0, 2 * Math.PI);
         ctx.fill();
       });
+      drawParts(ctx, person);
       const id = person.person_id && person.person_id[0];
       if (id !== undefined && id >= 0) {  // a tracked identity
         ctx.font = `${Math.max(12, Math.round(base * 1.5))}px sans-serif`;
