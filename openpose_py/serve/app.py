@@ -153,12 +153,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
 
     @app.get("/v1/skeleton", response_model=SkeletonInfo, summary="Keypoints, drawn limbs and render colours")
     async def skeleton() -> SkeletonInfo:
-        sk = estimator.parts.skeleton(estimator.skeleton)  # BODY_25 when feet are found
-        colors = sk.colors or ((255, 255, 255),) * sk.num_keypoints
-        return SkeletonInfo(name=sk.name, keypoints=list(sk.keypoints),
-                            limbs=[[limb.a, limb.b] for limb in sk.render_limbs],
-                            colors=[[int(b_g_r[2]), int(b_g_r[1]), int(b_g_r[0])] for b_g_r in colors],
-                            parts=_part_tables(estimator.parts.config))
+        return _skeleton_info(estimator)
 
     @app.post("/v1/pose", summary="People in one picture, as OpenPose 1.3 JSON (or the rendered picture)",
               response_class=Response, openapi_extra=_IMAGE_BODY,
@@ -213,6 +208,15 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         await run_stream(websocket, state)
 
     return app
+
+
+def _skeleton_info(estimator: PoseEstimator) -> SkeletonInfo:
+    """The served people's skeleton (BODY_25 when feet are found) and the tables of the parts found."""
+    sk = estimator.parts.skeleton(estimator.skeleton)
+    colors = sk.colors or ((255, 255, 255),) * sk.num_keypoints
+    return SkeletonInfo(name=sk.name, keypoints=list(sk.keypoints), limbs=[[limb.a, limb.b] for limb in sk.render_limbs],
+                        colors=[[int(b_g_r[2]), int(b_g_r[1]), int(b_g_r[0])] for b_g_r in colors],
+                        parts=_part_tables(estimator.parts.config))
 
 
 def _part_tables(config) -> dict[str, PartInfo]:
