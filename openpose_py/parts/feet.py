@@ -63,8 +63,9 @@ def _person_crops(people: list[Person]) -> Crops:
     hips = nan_mean(core[:, :2])
     angles = np.nan_to_num(up_angle(hips, core[:, 2]), nan=0.0)
     around = crops_around(points, angles, _PERSON_SCALE)
-    reach = np.nanmax(np.hypot(*np.moveaxis(points - hips[:, None], -1, 0)), axis=1)
-    has_hips = np.isfinite(hips).all(axis=1) & np.isfinite(reach)
+    dist = np.hypot(*np.moveaxis(points - hips[:, None], -1, 0))
+    reach = np.max(np.where(np.isfinite(dist), dist, -np.inf), axis=1)
+    has_hips = np.isfinite(hips).all(axis=1) & (reach > 0)
     return Crops(np.where(has_hips[:, None], hips, around.centres),
                  np.where(has_hips, 2.0 * _PERSON_SCALE * reach, around.sizes), angles)
 
