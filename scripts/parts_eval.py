@@ -215,20 +215,21 @@ def _coco17_of(body25: np.ndarray) -> np.ndarray:
     return out
 
 
-def speed(est: PoseEstimator, repeats: int) -> None:
+def speed(est: PoseEstimator, repeats: int, threads: int | None) -> None:
     folder = OFFICIAL / "slp_pose_openpose_video"
     cap = cv2.VideoCapture(str(folder / "video.mp4"))
     ok, frame = cap.read()
     cap.release()
     person = frame[:, 320:960]
     two = np.ascontiguousarray(np.concatenate([person, person], axis=1))
-    variants = {"body": PartsConfig(), "body+hands": PartsConfig(hands=True), "body+face": PartsConfig(face=True),
-                "body+feet": PartsConfig(feet=True), "body+hands+face": PartsConfig(hands=True, face=True),
-                "body+hands+face+feet": PartsConfig(hands=True, face=True, feet=True)}
-    shared = PartsEstimator(PartsConfig())
+    variants = {"body": {}, "body+hands": dict(hands=True), "body+face": dict(face=True), "body+feet": dict(feet=True),
+                "body+hands+face": dict(hands=True, face=True),
+                "body+hands+face+feet": dict(hands=True, face=True, feet=True)}
+    shared = PartsEstimator(PartsConfig(threads=threads))
     views = {}
-    for name, cfg in variants.items():
-        view = PoseEstimator(est.model, est.spec, runner=est._runner, decoder=est.decoder, parts=cfg)
+    for name, chosen in variants.items():
+        view = PoseEstimator(est.model, est.spec, runner=est._runner, decoder=est.decoder,
+                             parts=PartsConfig(threads=threads, **chosen))
         view.parts._networks = shared._networks  # one copy of each landmark network for every variant
         views[name] = view
         view(two)  # warm up (loads the networks once)
@@ -239,7 +240,7 @@ def speed(est: PoseEstimator, repeats: int) -> None:
             people = view(two)
             times[name].append(time.perf_counter() - t)
     for name, ts in times.items():
-        emit(dataset="1280x720_two_people", variant=name, people=len(people), repeats=repeats,
+        emit(dataset="1280x720_two_people", variant=name, people=len(people), repeats=repeats, threads=threads,
              median_ms=1000 * float(np.median(ts)), p10_ms=1000 * float(np.percentile(ts, 10)),
              p90_ms=1000 * float(np.percentile(ts, 90)), backend=est.backend)
 
@@ -262,7 +263,7 @@ def main() -> None:
                 "badminton": lambda: badminton(PoseEstimator.from_pretrained(
                     threads=args.threads, parts=PartsConfig(feet=True, threads=args.threads)), args.stride,
                     args.min_conf),
-                "speed": lambda: speed(est, args.repeats)}
+                "speed": lambda: speed(est, args.repeats, args.threads)}
     for name in args.only:
         print(f"running {name}", file=sys.stderr, flush=True)
         sections[name]()

@@ -279,4 +279,5 @@ def parts_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _parts_config(opts: EstimatorOptions):
     from ..parts.config import PartsConfig
 
-    return PartsConfig(hands=opts.hand, face=opts.face, feet=opts.feet, min_person_size=opts.part_min_size)
+    return PartsConfig(hands=opts.hand, face=opts.face, feet=opts.feet, min_person_size=opts.part_min_size,
+                       threads=opts.threads)
