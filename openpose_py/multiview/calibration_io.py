@@ -93,8 +93,8 @@ def _read_storage(path: Path) -> list[Camera]:
     text = _storage_text(path)
     try:
         fs = cv2.FileStorage(text, cv2.FILE_STORAGE_READ | cv2.FILE_STORAGE_MEMORY)
-    except cv2.error as exc:
-        raise CalibrationError(f"cannot read {path}: not an OpenCV XML/YAML file ({exc.err})") from None
+    except (cv2.error, SystemError):  # OpenCV's parser errors come as either
+        raise CalibrationError(f"cannot read {path}: not an OpenCV XML/YAML file") from None
     root = fs.root()
     try:
         if _camera_node(root):

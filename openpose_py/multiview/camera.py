@@ -17,12 +17,16 @@ import numpy as np
 
 from ..errors import OpenPoseError
 
-__all__ = ["Camera", "CalibrationError", "fundamental_matrix"]
+__all__ = ["Camera", "MultiviewError", "CalibrationError", "fundamental_matrix"]
 
 _UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-10)
 
 
-class CalibrationError(OpenPoseError, ValueError):
+class MultiviewError(OpenPoseError, ValueError):
+    """Multi-view inputs (cameras, calibration, per-camera detections) that cannot be used."""
+
+
+class CalibrationError(MultiviewError):
     """A calibration file, a camera or a set of calibration views that cannot be used."""
 
 

@@ -95,7 +95,12 @@ class Person3D:
 
 def _as_arrays(view: Sequence[Person] | np.ndarray, skeleton: Skeleton | None) -> tuple[np.ndarray, Skeleton | None]:
     if isinstance(view, np.ndarray):
-        return view.astype(np.float64).reshape(len(view), -1, 3), skeleton
+        arr = view.astype(np.float64)
+        if arr.size == 0:
+            return np.zeros((0, skeleton.num_keypoints if skeleton else 0, 3)), skeleton
+        if arr.ndim != 3:
+            raise ValueError(f"a view's people must be an array (P, K, 3), got shape {arr.shape}")
+        return arr, skeleton
     people = list(view)
     if people and skeleton is None:
         skeleton = people[0].skeleton
@@ -146,7 +151,8 @@ def _reassign(X: np.ndarray, und: list[np.ndarray], P: np.ndarray, flip: np.ndar
         flipped = costs[1] < costs[0]
         for g, i in assign_to_people(np.minimum(costs[0], costs[1]), threshold):
             groups[g].append((v, i, bool(flipped[g, i])))
-    return groups
+    # a detector is right about left and right more often than not: the majority of views keeps its labels
+    return [[(v, i, f != (2 * sum(f for *_, f in g) > len(g))) for v, i, f in g] for g in groups]
 
 
 def _distinct(X: np.ndarray, sizes: list[int], P: np.ndarray, flip: np.ndarray, threshold: float) -> np.ndarray:
@@ -203,6 +209,7 @@ def triangulate(people_per_view: Sequence[Sequence[Person] | np.ndarray], camera
             raise ValueError("triangulate needs a skeleton when the people come as arrays")
         return []
     K = skeleton.num_keypoints
+    arrays = [a if len(a) else np.zeros((0, K, 3)) for a in arrays]
     if any(a.shape[1:] != (K, 3) for a in arrays):
         raise ValueError(f"every view's people must be (P, {K}, 3) for {skeleton.name}")
     und = _undistorted(arrays, cameras)
