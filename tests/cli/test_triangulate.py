@@ -1,0 +1,65 @@
+"""``openpose-py triangulate`` on a tiny synthetic scene: per-camera JSON folders in, 3-D JSON and TRC out."""
+
+import json
+
+import numpy as np
+import pytest
+
+from openpose_py.multiview import write_calibration
+from openpose_py.results import openpose_json, people_from_array, write_openpose_json
+
+from ..multiview.conftest import SKELETON, detections, people_at, ring_cameras
+from .conftest import error_of
+
+
+@pytest.fixture
+def scene(tmp_path):
+    cameras = ring_cameras(4)
+    write_calibration(tmp_path / "calib.toml", cameras)
+    dirs = [tmp_path / cam.name for cam in cameras]
+    truths = []
+    for f in range(3):
+        truth = people_at([(0.1 * f, 0.0), (1.3, 0.5)])
+        truths.append(truth)
+        for d, view in zip(dirs, detections(truth, cameras, seed=f)):
+            d.mkdir(exist_ok=True)
+            order = [1, 0] if f == 1 else [0, 1]
+            write_openpose_json(d / f"clip_{f:012d}_keypoints.json", openpose_json(people_from_array(view[order], SKELETON)))
+    return tmp_path, dirs, truths
+
+
+def test_triangulate_writes_3d_json_per_frame_and_a_trc_per_person(invoke, scene):
+    root, dirs, truths = scene
+    out = root / "out"
+    result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", out, "--fps", "25",
+                    *reversed(dirs))  # folders named after the cameras: matched by name, not by order
+    assert result.exit_code == 0, result.output
+    assert "3 frames, 6 people in 3-D, 2 tracks" in result.output
+    assert sorted(p.name for p in out.iterdir()) == [f"{f:012d}_keypoints.json" for f in range(3)] + [
+        "person_0.trc", "person_1.trc"]
+    ids = []
+    for f in range(3):
+        people = json.loads((out / f"{f:012d}_keypoints.json").read_text())["people"]
+        for entry in people:
+            xyz = np.array(entry["pose_keypoints_3d"]).reshape(18, 4)[:, :3]
+            err = [np.abs(xyz - t).max() for t in truths[f]]
+            ids.append((int(np.argmin(err)), entry["person_id"][0]))
+            assert min(err) < 1e-3
+    assert len(set(ids)) == 2  # each true person keeps one id
+    trc = (out / "person_0.trc").read_text().split("\n")
+    assert trc[2].split("\t")[:5] == ["25", "25", "3", "18", "m"]
+
+
+def test_triangulate_errors_are_one_line(invoke, scene, tmp_path):
+    root, dirs, _ = scene
+    (root / "bad.toml").write_text("[metadata]\n")
+    result = invoke("triangulate", "--calibration", root / "bad.toml", "--json-dir", root / "o", *dirs)
+    assert result.exit_code == 1 and "no camera table" in error_of(result)
+    result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", root / "some", *dirs[:3])
+    assert result.exit_code == 0, result.output  # folders named after cameras: any subset of them
+    other = [tmp_path / f"x{i}" for i in range(3)]
+    for d in other:
+        d.mkdir()
+    result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", root / "o", *other)
+    assert result.exit_code == 1 and "3 camera folders for the 4 cameras" in error_of(result)
+    assert not (root / "o").exists() or not any((root / "o").iterdir())
