@@ -63,3 +63,27 @@ def test_triangulate_errors_are_one_line(invoke, scene, tmp_path):
     result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", root / "o", *other)
     assert result.exit_code == 1 and "3 camera folders for the 4 cameras" in error_of(result)
     assert not (root / "o").exists() or not any((root / "o").iterdir())
+
+
+def test_calibrate_writes_a_calibration_that_triangulate_reads(invoke, tmp_path):
+    import cv2
+
+    from openpose_py.multiview import read_calibration
+    from openpose_py.multiview.boards import Board, cameras_facing, synthetic_views
+
+    board = Board(7, 5, 0.03)
+    cams = cameras_facing(board, 2, 0.7, size=(480, 360), focal=450.0)
+    for cam, pictures in zip(cams, synthetic_views(cams, board, per_camera=3, distance=0.5)):
+        (tmp_path / cam.name).mkdir()
+        for i, picture in enumerate(pictures):
+            cv2.imwrite(str(tmp_path / cam.name / f"{i:03d}.png"), picture)
+    result = invoke("calibrate", "--board", "7x5", "--square", "0.03", "--output", tmp_path / "calib.yml",
+                    tmp_path / "cam0", tmp_path / "cam1")
+    assert result.exit_code == 0, result.output
+    assert "cam0: 4 views, RMS reprojection error 0.0" in result.output
+    found = read_calibration(tmp_path / "calib.yml")
+    assert [c.name for c in found] == ["cam0", "cam1"]
+    assert all(np.linalg.norm(f.center - c.center) < 0.01 for f, c in zip(found, cams))
+    result = invoke("calibrate", "--board", "7x5", "--square", "0.03", "--output", tmp_path / "c.toml",
+                    tmp_path / "cam0", tmp_path / "calib.yml")
+    assert result.exit_code == 1 and "not a folder of images nor a readable video" in error_of(result)
