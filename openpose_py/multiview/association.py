@@ -17,15 +17,25 @@ Pose2Sim's person association: geometric affinity across views, then a one-perso
 
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["epipolar_cost", "cluster", "assign_to_people"]
+__all__ = ["epipolar_cost", "cluster", "assign_to_people", "finite_median"]
 
 Detection = tuple[int, int]  # (view, person index in that view)
+
+
+def finite_median(values: np.ndarray) -> np.ndarray:
+    """The lower median of the finite values along the last axis (inf where there is none): one sort, no masks."""
+    if values.shape[-1] == 0:
+        return np.full(values.shape[:-1], np.inf)
+    finite = np.isfinite(values)
+    n = finite.sum(axis=-1)
+    ordered = np.sort(np.where(finite, values, np.inf), axis=-1)
+    idx = np.clip((n - 1) // 2, 0, values.shape[-1] - 1)[..., None]
+    return np.where(n > 0, np.take_along_axis(ordered, idx, -1)[..., 0], np.inf)
 
 
 def epipolar_cost(a: np.ndarray, b: np.ndarray, F: np.ndarray, flip: Sequence[int],
@@ -45,10 +55,7 @@ def epipolar_cost(a: np.ndarray, b: np.ndarray, F: np.ndarray, flip: Sequence[in
                              + 1.0 / np.linalg.norm(line_a[..., :2], axis=-1)[None, :, :])
         shared = (a[:, None, :, 2] > 0) & (bb[None, :, :, 2] > 0) & np.isfinite(d)
         d = np.where(shared, d, np.nan)
-        with warnings.catch_warnings():  # all-NaN rows (nothing shared) give NaN and a warning: cost inf below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(d, axis=-1) if d.size else np.zeros(d.shape[:2])
-        costs.append(np.where(shared.sum(axis=-1) >= min_shared, med, np.inf))
+        costs.append(np.where(shared.sum(axis=-1) >= min_shared, finite_median(d), np.inf))
     flipped = costs[1] < costs[0]
     return np.where(flipped, costs[1], costs[0]), flipped
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..results import Person
 from ..skeleton import Skeleton
-from .association import assign_to_people, cluster, epipolar_cost
+from .association import assign_to_people, cluster, epipolar_cost, finite_median
 from .camera import CalibrationError, Camera, fundamental_matrix
 from .triangulation import TriangulationConfig, reproject, triangulate_points
 
@@ -147,7 +147,7 @@ def _reassign(X: np.ndarray, und: list[np.ndarray], P: np.ndarray, flip: np.ndar
             err = np.where(d[None, :, :, 2] > 0, err, np.nan)
             valid = np.isfinite(err).sum(axis=-1) >= 3
             err = np.where(np.isfinite(err), err, np.inf)
-            costs.append(np.where(valid, _nanmedian(err), np.inf))
+            costs.append(np.where(valid, finite_median(err), np.inf))
         flipped = costs[1] < costs[0]
         for g, i in assign_to_people(np.minimum(costs[0], costs[1]), threshold):
             groups[g].append((v, i, bool(flipped[g, i])))
@@ -159,7 +159,7 @@ def _distinct(X: np.ndarray, sizes: list[int], P: np.ndarray, flip: np.ndarray, 
     """The 3-D people X (G, K, 3) less duplicates: a person whose median image distance (over keypoints and views,
     either side's labels) to one seen by more views is under ``threshold`` pixels is one person split in two."""
     uv, _ = reproject(P, X)  # (G, K, V, 2)
-    d = np.minimum(*(_nanmedian(np.nan_to_num(np.linalg.norm(uv[:, None] - other[None], axis=-1), nan=np.inf)
+    d = np.minimum(*(finite_median(np.nan_to_num(np.linalg.norm(uv[:, None] - other[None], axis=-1), nan=np.inf)
                                 .reshape(len(X), len(X), -1)) for other in (uv, uv[:, flip])))
     kept: list[int] = []
     for g in sorted(range(len(X)), key=lambda g: -sizes[g]):
@@ -179,14 +179,6 @@ def _without_strays(X: np.ndarray, factor: float) -> np.ndarray:
         scale = np.nanmedian(d, axis=1, keepdims=True)
     stray = present & (present.sum(1, keepdims=True) >= 5) & (d > factor * scale)
     return np.where(stray[..., None], np.nan, X)
-
-
-def _nanmedian(err: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(err)
-    sorted_err = np.sort(np.where(finite, err, np.inf), axis=-1)
-    n = finite.sum(axis=-1)
-    idx = np.clip((n - 1) // 2, 0, err.shape[-1] - 1)
-    return np.where(n > 0, np.take_along_axis(sorted_err, idx[..., None], -1)[..., 0], np.inf)
 
 
 def triangulate(people_per_view: Sequence[Sequence[Person] | np.ndarray], cameras: Sequence[Camera],

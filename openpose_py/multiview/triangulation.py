@@ -134,9 +134,7 @@ def triangulate_points(P: np.ndarray, x: np.ndarray, c: np.ndarray,
     inliers = np.zeros((N, V), dtype=bool)
     if V >= 2 and N:
         pairs = np.array(list(combinations(range(V), 2)))  # (H, 2)
-        onehot = np.zeros((len(pairs), V))
-        onehot[np.arange(len(pairs))[:, None], pairs] = 1.0
-        X_h = weighted_dlt(P, np.broadcast_to(x[:, None], (N, len(pairs), V, 2)), c[:, None, :] * onehot)  # (N, H, 3)
+        X_h = weighted_dlt(P[pairs], x[:, pairs], c[:, pairs])  # one 2-view DLT per point and pair: (N, H, 3)
         err = _errors(P, X_h, x[:, None], seen[:, None])  # (N, H, V)
         agree = err < config.threshold
         valid = agree[:, np.arange(len(pairs)), pairs[:, 0]] & agree[:, np.arange(len(pairs)), pairs[:, 1]]
