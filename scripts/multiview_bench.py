@@ -4,7 +4,8 @@ as a detector would (noise, outliers, a left/right swap in one view, shuffled pe
 triangulated by ``openpose_py.multiview.triangulate``. Reports MPJPE (mm), joint coverage, person recall and
 precision, and the time per frame.
 
-    python scripts/multiview_bench.py --cameras 6 --frames 40
+    python scripts/multiview_bench.py --cameras 4 5 6 --frames 40 --all-views
+    python scripts/multiview_bench.py --calibration 8      # calibrate on synthetic boards instead
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from openpose_py.multiview import Camera, MultiviewConfig, triangulate
+from openpose_py.multiview import Camera, MultiviewConfig, TriangulationConfig, triangulate
+from openpose_py.multiview.boards import Board, cameras_facing, find_corners, synthetic_views
+from openpose_py.multiview.calibrate import calibrate_cameras
 from openpose_py.skeleton import get_skeleton
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +138,28 @@ def run(cameras: list[Camera], frames: int, seed: int, spoil: Spoil, config: Mul
     }
 
 
+def calibration_check(cameras: int, views: int, seed: int) -> list[dict[str, float]]:
+    """``openpose_py.multiview.calibrate`` on synthetic 9x6 boards (4 cm squares) rendered through known 1280x720
+    cameras with distortion, 1.2 m from the shared board: per camera, the RMS reprojection errors and the errors of
+    the recovered focal length, lens (over the middle half of the picture), centre and orientation."""
+    board = Board(9, 6, 0.04)
+    truth = cameras_facing(board, cameras, 1.2, size=(1280, 720), focal=1000.0)
+    pictures = synthetic_views(truth, board, views, distance=0.8, seed=seed)
+    corners = [[find_corners(p, board) for p in per_cam] for per_cam in pictures]
+    found, reports = calibrate_cameras(corners, [c.size for c in truth], [c.name for c in truth], board)
+    grid = np.stack(np.meshgrid(np.linspace(320, 960, 9), np.linspace(180, 540, 7)), -1).reshape(-1, 2)
+    rows = []
+    for f, t, r in zip(found, truth, reports):
+        angle = np.degrees(np.linalg.norm(cv2.Rodrigues(f.R @ t.R.T)[0]))
+        rows.append({"camera": f.name, "views": r.views, "rms_px": round(r.intrinsic_rms, 4),
+                     "shared_view_rms_px": round(r.extrinsic_rms, 4),
+                     "focal_error_pct": round(100 * abs(f.K[0, 0] / t.K[0, 0] - 1), 3),
+                     "lens_error_px": round(float(np.abs(f.undistort(grid) - t.undistort(grid)).max()), 3),
+                     "centre_error_mm": round(1000 * float(np.linalg.norm(f.center - t.center)), 2),
+                     "rotation_error_deg": round(float(angle), 4)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -142,11 +168,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--noise", type=float, default=1.5, help="2-D noise, pixels (standard deviation)")
     ap.add_argument("--outliers", type=float, default=0.08, help="fraction of 2-D points replaced at random")
+    ap.add_argument("--all-views", action="store_true",
+                    help="also run without view selection (every view of a keypoint in one weighted DLT + refinement)")
+    ap.add_argument("--calibration", type=int, default=0, metavar="VIEWS",
+                    help="instead: check calibrate on synthetic boards, VIEWS board pictures per camera")
     args = ap.parse_args(argv)
+    if args.calibration:
+        for row in calibration_check(4, args.calibration, args.seed):
+            print(json.dumps(row))
+        return
+    variants = {"view selection": MultiviewConfig()}
+    if args.all_views:
+        variants["all views"] = MultiviewConfig(TriangulationConfig(threshold=1e9))
     for n in args.cameras:
         cams = load_cameras(args.data, CAMERA_ORDER[:n])
-        result = run(cams, args.frames, args.seed, Spoil(args.noise, args.outliers), MultiviewConfig(), args.data)
-        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
+        for name, config in variants.items():
+            result = run(cams, args.frames, args.seed, Spoil(args.noise, args.outliers), config, args.data)
+            print(json.dumps({"method": name, **{k: round(v, 4) if isinstance(v, float) else v
+                                                 for k, v in result.items()}}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from .camera import CalibrationError, Camera
 __all__ = ["Board", "find_corners", "BoardRenderer", "board_poses_for", "synthetic_views", "cameras_facing"]
 
 _SUBPIX = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+_EDGE = 8  # pixels: the corner refinement window (11 x 11) and a margin
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,18 @@ class Board:
 
 
 def find_corners(image: np.ndarray, board: Board) -> np.ndarray | None:
-    """(N, 2) float32 corners of ``board`` in a picture (grey or BGR), refined to sub-pixel, or None."""
+    """(N, 2) float32 corners of ``board`` in a picture (grey or BGR), refined to sub-pixel, or None (also when a
+    corner lies within a few pixels of the picture's edge)."""
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
     found, corners = cv2.findChessboardCorners(grey, (board.columns, board.rows), flags=flags)
     if not found:
         return None
-    return cv2.cornerSubPix(grey, corners, (5, 5), (-1, -1), _SUBPIX).reshape(-1, 2)
+    corners = corners.reshape(-1, 2)
+    h, w = grey.shape
+    if (corners < _EDGE).any() or (corners[:, 0] > w - 1 - _EDGE).any() or (corners[:, 1] > h - 1 - _EDGE).any():
+        return None  # a corner this near the edge cannot be refined (its window leaves the picture): biased
+    return cv2.cornerSubPix(grey, corners.reshape(-1, 1, 2), (5, 5), (-1, -1), _SUBPIX).reshape(-1, 2)
 
 
 class BoardRenderer:
@@ -73,7 +79,11 @@ class BoardRenderer:
         self.camera, self.board, self.texels = camera, board, texels
         w, h = camera.size
         grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)), -1)
-        ideal = camera.undistort(grid.reshape(-1, 2)).reshape(h, w, 2).astype(np.float32)
+        ideal = camera.undistort(grid.reshape(-1, 2)).reshape(h, w, 2)
+        # the lens can bring in points from outside the pinhole picture: render a canvas that holds them all
+        self._origin = np.floor(np.nanmin(ideal.reshape(-1, 2), axis=0)) - 2
+        self._canvas = tuple(int(v) for v in np.ceil(np.nanmax(ideal.reshape(-1, 2), axis=0) - self._origin) + 3)
+        ideal = (ideal - self._origin).astype(np.float32)
         self._map = (ideal[..., 0], ideal[..., 1])
         squares = np.indices((board.rows + 1, board.columns + 1)).sum(0) % 2  # (rows + 1, columns + 1), 1 = white
         squares = np.pad(squares, 1, constant_values=1)  # a white border of one square
@@ -89,9 +99,11 @@ class BoardRenderer:
         s = self.board.square / self.texels
         H = H_board @ np.array([[s, 0, 0.5 * s - 2 * self.board.square], [0, s, 0.5 * s - 2 * self.board.square],
                                 [0, 0, 1.0]])
-        # render twice as large (pixel centre x <-> 2 x + 0.5) and shrink by area: anti-aliased edges
-        w, h = self.camera.size
-        big = cv2.warpPerspective(self._texture, np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]]) @ H,
+        # on the canvas (pinhole pixel p at p - origin), twice as large (pixel centre x <-> 2 x + 0.5), then shrunk
+        # by area: anti-aliased edges
+        w, h = self._canvas
+        shift = np.array([[1.0, 0, -self._origin[0]], [0, 1.0, -self._origin[1]], [0, 0, 1]])
+        big = cv2.warpPerspective(self._texture, np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1]]) @ shift @ H,
                                   (2 * w, 2 * h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                   borderValue=128)
         pinhole = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
