@@ -9,7 +9,7 @@ from openpose_py.multiview import write_calibration
 from openpose_py.results import openpose_json, people_from_array, write_openpose_json
 
 from ..multiview.conftest import SKELETON, detections, people_at, ring_cameras
-from .conftest import error_of
+from .conftest import FIVE_FRAMES, LOW, error_of, needs_weights
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_triangulate_errors_are_one_line(invoke, scene, tmp_path):
     for d in other:
         d.mkdir()
     result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", root / "o", *other)
-    assert result.exit_code == 1 and "3 camera folders for the 4 cameras" in error_of(result)
+    assert result.exit_code == 1 and "3 camera sources for the 4 cameras" in error_of(result)
     assert not (root / "o").exists() or not any((root / "o").iterdir())
 
 
@@ -87,3 +87,41 @@ def test_calibrate_writes_a_calibration_that_triangulate_reads(invoke, tmp_path)
     result = invoke("calibrate", "--board", "7x5", "--square", "0.03", "--output", tmp_path / "c.toml",
                     tmp_path / "cam0", tmp_path / "calib.yml")
     assert result.exit_code == 1 and "not a folder of images nor a readable video" in error_of(result)
+
+
+@needs_weights
+def test_triangulate_runs_the_estimator_on_synchronized_videos(invoke, tmp_path):
+    """Two rectified cameras 0.2 m apart (one picture shifted 108 px, every point 108 px of disparity; 4 network
+    strides at --height 160, so both pictures meet the same grid): the people the estimator finds in 2-D come out in
+    3-D, at the depth f * baseline / disparity."""
+    import cv2
+
+    from openpose_py.multiview import Camera
+
+    capture = cv2.VideoCapture(str(FIVE_FRAMES))
+    frames = []
+    while len(frames) < 3:
+        ok, frame = capture.read()
+        assert ok
+        frames.append(frame)
+    capture.release()
+    h, w = frames[0].shape[:2]
+    for name, shift in (("left", 0), ("right", -108)):
+        writer = cv2.VideoWriter(str(tmp_path / f"{name}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (w, h))
+        for frame in frames:
+            writer.write(cv2.warpAffine(frame, np.float32([[1, 0, shift], [0, 1, 0]]), (w, h)))
+        writer.release()
+    K = [[800.0, 0, w / 2], [0, 800.0, h / 2], [0, 0, 1]]
+    write_calibration(tmp_path / "stereo.toml", [Camera("left", K, (), (0, 0, 0), (0, 0, 0), (w, h)),
+                                                 Camera("right", K, (), (0, 0, 0), (-0.2, 0, 0), (w, h))])
+    out = tmp_path / "out"
+    result = invoke("triangulate", "--calibration", tmp_path / "stereo.toml", "--json-dir", out, *LOW,
+                    tmp_path / "right.avi", tmp_path / "left.avi")
+    assert result.exit_code == 0, result.output
+    docs = [json.loads((out / f"{f:012d}_keypoints.json").read_text()) for f in range(3)]
+    people = [np.array(p["pose_keypoints_3d"]).reshape(-1, 4) for d in docs for p in d["people"]]
+    assert people, "the estimator found people in 2-D; they should come out in 3-D"
+    depths = np.concatenate([p[p[:, 3] > 0, 2] for p in people])
+    assert np.median(depths) == pytest.approx(800.0 * 0.2 / 108, rel=0.02)
+    np.testing.assert_allclose(depths, 800.0 * 0.2 / 108, rtol=0.15)  # MJPG and the picture's edge move some points
+    assert (out / "person_0.trc").read_text().split("\n")[2].split("\t")[0] == "10"  # the videos' rate
