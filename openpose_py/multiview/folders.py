@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..atomic import ensure_writable_dir
+from ..atomic import ensure_writable_dir, file_identity
 from ..results import Person, read_openpose_json, write_openpose_json
 from ..skeleton import SKELETONS, Skeleton, get_skeleton
 from .calibration_io import read_calibration
@@ -137,6 +137,9 @@ def run_triangulate(job: TriangulateJob, estimator: Any = None) -> dict[str, int
     """Read (or detect, for videos, with ``estimator``), triangulate, track and write every frame; returns counts
     (frames, people, tracks)."""
     sources = [Path(d) for d in job.camera_dirs]
+    outputs = {file_identity(d) for d in (job.json_dir, job.trc_dir) if d is not None} - {None}
+    if any(file_identity(s) in outputs for s in sources):
+        raise MultiviewError("an output folder is one of the camera sources: its 3-D files would mix with the 2-D")
     cameras = match_cameras(read_calibration(job.calibration), sources)
     rate = job.rate
     if all(s.is_dir() for s in sources):

@@ -63,6 +63,8 @@ def test_triangulate_errors_are_one_line(invoke, scene, tmp_path):
     result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", root / "o", *other)
     assert result.exit_code == 1 and "3 camera sources for the 4 cameras" in error_of(result)
     assert not (root / "o").exists() or not any((root / "o").iterdir())
+    result = invoke("triangulate", "--calibration", root / "calib.toml", "--json-dir", dirs[1], *dirs)
+    assert result.exit_code == 1 and "an output folder is one of the camera sources" in error_of(result)
 
 
 def test_calibrate_writes_a_calibration_that_triangulate_reads(invoke, tmp_path):
