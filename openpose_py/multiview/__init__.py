@@ -10,9 +10,9 @@ across views without ids, 3-D ids across frames, OpenPose JSON with ``pose_keypo
 """
 
 from .calibration_io import read_calibration, write_calibration, write_camera_files
-from .camera import CalibrationError, Camera
+from .camera import CalibrationError, Camera, MultiviewError
 from .reconstruct import MultiviewConfig, Person3D, triangulate
 from .triangulation import TriangulationConfig
 
-__all__ = ["Camera", "CalibrationError", "read_calibration", "write_calibration", "write_camera_files",
+__all__ = ["Camera", "CalibrationError", "MultiviewError", "read_calibration", "write_calibration", "write_camera_files",
            "MultiviewConfig", "Person3D", "TriangulationConfig", "triangulate"]

@@ -17,7 +17,7 @@ import numpy as np
 from ..results import Person
 from ..skeleton import Skeleton
 from .association import assign_to_people, cluster, epipolar_cost, finite_median
-from .camera import CalibrationError, Camera, fundamental_matrix
+from .camera import Camera, MultiviewError, fundamental_matrix
 from .triangulation import TriangulationConfig, reproject, triangulate_points
 
 __all__ = ["Person3D", "MultiviewConfig", "triangulate"]
@@ -191,7 +191,7 @@ def triangulate(people_per_view: Sequence[Sequence[Person] | np.ndarray], camera
         skeleton: the keypoint table (needed when every view is given as arrays).
     """
     if len(people_per_view) != len(cameras):
-        raise CalibrationError(f"{len(people_per_view)} views of people for {len(cameras)} cameras")
+        raise MultiviewError(f"{len(people_per_view)} views of people for {len(cameras)} cameras")
     arrays = []
     for view in people_per_view:
         arr, skeleton = _as_arrays(view, skeleton)
