@@ -11,6 +11,8 @@ from openpose_py.skeleton import BODY_25, COCO_18, MPI_15, SKELETONS
 from .conftest import person
 
 FPS = 30.0
+#: the first tracker's behaviour: an id at first sight, no re-identification (these tests are about motion)
+AT_ONCE = dict(min_hits=1, reid_time=0.0)
 
 
 def ids_by_seed(out, seeds):
@@ -22,7 +24,7 @@ def ids_by_seed(out, seeds):
 def test_two_people_crossing_keep_their_ids_through_an_occlusion(skeleton):
     """A walks right, B walks left along the same line, both 12 px a frame; where they overlap only the one in front
     (A) is detected for five frames, then B reappears on the far side and must get its own id back."""
-    tracker = PoseTracker(skeleton, TrackerConfig(max_age=1.0))
+    tracker = PoseTracker(skeleton, TrackerConfig(max_age=1.0, **AT_ONCE))
     history = {0: set(), 1: set()}
     for f in range(60):
         xa, xb = 100 + 12 * f, 800 - 12 * f
@@ -38,7 +40,7 @@ def test_two_people_crossing_keep_their_ids_through_an_occlusion(skeleton):
 
 
 def test_a_missed_frame_keeps_the_id_and_the_prediction_bridges_the_gap():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5, **AT_ONCE))
     seen = []
     for f in range(30):
         if f in (10, 11, 12):  # three missed frames while moving 25 px a frame (a fast mover)
@@ -49,7 +51,7 @@ def test_a_missed_frame_keeps_the_id_and_the_prediction_bridges_the_gap():
 
 
 def test_someone_leaving_ends_the_track_and_newcomers_get_new_ids_never_reused():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.4))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.4, **AT_ONCE))
     ids = []
     for f in range(12):  # person 0 alone
         ids += [p.track_id for p in tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)]
@@ -66,7 +68,7 @@ def test_someone_leaving_ends_the_track_and_newcomers_get_new_ids_never_reused()
 
 
 def test_max_age_is_in_seconds_not_frames():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5, **AT_ONCE))
     assert tracker.update([person(COCO_18, 0, 200, 200)], 10.0)[0].track_id == 0
     assert tracker.update([person(COCO_18, 0, 200, 200)], 10.45)[0].track_id == 0, "0.45 s later: same track"
     assert tracker.update([person(COCO_18, 0, 200, 200)], 11.0)[0].track_id == 1, "0.55 s later: ended"
@@ -74,7 +76,7 @@ def test_max_age_is_in_seconds_not_frames():
 
 def test_smoothing_reduces_jitter_restarts_a_returning_keypoint_and_keeps_confidences():
     rng = np.random.default_rng(0)
-    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=1.0, beta=0.0))
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE), smoothing=SmoothingConfig(min_cutoff=1.0, beta=0.0))
     raw, out = [], []
     for f in range(60):
         missing = (4,) if 30 <= f < 35 else ()  # the right wrist vanishes for five frames
@@ -112,7 +114,7 @@ def test_bad_input_is_refused_with_clear_errors():
 def test_a_point_that_is_not_finite_is_missing_and_cannot_poison_the_tracks():
     """Failure: a hand-made person with x = NaN (score 0.9) entered the tracks, and every later update of any frame
     failed in the assignment ('matrix contains invalid numeric entries') until reset()."""
-    tracker = PoseTracker(COCO_18)
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE))
     bad = person(COCO_18, 0, 0, 0)
     nose = bad.keypoints[0]
     bad = type(bad)((type(nose)(nose.name, float("nan"), nose.y, nose.score),) + bad.keypoints[1:], bad.score, COCO_18)
@@ -130,7 +132,7 @@ def test_every_skeleton_has_positive_oks_sigmas_and_coco_keeps_cocos_values():
 
 
 def test_after_a_missed_frame_smoothing_restarts_from_the_new_detection():
-    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE), smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
     for f in range(10):
         tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)
     tracker.update([], 10 / FPS)

@@ -1,0 +1,74 @@
+"""What a person looks like, cheaply: the mean colour of the frame's pixels along the middle of each limb.
+
+For each of the skeleton's drawn limbs whose two keypoints were found, :data:`SAMPLES` points are read (nearest
+pixel) between 20% and 80% of the way from one keypoint to the other, so that the samples lie on the limb (sleeve,
+trouser leg, torso side) rather than on the background around the joints; their mean BGR colour describes the limb.
+A person is then a (L, 3) table of colours with an (L,) mask, compared limb by limb. One gather of P x L x S pixels
+per frame; shapes follow the package glossary (P people, T tracks, D detections, L limbs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SAMPLES", "COLOUR_SCALE", "limb_colours", "colour_similarity", "crowded"]
+
+#: Where along each limb its pixels are read (fractions of the way from its first keypoint to its second).
+SAMPLES = np.linspace(0.2, 0.8, 5)
+#: Colour difference (BGR, 0..255, Euclidean) at which a limb's similarity falls to exp(-1/2).
+COLOUR_SCALE = 30.0
+#: A person whose keypoint box has more than this fraction covered by another person's box is ``crowded``.
+CROWDED = 0.25
+
+
+def limb_colours(image: np.ndarray, xy: np.ndarray, present: np.ndarray, limb_a: np.ndarray,
+                 limb_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((P, L, 3) mean colour along each limb, (P, L) bool: both keypoints found and the limb's middle in the frame).
+
+    Args:
+        image: (H, W, 3) uint8 BGR frame the people were found in.
+        xy: (P, K, 2) keypoint positions in pixels; present: (P, K) bool.
+        limb_a, limb_b: (L,) keypoint indices of each limb's two ends.
+    """
+    height, width = image.shape[:2]
+    a, b = xy[:, limb_a], xy[:, limb_b]  # (P, L, 2)
+    points = a[:, :, None] + SAMPLES[None, None, :, None] * (b - a)[:, :, None]  # (P, L, S, 2)
+    middle = 0.5 * (a + b)
+    ok = (present[:, limb_a] & present[:, limb_b] & (middle[..., 0] >= 0) & (middle[..., 0] < width)
+          & (middle[..., 1] >= 0) & (middle[..., 1] < height))
+    x = np.clip(np.rint(points[..., 0]), 0, width - 1).astype(np.intp)
+    y = np.clip(np.rint(points[..., 1]), 0, height - 1).astype(np.intp)
+    colours = image[y, x].astype(np.float32).mean(axis=2)  # (P, L, 3)
+    return colours, ok
+
+
+def colour_similarity(a: np.ndarray, a_ok: np.ndarray, b: np.ndarray,
+                      b_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((T, D) mean over the limbs both have of exp(-|colour difference|^2 / (2 COLOUR_SCALE^2)), (T, D) how many
+    limbs that mean is over; 0 where none).
+
+    Args:
+        a, b: (T, L, 3) and (D, L, 3) limb colours; a_ok, b_ok: (T, L) and (D, L) bool.
+    """
+    d2 = np.zeros((len(a), len(b), a.shape[1]), np.float32)
+    for c in range(3):  # channel by channel: a sum over a last axis of 3 is slow for these small arrays
+        diff = a[:, None, :, c] - b[None, :, :, c]
+        d2 += diff * diff
+    both = a_ok[:, None] & b_ok[None]
+    per_limb = np.where(both, np.exp(d2 * np.float32(-0.5 / COLOUR_SCALE ** 2)), 0.0)
+    count = both.sum(axis=-1)
+    return per_limb.sum(axis=-1) / np.maximum(count, 1), count
+
+
+def crowded(xy: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """(P,) bool: the person's keypoint box is more than :data:`CROWDED` covered by another person's (its limb
+    colours may then be someone else's pixels)."""
+    if len(xy) < 2:
+        return np.zeros(len(xy), bool)
+    mask = present[..., None]
+    lo = np.where(mask, xy, np.inf).min(axis=1)  # (P, 2)
+    hi = np.where(mask, xy, -np.inf).max(axis=1)
+    inter = np.clip(np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None]), 0.0, None).prod(axis=-1)
+    np.fill_diagonal(inter, 0.0)
+    area = np.maximum(np.clip(hi - lo, 0.0, None).prod(axis=-1), 1.0)
+    return inter.max(axis=1) > CROWDED * area

@@ -1,0 +1,81 @@
+"""Which detection continues which track: the two matching steps of :class:`~openpose_py.track.PoseTracker`.
+
+- :func:`match_live`: tracks seen within ``max_age`` against the frame's people, by OKS against each track's
+  predicted pose (a pair below ``min_similarity`` never matches) blended with limb-colour similarity, one-to-one by
+  the Hungarian method.
+- :func:`match_lost`: tracks about to be confirmed against lost tracks (unseen now, within ``reid_time``), by limb
+  colour alone, near where the lost person was last seen: a returning person gets its id back.
+
+Shapes: T tracks, D detections, K keypoints, L limbs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .appearance import colour_similarity
+from .motion import predict
+from .similarity import keypoint_box_area, oks_matrix
+from .state import Tracks
+
+if TYPE_CHECKING:
+    from .tracker import TrackerConfig
+
+__all__ = ["MIN_LIMBS", "match_live", "match_lost"]
+
+#: Limbs two people must both show for their colours to count (fewer: appearance is unknown, neutral).
+MIN_LIMBS = 3
+#: Appearance similarity given to a pair whose appearance is unknown (no frame, too few limbs, a crowded detection).
+NEUTRAL = 0.5
+_EMPTY = np.zeros(0, np.int64)
+
+
+def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colour: np.ndarray,
+               det_colour_ok: np.ndarray, t: float, sigmas: np.ndarray,
+               config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
+    """(track rows, detection indices) matched one-to-one, each pair's OKS at least ``config.min_similarity``.
+
+    ``det_colour_ok`` (D, L) says which of a detection's limb colours may be trusted (none for a crowded one)."""
+    if len(tracks.ids) == 0 or len(det_xy) == 0:
+        return _EMPTY, _EMPTY
+    expected = predict(tracks.xy, tracks.velocity, t - tracks.t) if config.motion else tracks.xy
+    oks = oks_matrix(expected, tracks.seen, det_xy, det_ok, sigmas, keypoint_box_area(tracks.xy, tracks.seen),
+                     tolerance=config.min_tolerance_px)
+    sim = oks
+    w = config.appearance_weight
+    if w > 0:
+        looks, count = colour_similarity(tracks.colour, tracks.colour_n > 0, det_colour, det_colour_ok)
+        sim = (1.0 - w) * oks + w * np.where(count >= MIN_LIMBS, looks, NEUTRAL)
+    rows, cols = linear_sum_assignment(sim, maximize=True)
+    good = oks[rows, cols] >= max(config.min_similarity, 1e-9)
+    return rows[good].astype(np.int64), cols[good].astype(np.int64)
+
+
+def _centre_and_height(xy: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 2) centre and (N,) height of each person's keypoint box (at least 1 pixel)."""
+    mask = present[..., None]
+    lo = np.where(mask, xy, np.inf).min(axis=1)
+    hi = np.where(mask, xy, -np.inf).max(axis=1)
+    return 0.5 * (lo + hi), np.maximum(hi[:, 1] - lo[:, 1], 1.0)
+
+
+def match_lost(new: Tracks, lost: Tracks, t: float, config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
+    """(rows of ``new``, rows of ``lost``) that are the same person: limb colours at least
+    ``config.reid_similarity`` alike over at least :data:`MIN_LIMBS` limbs, and the new track's centre within
+    (1 + seconds lost) body heights of where the lost one was last seen; one-to-one, most alike first."""
+    if len(new.ids) == 0 or len(lost.ids) == 0:
+        return _EMPTY, _EMPTY
+    looks, count = colour_similarity(lost.colour, lost.colour_n > 0, new.colour, new.colour_n > 0)  # (lost, new)
+    lost_centre, lost_height = _centre_and_height(lost.xy, lost.seen)
+    new_centre, _ = _centre_and_height(new.xy, new.seen)
+    reach = lost_height * (1.0 + (t - lost.t))  # a walker covers about a body height per second
+    dist = np.sqrt(((lost_centre[:, None] - new_centre[None]) ** 2).sum(axis=-1))
+    ok = (count >= MIN_LIMBS) & (looks >= config.reid_similarity) & (dist <= reach[:, None])
+    if not ok.any():
+        return _EMPTY, _EMPTY
+    rows, cols = linear_sum_assignment(np.where(ok, looks, -1.0), maximize=True)
+    good = ok[rows, cols]
+    return cols[good].astype(np.int64), rows[good].astype(np.int64)
