@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Distinct track ids on a real video: the network runs once (``--cache DIR`` keeps its detections), then each
-tracker setting links them, and the report says how many ids each gave and how long each id lived. One JSON object
-on stdout; it measures, it never asserts.
+"""Distinct track ids on a real video: the network runs once (``--cache DIR`` keeps its detections), then the first
+tracker (``pose_only``) and the default one (``appearance``, given the frames) link them, and the report says how
+many ids each gave and for how many frames each id labelled someone. One JSON object on stdout; it measures, it
+never asserts.
 
 Example:
   python scripts/track_video_ids.py ../shared/data/openpose-media/video.avi --cache /tmp/trk29
@@ -20,7 +21,12 @@ import numpy as np
 from openpose_py.results import people_from_array
 from openpose_py.skeleton import COCO_18
 from openpose_py.track import PoseTracker, TrackerConfig
+from openpose_py.track.stream import Relabeller
 from openpose_py.video import VideoSource
+
+
+#: The first tracker (pose and motion only, an id at first sight, no re-identification), for comparison.
+POSE_ONLY = dict(appearance_weight=0.0, reid_time=0.0, min_hits=1, min_tolerance_px=0.0)
 
 
 def detections(video: Path, model: str, backend: str, height: int | None, cache: Path | None) -> list[np.ndarray]:
@@ -43,23 +49,22 @@ def detections(video: Path, model: str, backend: str, height: int | None, cache:
 
 
 def run(video: Path, dets: list[np.ndarray], config: TrackerConfig, appearance: bool) -> dict:
-    """Distinct ids and track lengths (frames with a labelled person) of one tracker over the video."""
+    """Distinct ids and how many frames each labelled a person, for one tracker over the video (earlier frames
+    relabelled as the video pipeline does for files)."""
     tracker = PoseTracker(COCO_18, config)
-    lengths: Counter = Counter()
+    relabeller = Relabeller(tracker)
+    out: list[list] = []
     with VideoSource(video) as source:
         for frame, d in zip(source, dets):
-            people = people_from_array(d, COCO_18) if len(d) else []
-            image = frame.image if appearance else None
-            for p in tracker.update(people, frame.timestamp, image=image) if appearance else \
-                    tracker.update(people, frame.timestamp):
-                if p.track_id >= 0:
-                    lengths[p.track_id] += 1
-    final = {tid: n for tid, n in lengths.items()}
-    for tid, n in tracker.relabelled().items() if hasattr(tracker, "relabelled") else ():
-        final[tid] = final.get(tid, 0) + n
-    spans = sorted(final.values(), reverse=True)
+            people = tracker.update(people_from_array(d, COCO_18) if len(d) else [], frame.timestamp,
+                                    image=frame.image if appearance else None)
+            out += [done for done, _ in relabeller.push(people)]
+    out += [done for done, _ in relabeller.flush()]
+    lengths = Counter(p.track_id for people in out for p in people if p.track_id >= 0)
+    spans = sorted(lengths.values(), reverse=True)
     return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans),
-            "ids_under_5_frames": sum(n < 5 for n in spans), "frames_per_id": spans}
+            "ids_under_5_frames": sum(n < 5 for n in spans), "people_without_id": sum(
+                p.track_id < 0 for people in out for p in people), "frames_per_id": spans}
 
 
 def main() -> None:
@@ -74,7 +79,8 @@ def main() -> None:
     dets = detections(args.video, args.model, args.backend, args.height, args.cache)
     report = {"video": str(args.video), "frames": len(dets), "detections": int(sum(len(d) for d in dets))}
     if not args.detect_only:
-        report["before"] = run(args.video, dets, TrackerConfig(), appearance=False)
+        report["pose_only"] = run(args.video, dets, TrackerConfig(**POSE_ONLY), appearance=False)
+        report["appearance"] = run(args.video, dets, TrackerConfig(), appearance=True)
     print(json.dumps(report))
 
 

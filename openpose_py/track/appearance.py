@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SAMPLES", "COLOUR_SCALE", "limb_colours", "colour_similarity", "crowded"]
+__all__ = ["SAMPLES", "COLOUR_SCALE", "limb_colours", "colour_similarity"]
 
 #: Where along each limb its pixels are read (fractions of the way from its first keypoint to its second).
 SAMPLES = np.linspace(0.2, 0.8, 5)
 #: Colour difference (BGR, 0..255, Euclidean) at which a limb's similarity falls to exp(-1/2).
 COLOUR_SCALE = 30.0
-#: A person whose keypoint box has more than this fraction covered by another person's box is ``crowded``.
-CROWDED = 0.25
 
 
 def limb_colours(image: np.ndarray, xy: np.ndarray, present: np.ndarray, limb_a: np.ndarray,
                  limb_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((P, L, 3) mean colour along each limb, (P, L) bool: both keypoints found and the limb's middle in the frame).
+    """((P, L, 3) mean colour along each limb, (P, L) bool: the colour can be trusted: both keypoints found, the limb's
+    middle in the frame and not inside the keypoint box of another person in front (lowest keypoint lower in the
+    frame, as for people standing on one floor), where the pixels may be that person's).
 
     Args:
         image: (H, W, 3) uint8 BGR frame the people were found in.
@@ -36,6 +36,14 @@ def limb_colours(image: np.ndarray, xy: np.ndarray, present: np.ndarray, limb_a:
     middle = 0.5 * (a + b)
     ok = (present[:, limb_a] & present[:, limb_b] & (middle[..., 0] >= 0) & (middle[..., 0] < width)
           & (middle[..., 1] >= 0) & (middle[..., 1] < height))
+    if len(xy) > 1:
+        mask = present[..., None]
+        lo = np.where(mask, xy, np.inf).min(axis=1)  # (P, 2); +inf for a person with no keypoint
+        hi = np.where(mask, xy, -np.inf).max(axis=1)
+        inside = ((middle[:, :, None] >= lo[None, None]) & (middle[:, :, None] <= hi[None, None])).all(axis=-1)
+        # (P, L, P): in the box of someone else in front (whose lowest keypoint is lower: nearer the camera)
+        in_front = hi[None, :, 1] > hi[:, None, 1]  # (P, P): [p, q] q is in front of p
+        ok &= ~(inside & in_front[:, None, :]).any(axis=-1)
     x = np.clip(np.rint(points[..., 0]), 0, width - 1).astype(np.intp)
     y = np.clip(np.rint(points[..., 1]), 0, height - 1).astype(np.intp)
     colours = image[y, x].astype(np.float32).mean(axis=2)  # (P, L, 3)
@@ -58,17 +66,3 @@ def colour_similarity(a: np.ndarray, a_ok: np.ndarray, b: np.ndarray,
     per_limb = np.where(both, np.exp(d2 * np.float32(-0.5 / COLOUR_SCALE ** 2)), 0.0)
     count = both.sum(axis=-1)
     return per_limb.sum(axis=-1) / np.maximum(count, 1), count
-
-
-def crowded(xy: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """(P,) bool: the person's keypoint box is more than :data:`CROWDED` covered by another person's (its limb
-    colours may then be someone else's pixels)."""
-    if len(xy) < 2:
-        return np.zeros(len(xy), bool)
-    mask = present[..., None]
-    lo = np.where(mask, xy, np.inf).min(axis=1)  # (P, 2)
-    hi = np.where(mask, xy, -np.inf).max(axis=1)
-    inter = np.clip(np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None]), 0.0, None).prod(axis=-1)
-    np.fill_diagonal(inter, 0.0)
-    area = np.maximum(np.clip(hi - lo, 0.0, None).prod(axis=-1), 1.0)
-    return inter.max(axis=1) > CROWDED * area

@@ -4,7 +4,8 @@
   predicted pose (a pair below ``min_similarity`` never matches) blended with limb-colour similarity, one-to-one by
   the Hungarian method.
 - :func:`match_lost`: tracks about to be confirmed against lost tracks (unseen now, within ``reid_time``), by limb
-  colour alone, near where the lost person was last seen: a returning person gets its id back.
+  colour alone, near where the lost person was last seen: a returning person gets its id back; :func:`near_lost`
+  says which new tracks could be a lost person (their confirmation waits until their appearance is known).
 
 Shapes: T tracks, D detections, K keypoints, L limbs.
 """
@@ -24,11 +25,11 @@ from .state import Tracks
 if TYPE_CHECKING:
     from .tracker import TrackerConfig
 
-__all__ = ["MIN_LIMBS", "match_live", "match_lost"]
+__all__ = ["MIN_LIMBS", "match_live", "near_lost", "match_lost"]
 
 #: Limbs two people must both show for their colours to count (fewer: appearance is unknown, neutral).
 MIN_LIMBS = 3
-#: Appearance similarity given to a pair whose appearance is unknown (no frame, too few limbs, a crowded detection).
+#: Appearance similarity given to a pair whose appearance is unknown (no frame, too few trusted limbs in common).
 NEUTRAL = 0.5
 _EMPTY = np.zeros(0, np.int64)
 
@@ -38,7 +39,7 @@ def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colou
                config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
     """(track rows, detection indices) matched one-to-one, each pair's OKS at least ``config.min_similarity``.
 
-    ``det_colour_ok`` (D, L) says which of a detection's limb colours may be trusted (none for a crowded one)."""
+    ``det_colour_ok`` (D, L) says which of a detection's limb colours may be trusted."""
     if len(tracks.ids) == 0 or len(det_xy) == 0:
         return _EMPTY, _EMPTY
     expected = predict(tracks.xy, tracks.velocity, t - tracks.t) if config.motion else tracks.xy
@@ -62,6 +63,27 @@ def _centre_and_height(xy: np.ndarray, present: np.ndarray) -> tuple[np.ndarray,
     return 0.5 * (lo + hi), np.maximum(hi[:, 1] - lo[:, 1], 1.0)
 
 
+def near_lost(new: Tracks, lost: Tracks, t: float) -> np.ndarray:
+    """(rows of ``new``,) bool: some lost track with a known appearance is near enough to be this person."""
+    known = (lost.colour_n > 0).sum(axis=1) >= MIN_LIMBS
+    if len(new.ids) == 0 or not known.any():
+        return np.zeros(len(new.ids), bool)
+    lost = lost.select(np.flatnonzero(known))
+    return (_distances(new, lost) <= _reach(lost, t)[:, None]).any(axis=0)
+
+
+def _distances(new: Tracks, lost: Tracks) -> np.ndarray:
+    """(lost, new) distances between the centres of their keypoint boxes."""
+    lost_centre, new_centre = _centre_and_height(lost.xy, lost.seen)[0], _centre_and_height(new.xy, new.seen)[0]
+    return np.sqrt(((lost_centre[:, None] - new_centre[None]) ** 2).sum(axis=-1))
+
+
+def _reach(lost: Tracks, t: float) -> np.ndarray:
+    """(lost,) how far from where it was last seen a lost person may be now: a walker covers about a body height per
+    second."""
+    return _centre_and_height(lost.xy, lost.seen)[1] * (1.0 + (t - lost.t))
+
+
 def match_lost(new: Tracks, lost: Tracks, t: float, config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
     """(rows of ``new``, rows of ``lost``) that are the same person: limb colours at least
     ``config.reid_similarity`` alike over at least :data:`MIN_LIMBS` limbs, and the new track's centre within
@@ -69,11 +91,7 @@ def match_lost(new: Tracks, lost: Tracks, t: float, config: "TrackerConfig") -> 
     if len(new.ids) == 0 or len(lost.ids) == 0:
         return _EMPTY, _EMPTY
     looks, count = colour_similarity(lost.colour, lost.colour_n > 0, new.colour, new.colour_n > 0)  # (lost, new)
-    lost_centre, lost_height = _centre_and_height(lost.xy, lost.seen)
-    new_centre, _ = _centre_and_height(new.xy, new.seen)
-    reach = lost_height * (1.0 + (t - lost.t))  # a walker covers about a body height per second
-    dist = np.sqrt(((lost_centre[:, None] - new_centre[None]) ** 2).sum(axis=-1))
-    ok = (count >= MIN_LIMBS) & (looks >= config.reid_similarity) & (dist <= reach[:, None])
+    ok = (count >= MIN_LIMBS) & (looks >= config.reid_similarity) & (_distances(new, lost) <= _reach(lost, t)[:, None])
     if not ok.any():
         return _EMPTY, _EMPTY
     rows, cols = linear_sum_assignment(np.where(ok, looks, -1.0), maximize=True)

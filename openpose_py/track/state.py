@@ -22,6 +22,7 @@ class Tracks:
     seen: np.ndarray  # (N, K) bool: keypoint ever observed
     velocity: np.ndarray  # (N, 2) pixels per second
     t: np.ndarray  # (N,) time of the last match
+    since: np.ndarray  # (N,) time of the first match
     frame: np.ndarray  # (N,) int64: the update (counted from 1) of the last match
     hits: np.ndarray  # (N,) matches so far
     colour: np.ndarray  # (N, L, 3) mean BGR colour along each limb
@@ -42,7 +43,7 @@ class Tracks:
         pending = np.empty(n, object)
         for i in range(n):
             pending[i] = []
-        return cls(ids, xy, seen, np.zeros((n, 2)), np.full(n, t), np.full(n, frame, np.int64),
+        return cls(ids, xy, seen, np.zeros((n, 2)), np.full(n, t), np.full(n, t), np.full(n, frame, np.int64),
                    np.ones(n, np.int64), colour, colour_n, pending, empty_state((n, k)))
 
     def select(self, rows: np.ndarray) -> "Tracks":

@@ -32,8 +32,9 @@ def frame_time(frame: "Frame") -> float:
 
 
 class Relabeller:
-    """Holds each frame's tracked people for ``min_hits - 1`` more frames, long enough for the tracker to confirm (or
-    drop) every tentative track they hold, and labels them with the ids confirmed meanwhile
+    """Holds each frame's tracked people until the tracker has confirmed (or dropped) every tentative track they hold
+    (``min_hits - 1`` more frames, a little longer for someone coming out from behind another person, whose
+    appearance is awaited), and labels them with the ids confirmed meanwhile
     (:attr:`PoseTracker.relabelled`): a person seen from frame 10 is ``track_id`` n from frame 10 on, not from 11.
     Feed it right after each ``tracker.update``; what comes out is in order, a little later. Live streams, which
     want each frame at once, skip it: there a person shows ``track_id == -1`` until its track is confirmed."""
@@ -53,7 +54,8 @@ class Relabeller:
                 held[n][index] = held[n][index].with_track_id(track_id)
         self._held.append((number, people, payload))
         ready = []
-        while self._held and self._held[0][0] <= number - (self.tracker.config.min_hits - 1):
+        undecided = self.tracker.undecided_since
+        while self._held and (undecided is None or self._held[0][0] < undecided):
             _, done, item = self._held.popleft()
             ready.append((done, item))
         return ready

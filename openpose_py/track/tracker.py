@@ -22,8 +22,8 @@ import numpy as np
 
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
-from .appearance import crowded, limb_colours
-from .association import match_live, match_lost
+from .appearance import limb_colours
+from .association import MIN_LIMBS, match_live, match_lost, near_lost
 from .motion import observe
 from .one_euro import FilterState, SmoothingConfig, smooth
 from .state import Tracks
@@ -32,7 +32,10 @@ __all__ = ["TrackerConfig", "PoseTracker", "VELOCITY_DT"]
 
 #: Seconds over which a velocity measurement counts fully; one over a shorter gap (frames a millisecond apart) counts
 #: in proportion, so that a pixel of noise over a millisecond is not taken as a thousand pixels per second.
-VELOCITY_DT = 1.0 / 30.0
+VELOCITY_DT = 0.01
+#: Seconds a new track near a lost one waits for its appearance (hidden limbs: its colours cannot be trusted yet)
+#: before it is confirmed without re-identification.
+APPEARANCE_WAIT = 1.0
 #: How much a new clean observation of a limb's colour counts against the track's running colour.
 COLOUR_WEIGHT = 0.2
 
@@ -64,7 +67,7 @@ class TrackerConfig:
     motion: bool = True
     appearance_weight: float = 0.3
     reid_time: float = 3.0
-    reid_similarity: float = 0.75
+    reid_similarity: float = 0.55
     min_hits: int = 2
     min_tolerance_px: float = 4.0
 
@@ -132,6 +135,14 @@ class PoseTracker:
         return self._frame
 
     @property
+    def undecided_since(self) -> int | None:
+        """The earliest update whose people include one whose track is still tentative after the last update (its
+        id may yet be given), or None: every earlier person's id is final."""
+        tracks = self._tracks
+        rows = np.flatnonzero((tracks.ids < 0) & (tracks.frame == self._frame))
+        return min((tracks.pending[r][0][0] for r in rows), default=None)
+
+    @property
     def relabelled(self) -> tuple[tuple[int, int, int], ...]:
         """People of earlier updates that the last update's newly confirmed tracks covered, as ``(update number,
         index in that update's people, track id)``: they were returned with ``track_id == -1`` then."""
@@ -158,7 +169,6 @@ class PoseTracker:
         det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
         if image is not None and len(people):
             colour, colour_ok = limb_colours(image, det_xy, det_ok, self._limb_a, self._limb_b)
-            colour_ok &= ~crowded(det_xy, det_ok)[:, None]
         else:
             colour = np.zeros((len(people), len(self._limb_a), 3), np.float32)
             colour_ok = np.zeros(colour.shape[:2], bool)
@@ -237,7 +247,11 @@ class PoseTracker:
             return tracks, track_of
         lost = np.flatnonzero((tracks.ids >= 0) & (tracks.t < t) & (t - tracks.t <= self.config.reid_time))
         drop = np.zeros(0, np.int64)
-        if self.config.reid_time > 0:
+        if self.config.reid_time > 0 and len(lost):
+            # a new track that could be a lost person but shows too few trusted limbs yet stays tentative a while
+            unknown = ((tracks.colour_n[ready] > 0).sum(axis=1) < MIN_LIMBS) & (t - tracks.since[ready] < APPEARANCE_WAIT)
+            if unknown.any():
+                ready = ready[~(unknown & near_lost(tracks.select(ready), tracks.select(lost), t))]
             new_rows, lost_rows = match_lost(tracks.select(ready), tracks.select(lost), t, self.config)
             new_rows, lost_rows = ready[new_rows], lost[lost_rows]
             tracks.ids[new_rows] = tracks.ids[lost_rows]
