@@ -68,10 +68,6 @@ def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     return out
 
 
-#: The first tracker (pose and motion only, an id at first sight, no re-identification), for comparison.
-POSE_ONLY = dict(appearance_weight=0.0, reid_time=0.0, min_hits=1, min_tolerance_px=0.0)
-
-
 def track_clip(detections: list[np.ndarray], frames: list[np.ndarray] | None,
                config: TrackerConfig) -> list[FramePrediction]:
     """The tracker's labelled people per frame (earlier frames relabelled as a file's are; people still without an
@@ -105,6 +101,7 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
         m: IdentityMetrics = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas)
         lengths = Counter(i for p in preds for i in p.ids.tolist())
         report["clips"][clip.name] = {**m.as_dict(), "track_ids": len(lengths),
+                                      "detection_f1": round(2 * m.matches / (m.truths + m.predictions), 4),
                                       "one_frame_ids": sum(n == 1 for n in lengths.values())}
         idtp += round(m.idr * m.truths)
         truths, predictions, switches, matches = (truths + m.truths, predictions + m.predictions,
@@ -113,7 +110,7 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
         "idf1": round(2 * idtp / (truths + predictions), 4), "id_switches": switches,
         "max_switches_in_a_clip": max(c["id_switches"] for c in report["clips"].values()),
         "min_idf1_of_a_clip": min(c["idf1"] for c in report["clips"].values()),
-        "recall": round(matches / truths, 4), "precision": round(matches / predictions, 4), "truths": truths,
+        "detection_f1": round(2 * matches / (truths + predictions), 4), "recall": round(matches / truths, 4), "precision": round(matches / predictions, 4), "truths": truths,
         "predictions": predictions,
     }
     return report
@@ -137,7 +134,7 @@ def main() -> None:
     detections = detect(args)
     common = dict(max_age=args.max_age, min_similarity=args.min_similarity, motion=not args.no_motion)
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
-                              "pose_only": score(args, detections, TrackerConfig(**common, **POSE_ONLY), False)}
+                              "pose_only": score(args, detections, TrackerConfig.pose_only(**common), False)}
     if not args.pose_only:
         report["appearance"] = score(args, detections, TrackerConfig(**common), True)
     print(json.dumps(report))

@@ -25,10 +25,6 @@ from openpose_py.track.stream import Relabeller
 from openpose_py.video import VideoSource
 
 
-#: The first tracker (pose and motion only, an id at first sight, no re-identification), for comparison.
-POSE_ONLY = dict(appearance_weight=0.0, reid_time=0.0, min_hits=1, min_tolerance_px=0.0)
-
-
 def detections(video: Path, model: str, backend: str, height: int | None, cache: Path | None) -> list[np.ndarray]:
     """Per frame (P, 18, 3) network detections of ``video``, from ``cache`` when it holds them."""
     path = cache / f"{video.stem}-{model}-{backend}-{height}.npz" if cache else None
@@ -79,7 +75,7 @@ def main() -> None:
     dets = detections(args.video, args.model, args.backend, args.height, args.cache)
     report = {"video": str(args.video), "frames": len(dets), "detections": int(sum(len(d) for d in dets))}
     if not args.detect_only:
-        report["pose_only"] = run(args.video, dets, TrackerConfig(**POSE_ONLY), appearance=False)
+        report["pose_only"] = run(args.video, dets, TrackerConfig.pose_only(), appearance=False)
         report["appearance"] = run(args.video, dets, TrackerConfig(), appearance=True)
     print(json.dumps(report))
 

@@ -1,8 +1,8 @@
 """Which detection continues which track: the two matching steps of :class:`~openpose_py.track.PoseTracker`.
 
 - :func:`match_live`: tracks seen within ``max_age`` against the frame's people, by OKS against each track's
-  predicted pose (a pair below ``min_similarity`` never matches) blended with limb-colour similarity, one-to-one by
-  the Hungarian method.
+  predicted pose (a pair below ``min_similarity`` never matches) blended with limb-colour similarity (a pair below
+  ``min_appearance`` never matches), one-to-one by the Hungarian method.
 - :func:`match_lost`: tracks about to be confirmed against lost tracks (unseen now, within ``reid_time``), by limb
   colour alone, near where the lost person was last seen: a returning person gets its id back; :func:`near_lost`
   says which new tracks could be a lost person (their confirmation waits until their appearance is known).
@@ -37,7 +37,8 @@ _EMPTY = np.zeros(0, np.int64)
 def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colour: np.ndarray,
                det_colour_ok: np.ndarray, t: float, sigmas: np.ndarray,
                config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
-    """(track rows, detection indices) matched one-to-one, each pair's OKS at least ``config.min_similarity``.
+    """(track rows, detection indices) matched one-to-one, each pair's OKS at least ``config.min_similarity`` and,
+    where both show enough trusted limbs, their colours at least ``config.min_appearance`` alike.
 
     ``det_colour_ok`` (D, L) says which of a detection's limb colours may be trusted."""
     if len(tracks.ids) == 0 or len(det_xy) == 0:
@@ -45,13 +46,15 @@ def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colou
     expected = predict(tracks.xy, tracks.velocity, t - tracks.t) if config.motion else tracks.xy
     oks = oks_matrix(expected, tracks.seen, det_xy, det_ok, sigmas, keypoint_box_area(tracks.xy, tracks.seen),
                      tolerance=config.min_tolerance_px)
-    sim = oks
-    w = config.appearance_weight
-    if w > 0:
+    sim, unlike = oks, np.zeros(oks.shape, bool)
+    if config.appearance_weight > 0 or config.min_appearance > 0:
         looks, count = colour_similarity(tracks.colour, tracks.colour_n > 0, det_colour, det_colour_ok)
-        sim = (1.0 - w) * oks + w * np.where(count >= MIN_LIMBS, looks, NEUTRAL)
+        known = count >= MIN_LIMBS
+        sim = (1.0 - config.appearance_weight) * oks + config.appearance_weight * np.where(known, looks, NEUTRAL)
+        unlike = known & (looks < config.min_appearance)
+        sim = np.where(unlike, -1.0, sim)
     rows, cols = linear_sum_assignment(sim, maximize=True)
-    good = oks[rows, cols] >= max(config.min_similarity, 1e-9)
+    good = (oks[rows, cols] >= max(config.min_similarity, 1e-9)) & ~unlike[rows, cols]
     return rows[good].astype(np.int64), cols[good].astype(np.int64)
 
 

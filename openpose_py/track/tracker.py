@@ -30,8 +30,9 @@ from .state import Tracks
 
 __all__ = ["TrackerConfig", "PoseTracker", "VELOCITY_DT"]
 
-#: Seconds over which a velocity measurement counts fully; one over a shorter gap (frames a millisecond apart) counts
-#: in proportion, so that a pixel of noise over a millisecond is not taken as a thousand pixels per second.
+#: Shortest gap (seconds) a velocity is measured over: a frame closer than this to the track's last one (timestamps
+#: a millisecond apart) moves the track but leaves its velocity, so that a pixel of noise over a millisecond is not
+#: taken as a thousand pixels per second (every frame rate up to 100 frames/s measures at every frame).
 VELOCITY_DT = 0.01
 #: Seconds a new track near a lost one waits for its appearance (hidden limbs: its colours cannot be trusted yet)
 #: before it is confirmed without re-identification.
@@ -57,6 +58,8 @@ class TrackerConfig:
         appearance_weight: share of limb-colour similarity in the matching score (0: pose and motion only).
         reid_time: seconds a lost track keeps its appearance for re-identification (0: off).
         reid_similarity: limb-colour similarity (0..1] a returning person needs to get a lost track's id back.
+        min_appearance: limb-colour similarity below which a person never continues a live track, when both show
+            enough trusted limbs to compare (0: no such veto).
         min_hits: consecutive frames a new track must be matched in before it gets an id (1: at once).
         min_tolerance_px: pixels added (in quadrature) to every keypoint's OKS tolerance, for small, far people.
     """
@@ -68,8 +71,16 @@ class TrackerConfig:
     appearance_weight: float = 0.3
     reid_time: float = 3.0
     reid_similarity: float = 0.55
+    min_appearance: float = 0.1
     min_hits: int = 2
     min_tolerance_px: float = 4.0
+
+    @classmethod
+    def pose_only(cls, **fields: object) -> "TrackerConfig":
+        """The first tracker's behaviour (pose and motion only, an id at first sight, no re-identification, COCO's
+        OKS), with ``fields`` set as given."""
+        first = dict(appearance_weight=0.0, reid_time=0.0, min_appearance=0.0, min_hits=1, min_tolerance_px=0.0)
+        return cls(**{**first, **fields})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         finite = lambda v: isinstance(v, (int, float)) and math.isfinite(v)  # noqa: E731
@@ -85,6 +96,8 @@ class TrackerConfig:
         _check("reid_time", self.reid_time, finite(self.reid_time) and self.reid_time >= 0, ">= 0 seconds")
         _check("reid_similarity", self.reid_similarity,
                finite(self.reid_similarity) and 0 < self.reid_similarity <= 1, "in (0, 1]")
+        _check("min_appearance", self.min_appearance, finite(self.min_appearance) and 0 <= self.min_appearance < 1,
+               "in [0, 1)")
         _check("min_hits", self.min_hits, isinstance(self.min_hits, int) and 1 <= self.min_hits <= 1000,
                "a whole number of frames in [1, 1000]")
         _check("min_tolerance_px", self.min_tolerance_px,
@@ -224,8 +237,7 @@ class PoseTracker:
                   colour_ok: np.ndarray, t: float) -> None:
         """Fold the matched detections into their tracks (in place): motion, positions, colours, counts."""
         dt = t - tracks.t[rows]
-        base = np.where(tracks.hits[rows] == 1, 1.0, self.config.velocity_weight)
-        weight = base * np.minimum(dt / VELOCITY_DT, 1.0)
+        weight = np.where(dt < VELOCITY_DT, 0.0, np.where(tracks.hits[rows] == 1, 1.0, self.config.velocity_weight))
         tracks.xy[rows], tracks.velocity[rows] = observe(tracks.xy[rows], tracks.seen[rows], tracks.velocity[rows],
                                                          dt, xy, ok, weight)
         tracks.seen[rows] |= ok
