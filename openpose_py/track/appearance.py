@@ -31,22 +31,21 @@ def limb_colours(image: np.ndarray, xy: np.ndarray, present: np.ndarray, limb_a:
         limb_a, limb_b: (L,) keypoint indices of each limb's two ends.
     """
     height, width = image.shape[:2]
-    a, b = xy[:, limb_a], xy[:, limb_b]  # (P, L, 2)
-    points = a[:, :, None] + SAMPLES[None, None, :, None] * (b - a)[:, :, None]  # (P, L, S, 2)
-    middle = 0.5 * (a + b)
-    ok = (present[:, limb_a] & present[:, limb_b] & (middle[..., 0] >= 0) & (middle[..., 0] < width)
-          & (middle[..., 1] >= 0) & (middle[..., 1] < height))
+    ax, ay, bx, by = xy[:, limb_a, 0], xy[:, limb_a, 1], xy[:, limb_b, 0], xy[:, limb_b, 1]  # (P, L) each
+    mx, my = 0.5 * (ax + bx), 0.5 * (ay + by)  # x and y apart: these arrays are small, axis-of-2 work is slow
+    ok = present[:, limb_a] & present[:, limb_b] & (mx >= 0) & (mx < width) & (my >= 0) & (my < height)
     if len(xy) > 1:
-        mask = present[..., None]
-        lo = np.where(mask, xy, np.inf).min(axis=1)  # (P, 2); +inf for a person with no keypoint
-        hi = np.where(mask, xy, -np.inf).max(axis=1)
-        inside = ((middle[:, :, None] >= lo[None, None]) & (middle[:, :, None] <= hi[None, None])).all(axis=-1)
-        # (P, L, P): in the box of someone else in front (whose lowest keypoint is lower: nearer the camera)
+        lo = np.where(present[..., None], xy, np.inf).min(axis=1)  # (P, 2); +inf for a person with no keypoint
+        hi = np.where(present[..., None], xy, -np.inf).max(axis=1)
+        # (P, L, P): the middle is in the box of someone else in front (lowest keypoint lower: nearer the camera)
+        inside = ((mx[..., None] >= lo[:, 0]) & (mx[..., None] <= hi[:, 0]) & (my[..., None] >= lo[:, 1])
+                  & (my[..., None] <= hi[:, 1]))
         in_front = hi[None, :, 1] > hi[:, None, 1]  # (P, P): [p, q] q is in front of p
         ok &= ~(inside & in_front[:, None, :]).any(axis=-1)
-    x = np.clip(np.rint(points[..., 0]), 0, width - 1).astype(np.intp)
-    y = np.clip(np.rint(points[..., 1]), 0, height - 1).astype(np.intp)
-    colours = image[y, x].astype(np.float32).mean(axis=2)  # (P, L, 3)
+    x = np.clip(np.rint(ax[..., None] + SAMPLES * (bx - ax)[..., None]), 0, width - 1).astype(np.intp)  # (P, L, S)
+    y = np.clip(np.rint(ay[..., None] + SAMPLES * (by - ay)[..., None]), 0, height - 1).astype(np.intp)
+    pixels = image.reshape(-1, image.shape[2])[y * width + x]  # (P, L, S, 3), one gather
+    colours = pixels.sum(axis=2, dtype=np.float32) * np.float32(1.0 / len(SAMPLES))
     return colours, ok
 
 

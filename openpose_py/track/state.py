@@ -56,4 +56,7 @@ class Tracks:
                         else cat([v, w]) for v, w in zip(self._values(), other._values())))
 
     def _values(self) -> list:
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, name) for name in _FIELDS]
+
+
+_FIELDS = tuple(f.name for f in fields(Tracks))

@@ -190,16 +190,24 @@ class PoseTracker:
         confirmed = tracks.ids >= 0
         keep = (confirmed & (age <= max(self.config.max_age, self.config.reid_time))) | (
             ~confirmed & (tracks.frame == self._frame - 1))
-        tracks = tracks.select(np.flatnonzero(keep))
-        live = np.flatnonzero((tracks.ids < 0) | (t - tracks.t <= self.config.max_age))
-        rows, cols = match_live(tracks.select(live), det_xy, det_ok, colour, colour_ok, t, self._sigmas, self.config)
-        rows = live[rows]
+        if not keep.all():
+            tracks = tracks.select(np.flatnonzero(keep))
+        live = (tracks.ids < 0) | (t - tracks.t <= self.config.max_age)
+        if live.all():
+            rows, cols = match_live(tracks, det_xy, det_ok, colour, colour_ok, t, self._sigmas, self.config)
+        else:
+            live = np.flatnonzero(live)
+            rows, cols = match_live(tracks.select(live), det_xy, det_ok, colour, colour_ok, t, self._sigmas,
+                                    self.config)
+            rows = live[rows]
         self._continue(tracks, rows, det_xy[cols], det_ok[cols], colour[cols], colour_ok[cols], t)
         for r, c in zip(rows[tracks.ids[rows] < 0], cols[tracks.ids[rows] < 0]):
             tracks.pending[r].append((self._frame, int(c)))
         track_of = np.empty(len(people), np.int64)
         track_of[cols] = rows
-        fresh = np.setdiff1d(np.arange(len(people)), cols)
+        unmatched = np.ones(len(people), bool)
+        unmatched[cols] = False
+        fresh = np.flatnonzero(unmatched)
         track_of[fresh] = np.arange(len(tracks.ids), len(tracks.ids) + len(fresh))
         born = Tracks.new(np.full(len(fresh), -1, np.int64), det_xy[fresh], det_ok[fresh], t, self._frame,
                           colour[fresh], colour_ok[fresh].astype(np.float32))
