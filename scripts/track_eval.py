@@ -110,7 +110,8 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
         "idf1": round(2 * idtp / (truths + predictions), 4), "id_switches": switches,
         "max_switches_in_a_clip": max(c["id_switches"] for c in report["clips"].values()),
         "min_idf1_of_a_clip": min(c["idf1"] for c in report["clips"].values()),
-        "detection_f1": round(2 * matches / (truths + predictions), 4), "recall": round(matches / truths, 4), "precision": round(matches / predictions, 4), "truths": truths,
+        "detection_f1": round(2 * matches / (truths + predictions), 4), "recall": round(matches / truths, 4),
+        "precision": round(matches / predictions, 4), "truths": truths,
         "predictions": predictions,
     }
     return report

@@ -1,6 +1,6 @@
 """Tracking flags of ``video`` and ``webcam``: ``--track/--no-track --track-max-age --track-reid-time
---track-min-hits --smooth/--no-smooth --smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to the command as one
-:class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
+--track-min-hits --smooth/--no-smooth --smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to
+the command as one :class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
 
 from __future__ import annotations
 

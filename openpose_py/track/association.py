@@ -12,18 +12,14 @@ Shapes: T tracks, D detections, K keypoints, L limbs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .appearance import colour_similarity
+from .config import TrackerConfig
 from .motion import predict
 from .similarity import keypoint_box_area, oks_matrix
 from .state import Tracks
-
-if TYPE_CHECKING:
-    from .tracker import TrackerConfig
 
 __all__ = ["MIN_LIMBS", "match_live", "near_lost", "match_lost"]
 
@@ -36,7 +32,7 @@ _EMPTY = np.zeros(0, np.int64)
 
 def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colour: np.ndarray,
                det_colour_ok: np.ndarray, t: float, sigmas: np.ndarray,
-               config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
+               config: TrackerConfig) -> tuple[np.ndarray, np.ndarray]:
     """(track rows, detection indices) matched one-to-one, each pair's OKS at least ``config.min_similarity`` and,
     where both show enough trusted limbs, their colours at least ``config.min_appearance`` alike.
 
@@ -87,7 +83,7 @@ def _reach(lost: Tracks, t: float) -> np.ndarray:
     return _centre_and_height(lost.xy, lost.seen)[1] * (1.0 + (t - lost.t))
 
 
-def match_lost(new: Tracks, lost: Tracks, t: float, config: "TrackerConfig") -> tuple[np.ndarray, np.ndarray]:
+def match_lost(new: Tracks, lost: Tracks, t: float, config: TrackerConfig) -> tuple[np.ndarray, np.ndarray]:
     """(rows of ``new``, rows of ``lost``) that are the same person: limb colours at least
     ``config.reid_similarity`` alike over at least :data:`MIN_LIMBS` limbs, and the new track's centre within
     (1 + seconds lost) body heights of where the lost one was last seen; one-to-one, most alike first."""

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..video.sinks import FrameResult
     from ..video.sources import Frame
 
-__all__ = ["NOMINAL_FPS", "frame_time", "Relabeller", "track_result", "track_frames"]
+__all__ = ["NOMINAL_FPS", "frame_time", "Relabeller", "TrackingStage", "track_frames"]
 
 #: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
 NOMINAL_FPS = 30.0
@@ -67,13 +67,24 @@ class Relabeller:
         return out
 
 
-def track_result(tracker: PoseTracker, result: "FrameResult", relabeller: Relabeller | None = None) -> list["FrameResult"]:
-    """``result`` with its people passed through ``tracker`` at the frame's time (with the frame for appearance):
-    itself, or with a ``relabeller`` the results it releases (possibly none)."""
-    people = tracker.update(result.people, frame_time(result.frame), image=_bgr_or_none(result.frame.image))
-    if relabeller is None:
-        return [replace(result, people=tuple(people))]
-    return [replace(item, people=tuple(done)) for done, item in relabeller.push(people, result)]
+class TrackingStage:
+    """The video pipeline's tracking step: each :class:`FrameResult` through ``tracker`` at the frame's time and
+    with its pixels (appearance); with ``relabel`` (files) through a :class:`Relabeller` too, so that results come
+    out a little later with new people labelled from their first frame; :meth:`flush` gives the rest at the end."""
+
+    def __init__(self, tracker: PoseTracker, relabel: bool) -> None:
+        self.tracker = tracker
+        self.relabeller = Relabeller(tracker) if relabel else None
+
+    def __call__(self, result: "FrameResult") -> list["FrameResult"]:
+        people = self.tracker.update(result.people, frame_time(result.frame), image=_bgr_or_none(result.frame.image))
+        if self.relabeller is None:
+            return [replace(result, people=tuple(people))]
+        return [replace(item, people=tuple(done)) for done, item in self.relabeller.push(people, result)]
+
+    def flush(self) -> list["FrameResult"]:
+        held = self.relabeller.flush() if self.relabeller is not None else []
+        return [replace(item, people=tuple(done)) for done, item in held]
 
 
 def _bgr_or_none(image: "np.ndarray | None") -> "np.ndarray | None":

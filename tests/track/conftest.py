@@ -27,7 +27,7 @@ def person(skeleton: Skeleton, seed: int, cx: float, cy: float, height: float = 
     return people_from_array(rows[None], skeleton)[0]
 
 
-def painted(size: tuple[int, int], people: list[tuple[Person, tuple[int, int, int], tuple[int, int, int]]]) -> np.ndarray:
+def painted(size: tuple[int, int], people: list[tuple[Person, tuple, tuple]]) -> np.ndarray:
     """A (H, W, 3) grey frame with each person's limbs drawn 9 px thick, back to front: ``(person, colour of the
     head, torso and arms, colour of the legs)``, BGR."""
     width, height = size
