@@ -32,13 +32,19 @@ _FACE_BOX_SCALE = 1.5  # and a face box at 1.5 times (MediaPipe's face crop)
 
 
 class PartsEstimator:
-    """Hands, faces and feet from bodies, or in given boxes; networks are loaded the first time they are needed."""
+    """Hands, faces and feet from bodies, or in given boxes. The networks of the parts the configuration asks for load
+    at construction; any other (given boxes with those parts off) the first time it is needed."""
 
     def __init__(self, config: PartsConfig = PartsConfig()) -> None:
         if not isinstance(config, PartsConfig):
             raise TypeError(f"config must be a PartsConfig, got {config!r}")
         self.config = config
         self._networks: dict[str, LandmarkNetwork] = {}
+        # the parts asked for load now, so a missing or corrupt file is an error before the first picture
+        wanted = (["hand"] if config.hands else []) + (["face"] if config.face else []) + \
+            (["iris"] if config.face and config.iris else []) + (["pose"] if config.feet else [])
+        for name in wanted:
+            self.network(name)
 
     def skeleton(self, body: Skeleton) -> Skeleton:
         """The skeleton of the people :meth:`add_parts` returns for bodies of ``body``: BODY_25 with feet."""
