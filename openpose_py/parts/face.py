@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import Crops, crops_around, run_crops, sigmoid
+from .passes import RETRY, Crops, crops_around, run_crops, sigmoid
 
-_RETRY = 0.2  # first passes at least this fraction of the presence bar get a second crop
 __all__ = ["FACE_FROM_MESH", "find_faces", "FACE_POINTS"]
 
 FACE_POINTS = 70
@@ -66,7 +65,7 @@ def find_faces(network: LandmarkNetwork, iris: LandmarkNetwork | None, image_rgb
     ``presence``); pupils NaN without ``iris``. Each point's score is the face's presence score."""
     mesh, score = run_crops(network, _decode_mesh, image_rgb, crops, batch)
     if passes == 2 and len(crops):
-        found = np.flatnonzero(score >= _RETRY * presence)  # a doubtful first crop may still be a near miss
+        found = np.flatnonzero(score >= RETRY * presence)  # a doubtful first crop may still be a near miss
         if len(found):
             again, again_score = run_crops(network, _decode_mesh, image_rgb,
                                            crops_around(mesh[found], _level(mesh[found]), _FACE_SCALE), batch)

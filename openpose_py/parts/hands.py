@@ -10,14 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import Crops, crops_around, run_crops, up_angle
+from .passes import RETRY, Crops, crops_around, run_crops, up_angle
 
-_RETRY = 0.2  # first passes at least this fraction of the presence bar get a second crop
 __all__ = ["find_hands", "HAND_POINTS"]
 
 HAND_POINTS = 21
-_SCALE, _SHIFT_UP = 2.0, 0.1
-_SAME_TURN, _SAME_PLACE, _SAME_SIZE = np.radians(15.0), 0.08, 1.2  # MediaPipe's hand rect from landmarks: twice the hand, moved up a tenth
+_SCALE, _SHIFT_UP = 2.0, 0.1  # MediaPipe's hand rect from landmarks: twice the hand, moved up a tenth
+_SAME_TURN, _SAME_PLACE, _SAME_SIZE = np.radians(15.0), 0.08, 1.2  # a first crop this close needs no second pass
 
 
 def _decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +47,7 @@ def find_hands(network: LandmarkNetwork, image_rgb: np.ndarray, crops: Crops, *,
     confidence)."""
     points, score = run_crops(network, _decode, image_rgb, crops, batch)
     if passes == 2 and len(crops):
-        found = np.flatnonzero(score >= _RETRY * presence)  # a doubtful first crop may still be a near miss
+        found = np.flatnonzero(score >= RETRY * presence)  # a doubtful first crop may still be a near miss
         retake = _retake(points[found])
         keep = _fits(crops.select(found), retake)
         found, retake = found[~keep], retake.select(np.flatnonzero(~keep))

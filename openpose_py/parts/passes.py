@@ -14,7 +14,10 @@ import numpy as np
 from .crops import crop_matrices, take_crops, to_image
 from .networks import LandmarkNetwork
 
-__all__ = ["Crops", "run_crops", "crops_around", "up_angle", "sigmoid"]
+__all__ = ["Crops", "run_crops", "crops_around", "up_angle", "sigmoid", "RETRY"]
+
+#: A first pass at least this fraction of the presence bar gets a second crop: a doubtful first crop may be a near miss.
+RETRY = 0.2
 
 #: decode(outputs of one batch) -> (points (n, K, 2 + C) in crop pixels, with C extra values per point that are
 #: carried as they are, presence (n,) in 0..1)
