@@ -92,6 +92,8 @@ def test_the_estimator_gives_body25_people_with_parts_in_openpose_json(default_e
     assert [len(entry[k]) for k in ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d",
                                     "hand_right_keypoints_2d")] == [75, 210, 63, 63]
     assert sum(k is not None for k in person.face) == 70
+    assert est.hands_in_boxes(frame, np.zeros((0, 4))).shape == (0, 21, 3)
+    assert np.isnan(est.faces_in_boxes(frame, [[0, 0, 0, 0]])).all()
     plain = default_estimator(frame)[0]
     assert plain.face is None and plain.skeleton is default_estimator.skeleton
     with pytest.raises(ValueError, match="not both"):
