@@ -2,7 +2,7 @@
 
 The dataset yields the network input as uint8 pixels, the people's keypoints in crop pixels (skeleton order) and the
 loss mask at the network stride; the targets themselves are encoded per batch by the trainer, on its device, with
-:mod:`openpose_py.encode`.
+the model's codec (:class:`openpose_py.codec.PafCodec`).
 
 Conventions of the reference training data: one sample per *main person* (an annotated person with at least
 ``min_keypoints`` keypoints and an area of at least ``min_area`` pixels), centred and scaled relative to that person;
