@@ -11,8 +11,8 @@ MAX_LINES = 400
 
 #: Top-level module or sub-package -> layer; a module may import from its own layer or lower ones (docs/ARCHITECTURE.md).
 LAYERS: dict[str, int] = {
-    "errors": 0, "skeleton": 0, "atomic": 0, "images": 0, "limits": 0,
-    "results": 1, "models": 1, "encode": 1, "decode": 1, "grid": 1, "runs": 1,
+    "errors": 0, "skeleton": 0, "atomic": 0, "images": 0, "limits": 0, "checks": 0,
+    "results": 1, "models": 1, "codec": 1, "decode": 1, "grid": 1, "runs": 1,
     "weights": 2,
     "preprocess": 3, "backends": 3,
     "inference": 4,
