@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from ..atomic import atomic_path
 from ..models.outputs import StageOutput
+from .registry import RunnerOptions
 from .torch_runner import FinalStage, as_numpy
 
 __all__ = ["ONNX_OPSET", "INPUT_NAME", "OUTPUT_NAMES", "OnnxRuntimeRunner", "export_onnx", "export_torchscript",
@@ -160,6 +161,11 @@ def cached_onnx(model: nn.Module, name: str, directory: str | Path | None = None
                     exc.strerror or exc)
         return scratch if scratch.is_file() else export_onnx(model, scratch)
     return path
+
+
+def build_onnxruntime(model: nn.Module, spec, options: RunnerOptions) -> OnnxRuntimeRunner:
+    """The ``onnxruntime`` backend's builder (:mod:`.registry`): ONNX Runtime on the network's cached export."""
+    return OnnxRuntimeRunner(cached_onnx(model, spec.name, options.cache), threads=options.threads)
 
 
 @functools.lru_cache(maxsize=1)
