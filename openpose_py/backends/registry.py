@@ -11,14 +11,9 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..checks import check_all
-
-if TYPE_CHECKING:
-    from torch import nn
-
-    from .torch_runner import NetworkRunner
 
 __all__ = ["AUTO", "BackendEntry", "RunnerOptions", "register_backend", "get_backend", "backend_names",
            "registered_backends"]
@@ -44,8 +39,9 @@ class RunnerOptions:
     compile: bool = False
 
 
-#: A builder: (network, its WeightsSpec, options) -> a runner.
-Builder = Callable[["nn.Module", Any, RunnerOptions], "NetworkRunner"]
+#: A builder: (network, its WeightsSpec, options) -> a runner (a ``NetworkRunner``; the builders import torch, this
+#: module does not).
+Builder = Callable[[Any, Any, RunnerOptions], Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..checks import check_all
 from ..errors import DatasetError, ImageReadError
 from ..images import load_image
 from ..skeleton import COCO_17_NAMES, COCO_18, Skeleton
@@ -57,10 +58,11 @@ class DatasetConfig:
 
     def __post_init__(self) -> None:
         # each message starts with the attribute's name, so that a configuration can say where it came from
-        if not 0 <= self.min_keypoints <= len(COCO_17_NAMES):
-            raise ValueError(f"min_keypoints must lie in [0, {len(COCO_17_NAMES)}], got {self.min_keypoints}")
-        if not 0.0 <= self.min_area < math.inf:
-            raise ValueError(f"min_area must be a finite number >= 0, got {self.min_area}")
+        check_all((
+            (0 <= self.min_keypoints <= len(COCO_17_NAMES),
+             f"min_keypoints must lie in [0, {len(COCO_17_NAMES)}], got {self.min_keypoints}"),
+            (0.0 <= self.min_area < math.inf, f"min_area must be a finite number >= 0, got {self.min_area}"),
+        ))
 
 
 class Source(NamedTuple):
