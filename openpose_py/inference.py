@@ -273,10 +273,10 @@ class PoseEstimator:
         padded to a common size: extra padding changes what the network sees near the borders (on the dev set it cost
         0.07 AP), so they run separately.
         """
-        spec = self.preprocess_spec
-        boxes = [input_geometry(im.shape[1], im.shape[0], spec, scale, self.limits) for im in images]
+        preprocess_spec = self.preprocess_spec  # the pre-processing rule, not the weights entry (self.spec)
+        boxes = [input_geometry(im.shape[1], im.shape[0], preprocess_spec, scale, self.limits) for im in images]
         for im, box in zip(images, boxes):
-            wanted = input_geometry(im.shape[1], im.shape[0], spec, scale, None)
+            wanted = input_geometry(im.shape[1], im.shape[0], preprocess_spec, scale, None)
             if box.content_size != wanted.content_size:
                 self._tell("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
                            "to %dx%d (limits: %d px a side, %d px in all), so small people in it may be missed",
@@ -288,7 +288,7 @@ class PoseEstimator:
         heatmaps: list[Tensor] = [torch.empty(0)] * len(images)
         pafs: list[Tensor] = [torch.empty(0)] * len(images)
         for members in groups.values():
-            x = torch.cat([preprocess(images[i], spec, scale, limits=self.limits)[0] for i in members], 0)
+            x = torch.cat([preprocess(images[i], preprocess_spec, scale, limits=self.limits)[0] for i in members], 0)
             hm, pf = self._run_flipped(x) if self.flip else self._run(x)
             for j, i in enumerate(members):
                 heatmaps[i], pafs[i] = hm[j], pf[j]
