@@ -116,8 +116,8 @@ class TargetCheck:
         return "\n".join(rows)
 
 
-def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *, num_samples: int = 8, seed: int = 0, device: torch.device | str = "cpu",
-                  mask_unlabelled: bool = False) -> TargetCheck:
+def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *, num_samples: int = 8, seed: int = 0,
+                  device: torch.device | str = "cpu", mask_unlabelled: bool = False) -> TargetCheck:
     """Run ``model`` (in eval mode) and a seeded random network of the same architecture once over the first
     ``num_samples`` samples of ``dataset`` (augmentation draws 0..n-1) and compare their losses, with the targets
     of ``spec.codec``."""
