@@ -16,8 +16,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Sequence
 
-from ..skeleton import Skeleton, get_skeleton
 from ..checks import check_choice, check_number
+from ..skeleton import Skeleton, get_skeleton
 
 if TYPE_CHECKING:
     from torch import Tensor

@@ -9,9 +9,9 @@ from typing import Literal, NamedTuple, get_args
 import numpy as np
 from torch import Tensor
 
+from ..checks import check_choice, check_number
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
-from ..checks import check_choice, check_number
 from .assemble import PartialPerson, assemble
 from .limbs import LimbScoring, match_limbs, score_limbs
 from .peaks import Peaks, find_peaks

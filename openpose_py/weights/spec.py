@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from ..checks import check_choice, check_number
 from ..codec import PafCodec
 from ..skeleton import Skeleton
-from ..checks import check_choice, check_number
 
 __all__ = ["PreprocessSpec", "WeightsSource", "WeightsSpec"]
 
@@ -39,7 +39,7 @@ class PreprocessSpec:
         check_number("mean", self.mean, -1e6, 1e6)
         check_number("std", self.std, 0.0, 1e6, low_open=True)
         check_choice("channel_order", self.channel_order, get_args(ChannelOrder))
-        check_number("height", self.height, 1, 1 << 16, integer=True)
+        check_number("height", self.height, 1, integer=True)
         check_number("stride", self.stride, 1, 64, integer=True)
         check_number("pad_value", self.pad_value, 0.0, 255.0)
         check_choice("pad", self.pad, get_args(Padding))
