@@ -29,6 +29,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("serve", "serve", "Serve poses over HTTP and a live camera page."),
     "calibrate": ("calibrate", "calibrate", "Calibrate cameras from checkerboard pictures."),
     "triangulate": ("triangulate", "triangulate", "3-D people from several calibrated cameras' JSON."),
+    "boxes": ("boxes", "boxes", "Hands and faces in boxes given in a file (OpenPose JSON)."),
 }
 
 
