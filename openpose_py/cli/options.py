@@ -22,7 +22,7 @@ from ..limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
-    from ..render import RenderStyle
+    from ..render import Painter
     from ..video import KeypointScale
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "render_threshold_option",
     "keypoint_scale_option",
     "render_style",
+    "render_style_option",
+    "RENDER_STYLES",
     "keypoint_scale",
     "quiet_video_backends",
 ]
@@ -216,7 +218,38 @@ def keypoint_scale_option(func: Callable[..., Any]) -> Callable[..., Any]:
         func)
 
 
-def render_style(threshold: float) -> "RenderStyle":
+#: ``--render-style`` choices: OpenPose's skeletons over the frame, or ControlNet's pose pictures (black canvas).
+RENDER_STYLES = ("openpose", "controlnet")
+
+
+def _parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and 0 < int(width) <= 16384 and 0 < int(height) <= 16384):
+        raise click.BadParameter(f"expected WIDTHxHEIGHT, each 1 to 16384, such as 512x768, got {value!r}")
+    return int(width), int(height)
+
+
+def render_style_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--render-style openpose|controlnet`` and ``--render-size WxH`` (the pictures' size; the source's if not
+    given), handed to the command as ``render_style_name`` and ``render_size``."""
+    func = click.option("--render-size", callback=_parse_size, default=None, metavar="WxH",
+                        help="Draw the pictures at this size (--render-style controlnet; default: the source's).")(func)
+    return click.option("--render-style", "render_style_name", type=click.Choice(RENDER_STYLES), default="openpose",
+                        show_default=True,
+                        help="openpose: skeletons over the picture; controlnet: ControlNet's OpenPose pose pictures "
+                             "(black canvas, as controlnet_aux draws them) for image and video generation.")(func)
+
+
+def render_style(threshold: float, style: str = "openpose", size: tuple[int, int] | None = None) -> "Painter":
+    """What the sinks draw with, from the render flags."""
+    if style == "controlnet":
+        from ..controlnet import ControlNetStyle
+
+        return ControlNetStyle(threshold=threshold, size=size)
+    if size is not None:
+        raise click.UsageError("--render-size is for --render-style controlnet")
     from ..render import RenderStyle
 
     return RenderStyle(threshold=threshold)

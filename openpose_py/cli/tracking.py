@@ -25,7 +25,7 @@ class TrackingOptions:
 
     track: bool = True
     track_max_age: float = 1.0
-    smooth: bool = False
+    smooth: bool | None = False  # None: the command decides (video: on for --render-style controlnet)
     smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
     smooth_beta: float = 0.1
     smooth_d_cutoff: float = 0.2
@@ -35,9 +35,9 @@ class TrackingOptions:
 _KEYS = tuple(f.name for f in fields(TrackingOptions))
 
 
-def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: add the tracking flags (smoothing on by default when ``smooth``; ``--tracks-csv`` when ``table``)
-    to a click command."""
+def tracking_options(*, smooth: bool | None, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: add the tracking flags (smoothing on by default when ``smooth``, left to the command when None;
+    ``--tracks-csv`` when ``table``) to a click command."""
     defaults = TrackingOptions()
     positive = click.FloatRange(min=0.0, min_open=True)
     options = (
@@ -45,8 +45,9 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
                      help="Give each person a stable id across frames (OpenPose JSON person_id, colours in renders)."),
         click.option("--track-max-age", type=click.FloatRange(min=0.0), default=defaults.track_max_age,
                      show_default=True, help="Seconds a person may go undetected (occlusion) and keep their id."),
-        click.option("--smooth/--no-smooth", default=smooth, show_default=True,
-                     help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."),
+        click.option("--smooth/--no-smooth", default=smooth, show_default=smooth is not None,
+                     help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."
+                          + ("  [default: on with --render-style controlnet, else off]" if smooth is None else "")),
         click.option("--smooth-min-cutoff", type=positive, default=defaults.smooth_min_cutoff, show_default=True,
                      help="One-Euro cutoff (Hz) for still keypoints: lower smooths more."),
         click.option("--smooth-beta", type=click.FloatRange(min=0.0), default=defaults.smooth_beta,
@@ -66,7 +67,7 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
             opts = TrackingOptions(**{key: kwargs.pop(key) for key in _KEYS if key in kwargs})
             if not opts.track and opts.tracks_csv is not None:
                 raise click.UsageError("--tracks-csv needs tracking; drop --no-track")
-            if not opts.track and opts.smooth and smooth is False:
+            if not opts.track and opts.smooth and smooth is not True:
                 raise click.UsageError("--smooth follows tracks; drop --no-track")
             return func(*args, tracking_options=opts, **kwargs)
 

@@ -15,6 +15,7 @@ from .options import (
     keypoint_scale_option,
     quiet_video_backends,
     render_style,
+    render_style_option,
     render_threshold_option,
 )
 from .options import keypoint_scale as to_keypoint_scale
@@ -34,10 +35,11 @@ __all__ = ["webcam"]
               help="Also write OpenPose JSON per frame.")
 @keypoint_scale_option
 @render_threshold_option
+@render_style_option
 @tracking_options(smooth=True)
 def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, output: Path | None,
-           json_dir: Path | None, keypoint_scale: str, render_threshold: float,
-           tracking_options: TrackingOptions) -> None:
+           json_dir: Path | None, keypoint_scale: str, render_threshold: float, render_style_name: str,
+           render_size: tuple[int, int] | None, tracking_options: TrackingOptions) -> None:
     """Live pose estimation: a window with skeletons, frame rate and people count; q or Esc quits.
 
     \b
@@ -60,10 +62,11 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
     sinks: list[FrameSink] = []
     if json_dir is not None:
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale)))
+    painter = render_style(render_threshold, render_style_name, render_size)
     if output is not None:
-        sinks.append(VideoSink(output, render_style(render_threshold)))
+        sinks.append(VideoSink(output, painter))
     if not no_display:
-        sinks.append(DisplaySink(stop, render_style(render_threshold)))
+        sinks.append(DisplaySink(stop, painter))
     sinks += tracks_sinks(tracking_options)
     name = camera.strip()
     if name.isdigit():
