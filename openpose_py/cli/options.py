@@ -36,6 +36,7 @@ __all__ = [
     "render_style",
     "render_style_option",
     "RENDER_STYLES",
+    "parse_size",
     "keypoint_scale",
     "quiet_video_backends",
 ]
@@ -222,7 +223,8 @@ def keypoint_scale_option(func: Callable[..., Any]) -> Callable[..., Any]:
 RENDER_STYLES = ("openpose", "controlnet")
 
 
-def _parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """click callback: ``WIDTHxHEIGHT`` -> (width, height)."""
     if value is None:
         return None
     width, sep, height = value.lower().partition("x")
@@ -234,7 +236,7 @@ def _parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -
 def render_style_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--render-style openpose|controlnet`` and ``--render-size WxH`` (the pictures' size; the source's if not
     given), handed to the command as ``render_style_name`` and ``render_size``."""
-    func = click.option("--render-size", callback=_parse_size, default=None, metavar="WxH",
+    func = click.option("--render-size", callback=parse_size, default=None, metavar="WxH",
                         help="Draw the pictures at this size (--render-style controlnet; default: the source's).")(func)
     return click.option("--render-style", "render_style_name", type=click.Choice(RENDER_STYLES), default="openpose",
                         show_default=True,

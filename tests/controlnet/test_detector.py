@@ -26,12 +26,12 @@ def photo(shared_dir) -> np.ndarray:
 
 
 def test_from_pretrained_takes_controlnet_aux_names_offline() -> None:
-    det = OpenposeDetector.from_pretrained("lllyasviel/Annotators")
-    assert det.estimator.spec.name == OpenposeDetector.from_pretrained("lllyasviel/ControlNet").estimator.spec.name
+    det = OpenposeDetector.from_pretrained("lllyasviel/ControlNet", backend="torch")
+    assert det.estimator.spec.name == "lightweight" and det.estimator.backend == "torch"
     assert det.to("cpu") is det
 
 
-@pytest.mark.parametrize("detect, image", [(512, 512), (384, 768), (640, 256)])
+@pytest.mark.parametrize("detect, image", [(512, 512), (384, 768)])
 def test_picture_is_controlnet_aux_pipeline(reference, det, photo, detect, image) -> None:
     """HWC3 -> resize to the detect resolution -> draw there -> bilinear resize to what the image resolution gives
     the detect-size picture: controlnet_aux's own functions around the poses found give the same array."""

@@ -18,7 +18,7 @@ def test_hwc3_matches_controlnet_aux(reference, shape) -> None:
 
 
 @pytest.mark.parametrize("size", [(426, 640), (640, 426), (500, 500), (33, 47), (1080, 1920), (720, 97)])
-@pytest.mark.parametrize("resolution", [512, 384, 1024, 100, 767.5])
+@pytest.mark.parametrize("resolution", [512, 384, 100, 767.5])
 def test_resize_matches_controlnet_aux(reference, size, resolution) -> None:
     image = np.random.default_rng(1).integers(0, 256, size=(*size, 3), dtype=np.uint8)
     theirs = reference.resize_image(image, resolution)
