@@ -34,7 +34,8 @@ __all__ = [
     "render_threshold_option",
     "keypoint_scale_option",
     "render_style",
-    "render_style_option",
+    "RenderOptions",
+    "render_options",
     "RENDER_STYLES",
     "parse_size",
     "keypoint_scale",
@@ -233,15 +234,38 @@ def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return int(width), int(height)
 
 
-def render_style_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--render-style openpose|controlnet`` and ``--render-size WxH`` (the pictures' size; the source's if not
-    given), handed to the command as ``render_style_name`` and ``render_size``."""
-    func = click.option("--render-size", callback=parse_size, default=None, metavar="WxH",
-                        help="Draw the pictures at this size (--render-style controlnet; default: the source's).")(func)
-    return click.option("--render-style", "render_style_name", type=click.Choice(RENDER_STYLES), default="openpose",
-                        show_default=True,
-                        help="openpose: skeletons over the picture; controlnet: ControlNet's OpenPose pose pictures "
-                             "(black canvas, as controlnet_aux draws them) for image and video generation.")(func)
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """The render flags of one command line, as given."""
+
+    threshold: float = 0.05
+    style: str = "openpose"
+    size: tuple[int, int] | None = None
+
+    def painter(self) -> "Painter":
+        return render_style(self.threshold, self.style, self.size)
+
+
+def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--render-threshold``, ``--render-style openpose|controlnet`` and ``--render-size WxH`` (the pictures' size;
+    the source's if not given), handed to the command as one :class:`RenderOptions` (keyword ``render``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opts = RenderOptions(kwargs.pop("render_threshold"), kwargs.pop("render_style_name"), kwargs.pop("render_size"))
+        if opts.size is not None and opts.style != "controlnet":
+            raise click.UsageError("--render-size is for --render-style controlnet")
+        return func(*args, render=opts, **kwargs)
+
+    wrapper = click.option("--render-size", callback=parse_size, default=None, metavar="WxH",
+                           help="Draw the pictures at this size (--render-style controlnet; default: the source's)."
+                           )(wrapper)
+    wrapper = click.option("--render-style", "render_style_name", type=click.Choice(RENDER_STYLES),
+                           default="openpose", show_default=True,
+                           help="openpose: skeletons over the picture; controlnet: ControlNet's OpenPose pose "
+                                "pictures (black canvas, as controlnet_aux draws them) for image and video "
+                                "generation.")(wrapper)
+    return render_threshold_option(wrapper)
 
 
 def render_style(threshold: float, style: str = "openpose", size: tuple[int, int] | None = None) -> "Painter":
@@ -250,8 +274,6 @@ def render_style(threshold: float, style: str = "openpose", size: tuple[int, int
         from ..controlnet import ControlNetStyle
 
         return ControlNetStyle(threshold=threshold, size=size)
-    if size is not None:
-        raise click.UsageError("--render-size is for --render-style controlnet")
     from ..render import RenderStyle
 
     return RenderStyle(threshold=threshold)

@@ -17,13 +17,12 @@ from .collection import Progress, finish, list_files, rank_estimator_options, re
 from .overwrites import refuse_overwriting_inputs
 from .options import (
     EstimatorOptions,
+    RenderOptions,
     build_estimator,
     estimator_options,
     keypoint_scale_option,
     quiet_video_backends,
-    render_style,
-    render_style_option,
-    render_threshold_option,
+    render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
 from .tracking import TrackingOptions, build_tracker, tracking_options, tracks_sinks
@@ -98,8 +97,7 @@ def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part
                    "inputs, in a folder <name>/ per input, which appears when its video is done.")
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
-@render_threshold_option
-@render_style_option
+@render_options
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True, help="First frame index.")
 @click.option("--end", type=click.IntRange(min=1), default=None, help="Stop before this frame index.")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, help="Process every N-th frame.")
@@ -108,8 +106,7 @@ def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part
 @run_options
 @tracking_options(smooth=None)
 def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output: Path | None,
-          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render_threshold: float,
-          render_style_name: str, render_size: tuple[int, int] | None, start: int,
+          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render: RenderOptions, start: int,
           end: int | None, step: int, batch_size: int, inputs_from: Path | None, skip_existing: bool,
           failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
     """Estimate poses on a video file or stream URL (rtsp://, http://, ...), or on many.
@@ -142,9 +139,9 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     inputs = read_inputs(sources, inputs_from)
     lists = list_files(sources, inputs_from)
     frames = FrameRange(start, end, step)
-    sink_args = (keypoint_scale, part_candidates, render_style(render_threshold, render_style_name, render_size))
+    sink_args = (keypoint_scale, part_candidates, render.painter())
     if tracking_options.smooth is None:  # flicker is what pose videos for image generation must not have
-        tracking_options = replace(tracking_options, smooth=render_style_name == "controlnet" and tracking_options.track)
+        tracking_options = replace(tracking_options, smooth=render.style == "controlnet" and tracking_options.track)
     quiet_video_backends()
     one = inputs[0]
     if len(inputs) == 1 and inputs_from is None and sources[0] == one and not Path(one).is_dir() \

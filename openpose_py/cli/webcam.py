@@ -10,13 +10,12 @@ import click
 from ..errors import CameraError, VideoError
 from .options import (
     EstimatorOptions,
+    RenderOptions,
     build_estimator,
     estimator_options,
     keypoint_scale_option,
     quiet_video_backends,
-    render_style,
-    render_style_option,
-    render_threshold_option,
+    render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
 from .tracking import TrackingOptions, build_tracker, tracking_options, tracks_sinks
@@ -34,12 +33,11 @@ __all__ = ["webcam"]
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write OpenPose JSON per frame.")
 @keypoint_scale_option
-@render_threshold_option
-@render_style_option
+@render_options
 @tracking_options(smooth=True)
 def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, output: Path | None,
-           json_dir: Path | None, keypoint_scale: str, render_threshold: float, render_style_name: str,
-           render_size: tuple[int, int] | None, tracking_options: TrackingOptions) -> None:
+           json_dir: Path | None, keypoint_scale: str, render: RenderOptions,
+           tracking_options: TrackingOptions) -> None:
     """Live pose estimation: a window with skeletons, frame rate and people count; q or Esc quits.
 
     \b
@@ -62,7 +60,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
     sinks: list[FrameSink] = []
     if json_dir is not None:
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale)))
-    painter = render_style(render_threshold, render_style_name, render_size)
+    painter = render.painter()
     if output is not None:
         sinks.append(VideoSink(output, painter))
     if not no_display:

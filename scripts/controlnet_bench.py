@@ -1,0 +1,122 @@
+#!/usr/bin/env python
+"""ControlNet figures, one JSON object on stdout (it measures; it never asserts):
+
+- ``speed``: milliseconds per picture of ``OpenposeDetector()(image, detect_resolution=512, image_resolution=512)``
+  (the whole call: PIL-style RGB array in, PIL image out) on the photos of ``--images``, median and p90 over
+  ``--repeat`` passes after one warm-up pass, for the body alone and with ``include_hand=True, include_face=True``
+  (``parts_found`` says whether the estimator found any hand or face, i.e. whether that figure includes their work);
+- ``jitter`` (with ``--video``): the network once per frame of a real clip, then the CLI's tracker without and with
+  its default One-Euro smoothing (what ``openpose-py video --render-style controlnet`` does, and ``--no-smooth``):
+  the mean frame-to-frame acceleration of the keypoints (|second difference| in pixels over keypoints present in
+  three consecutive frames of one track), and the flicker of the ControlNet pose video itself: the mean absolute
+  change of a pixel between consecutive pictures (0-255) and the fraction of pixels that change.
+
+Example:
+  python scripts/controlnet_bench.py --images ../shared/data/coco-val2017-dev/images --limit 12 \\
+      --video ../shared/data/videos/selfie_upper_body.mp4 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def speed(images: list[np.ndarray], repeat: int, **flags: bool) -> dict[str, float | bool]:
+    from openpose_py.controlnet import OpenposeDetector
+
+    det = OpenposeDetector()
+    found = False
+    for image in images:  # warm-up
+        poses = det.detect_poses(image, **flags)
+        found = found or any(p.left_hand or p.right_hand or p.face for p in poses)
+    times = []
+    for _ in range(repeat):
+        for image in images:
+            t0 = time.perf_counter()
+            det(image, detect_resolution=512, image_resolution=512, **flags)
+            times.append((time.perf_counter() - t0) * 1000.0)
+    return {"median_ms": round(float(np.median(times)), 1), "p90_ms": round(float(np.percentile(times, 90)), 1),
+            "pictures": len(times), "backend": det.estimator.backend, "parts_found": found}
+
+
+def _accel(tracks: dict[int, list[np.ndarray]]) -> float:
+    acc = []
+    for rows in tracks.values():
+        a = np.array(rows)
+        if len(a) >= 3:
+            d2 = np.linalg.norm(a[2:] - 2 * a[1:-1] + a[:-2], axis=-1)
+            acc.append(d2[np.isfinite(d2)])
+    return round(float(np.concatenate(acc).mean()), 3)
+
+
+def jitter(video: Path) -> dict[str, float | int]:
+    from openpose_py import PoseEstimator
+    from openpose_py.cli.tracking import TrackingOptions
+    from openpose_py.controlnet import ControlNetStyle
+    from openpose_py.track import PoseTracker, SmoothingConfig, TrackerConfig
+    from openpose_py.video import VideoSource
+
+    with VideoSource(video) as source:
+        frames = list(source)
+    estimator = PoseEstimator.from_pretrained()
+    detections = [estimator(f.image) for f in frames]
+    cli = TrackingOptions()
+    config = SmoothingConfig(cli.smooth_min_cutoff, cli.smooth_beta, cli.smooth_d_cutoff)
+    style = ControlNetStyle()
+    result: dict[str, float | int] = {"frames": len(frames), "backend": estimator.backend}
+    for name, smoothing in (("no_smooth", None), ("smooth", config)):
+        tracker = PoseTracker(estimator.skeleton, TrackerConfig(max_age=cli.track_max_age), smoothing=smoothing)
+        tracks: dict[int, list[np.ndarray]] = {}
+        pictures = []
+        for frame, people in zip(frames, detections):
+            tracked = tracker.update(people, frame.timestamp)
+            pictures.append(style.draw(frame.image, tracked).astype(np.int16))
+            seen = {p.track_id for p in tracked}
+            for p in tracked:
+                tracks.setdefault(p.track_id, []).append(p.as_array()[:, :2])
+            for tid in set(tracks) - seen:  # a gap: NaN breaks the second difference there
+                tracks[tid].append(np.full((estimator.skeleton.num_keypoints, 2), np.nan))
+        change = [np.abs(b - a) for a, b in zip(pictures, pictures[1:])]
+        result[f"{name}_accel_px"] = _accel(tracks)
+        result[f"{name}_picture_change"] = round(float(np.mean([c.mean() for c in change])), 3)
+        result[f"{name}_pixels_changed"] = round(float(np.mean([(c.max(axis=2) > 0).mean() for c in change])), 4)
+    result["accel_ratio"] = round(result["smooth_accel_px"] / result["no_smooth_accel_px"], 3)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=Path, default=None, help="a folder of photos for the speed figures")
+    parser.add_argument("--limit", type=int, default=12, help="photos taken from --images (by name)")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--video", type=Path, default=None, help="a clip for the jitter figures")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    report: dict = {"load_avg_1m_start": os.getloadavg()[0]}
+    if args.images is not None:
+        from openpose_py.images import load_image
+
+        paths = sorted(p for p in args.images.iterdir() if p.suffix.lower() in (".jpg", ".png"))[:args.limit]
+        images = [np.ascontiguousarray(load_image(p)[:, :, ::-1]) for p in paths]
+        report["speed"] = {"body": speed(images, args.repeat),
+                           "body_hands_face": speed(images, args.repeat, include_hand=True, include_face=True)}
+    if args.video is not None:
+        report["jitter"] = jitter(args.video)
+    report["load_avg_1m_end"] = os.getloadavg()[0]
+    print(json.dumps(report))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
