@@ -22,6 +22,7 @@ from .backends import NetworkRunner, TorchRunner
 from .decode.decoder import DecoderConfig, decode
 from .limits import DEFAULT_LIMITS, InputLimits
 from .models.outputs import StageOutput
+from .parts import PartsConfig, PartsEstimator
 from .grid import MapGrid
 from .images import as_bgr, load_image
 from .preprocess import Letterbox, PreprocessSpec, input_geometry, preprocess
@@ -100,6 +101,7 @@ class PoseEstimator:
         decoder: DecoderConfig | str = "default",
         runner: NetworkRunner | None = None,
         limits: InputLimits = DEFAULT_LIMITS,
+        parts: PartsConfig | None = None,
     ) -> None:
         """Wrap a loaded network.
 
@@ -114,6 +116,8 @@ class PoseEstimator:
                 torch (:class:`~openpose_py.backends.TorchRunner`).
             limits: bounds on the network input and on maps resampled to the image (:class:`InputLimits`); an image
                 that exceeds them is scaled down to fit, and a warning says so once per estimator.
+            parts: hands, faces and feet to find for every person (:class:`~openpose_py.parts.PartsConfig`); with
+                feet, people come in BODY_25 order (``self.parts.skeleton(self.skeleton)``).
         """
         scales = tuple(scales)  # once: a generator would be used up by the check
         if not scales or not all(isinstance(s, numbers.Real) and not isinstance(s, bool) and 0 < s < math.inf
@@ -143,6 +147,7 @@ class PoseEstimator:
             self._map_decoder = replace(self.decoder, peak_threshold=self.decoder.multiscale_peak_threshold)
         self._runner: NetworkRunner = runner if runner is not None else TorchRunner(self.model)
         self.limits = limits
+        self.parts = PartsEstimator(parts if parts is not None else PartsConfig())
         self._told: set[str] = set()
         # a mirrored PAF points the other way in x
         self._paf_flip_sign = torch.ones(self.skeleton.num_pafs, 1, 1)
@@ -163,6 +168,10 @@ class PoseEstimator:
         backend: str = "auto",
         threads: int | None = None,
         limits: InputLimits = DEFAULT_LIMITS,
+        hands: bool = False,
+        face: bool = False,
+        feet: bool = False,
+        parts: PartsConfig | None = None,
     ) -> "PoseEstimator":
         """Load registered weights by name (or a weights file by path) and wrap them.
 
@@ -171,22 +180,24 @@ class PoseEstimator:
         ``backend`` runs the network through ``torch`` or, on the CPU, ``onnxruntime``, ``openvino`` or
         ``openvino-int8``; ``auto`` (the default) picks the fastest of them that keeps float32 accuracy (see
         :mod:`openpose_py.backends`). ``threads`` sets the CPU threads of the non-torch backends. ``limits`` bounds
-        the work one image can cause (:class:`InputLimits`).
+        the work one image can cause (:class:`InputLimits`). ``hands``, ``face`` and ``feet`` add those parts to
+        every person (``parts``, a :class:`~openpose_py.parts.PartsConfig`, sets them with all their settings).
         """
         from .backends import make_runner
         from .weights import load_model
 
+        parts = PartsConfig.choose(parts, hands=hands, face=face, feet=feet)
         model, spec = load_model(weights if weights is not None else name_or_path, device=device,
                                  architecture=architecture)
         runner = make_runner(backend, model, spec, device=device, threads=threads, weights=weights)
         return cls(model, spec, device=device, height=height, scales=scales, flip=flip, decoder=decoder, runner=runner,
-                   limits=limits)
+                   limits=limits, parts=parts)
 
     def with_decoder(self, decoder: DecoderConfig) -> "PoseEstimator":
         """The same network (shared, not copied) with another post-processing configuration."""
         return PoseEstimator(self.model, self.spec, device=self.device, height=self.preprocess_spec.height,
                              scales=self.scales, flip=self.flip, decoder=decoder, runner=self._runner,
-                             limits=self.limits)
+                             limits=self.limits, parts=self.parts.config)
 
     # ---- public API ------------------------------------------------------------------------------------------------
     def __call__(self, image: ImageLike) -> list[Person]:
@@ -216,11 +227,22 @@ class PoseEstimator:
         if isinstance(images, (np.ndarray, str, bytes, Path)):
             raise TypeError(f"expected a list of images (arrays or paths), got one {type(images).__name__}; pass "
                             "[image] for a single image, or list(stack) for an (N, H, W, 3) array")
-        frames = self._grid_maps([_as_image(im) for im in images])
+        pictures = [_as_image(im) for im in images]
+        frames = self._grid_maps(pictures)
         detections = [self._decode(f) for f in frames]
+        if self.parts.config.any:
+            detections = [replace(d, people=self.parts.add_parts(im, d.people)) for d, im in zip(detections, pictures)]
         if maps:
             detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
         return detections
+
+    def hands_in_boxes(self, image: ImageLike, boxes: np.ndarray) -> np.ndarray:
+        """(N, 21, 3) hand points in (N, 4) given boxes ``[x, y, w, h]``: :meth:`PartsEstimator.hands_in_boxes`."""
+        return self.parts.hands_in_boxes(_as_image(image), boxes)
+
+    def faces_in_boxes(self, image: ImageLike, boxes: np.ndarray) -> np.ndarray:
+        """(N, 70, 3) face points in (N, 4) given boxes ``[x, y, w, h]``: :meth:`PartsEstimator.faces_in_boxes`."""
+        return self.parts.faces_in_boxes(_as_image(image), boxes)
 
     def network_grid(self, image: ImageLike) -> GridMaps:
         """The final heatmaps and PAFs on the network's grid, not resampled: to sample a few points as the decoder

@@ -17,7 +17,7 @@ import numpy as np
 
 from .images import as_bgr
 from .results import Person
-from .skeleton import Skeleton
+from .skeleton import PARTS, Skeleton
 
 __all__ = [
     "RenderStyle",
@@ -111,7 +111,8 @@ def _stroke_sizes(person: Person, image_size: tuple[int, int], style: RenderStyl
 
 
 def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle = RenderStyle()) -> np.ndarray:
-    """Draw each person's limbs (in the colour of the limb's second keypoint) and then its keypoints.
+    """Draw each person's limbs (in the colour of the limb's second keypoint) and then its keypoints, then its hands
+    and face when it has them (OpenPose's part colours).
 
     Redundant limbs (shoulder-ear) are skipped as in OpenPose. A tracked person is drawn in its track's colour with
     its id written above it (unless ``style.color_by_track`` is off). Returns a new (H, W, 3) uint8 BGR image.
@@ -135,9 +136,32 @@ def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle 
         for idx, k in enumerate(visible):
             if k is not None:
                 cv2.circle(canvas, (int(round(k.x)), int(round(k.y))), radius, colors[idx], -1, line_type)
+        _draw_parts(canvas, person, style, line_type)
         if tracked:
             _draw_track_id(canvas, person, visible, colors[0], line_type)
     return canvas
+
+
+def _draw_parts(canvas: np.ndarray, person: Person, style: RenderStyle, line_type: int) -> None:
+    """A person's hands and face as OpenPose draws them: each edge in its second point's colour, then the points;
+    strokes sized from the part's own extent."""
+    for name, table in PARTS.items():
+        points = getattr(person, name)
+        if points is None:
+            continue
+        shown = [k if k is not None and k.score > style.threshold else None for k in points]
+        xy = [(k.x, k.y) for k in shown if k is not None]
+        if len(xy) < 2:
+            continue
+        xs, ys = zip(*xy)
+        line = max(1, int(round(max(max(xs) - min(xs), max(ys) - min(ys)) / 60.0)))
+        for a, b in table.edges:
+            if shown[a] is not None and shown[b] is not None:
+                cv2.line(canvas, (int(round(shown[a].x)), int(round(shown[a].y))),
+                         (int(round(shown[b].x)), int(round(shown[b].y))), table.colors[b], line, line_type)
+        for k, color in zip(shown, table.colors):
+            if k is not None:
+                cv2.circle(canvas, (int(round(k.x)), int(round(k.y))), line, color, -1, line_type)
 
 
 def draw_text(image: np.ndarray, lines: Sequence[str], *, corner: str = "top_left") -> np.ndarray:

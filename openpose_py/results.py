@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from .atomic import write_bytes_atomic
-from .skeleton import Skeleton
+from .skeleton import PARTS, Skeleton
 
 __all__ = [
     "Keypoint",
@@ -27,11 +27,15 @@ __all__ = [
 ]
 
 OPENPOSE_JSON_VERSION = 1.3
-# Per-person keys after pose_keypoints_2d, in OpenPose's order; this project has no face/hand modules (always []).
-_DISABLED_MODULE_KEYS = (
-    "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
-    "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d",
-)
+# Per-person keys after pose_keypoints_2d, in OpenPose's order, with the Person field each one holds; 3D is never
+# computed here (always []), a 2D part is [] when it was not asked for.
+_PART_KEYS = (("face_keypoints_2d", "face"), ("hand_left_keypoints_2d", "left_hand"),
+              ("hand_right_keypoints_2d", "right_hand"))
+_DISABLED_MODULE_KEYS = ("pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d")
+
+#: One part's points (a hand's 21, the face's 70) in OpenPose's order, None where not found; the part itself is None
+#: when it was not asked for.
+PartPoints = tuple["Keypoint | None", ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +54,30 @@ _NOT_ITERABLE = ("a Person is not iterable: use person.keypoints (skeleton order
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """One person: keypoints in skeleton order (None where missing) and an overall score."""
+    """One person: keypoints in skeleton order (None where missing) and an overall score.
+
+    ``left_hand``, ``right_hand`` (21 points each, :data:`~openpose_py.skeleton.HAND_21`) and ``face`` (70 points,
+    :data:`~openpose_py.skeleton.FACE_70`) are None when that part was not asked for, and a full-length tuple with None
+    entries where the part was asked for but (some of) its points were not found. Left and right are the person's own.
+    """
 
     keypoints: tuple[Keypoint | None, ...]
     score: float
     skeleton: Skeleton = field(repr=False)
     track_id: int = -1
+    left_hand: PartPoints | None = field(default=None, repr=False)
+    right_hand: PartPoints | None = field(default=None, repr=False)
+    face: PartPoints | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.keypoints) != self.skeleton.num_keypoints:
             raise ValueError(
                 f"{self.skeleton.name} person needs {self.skeleton.num_keypoints} keypoints, got {len(self.keypoints)}"
             )
+        for part, table in PARTS.items():
+            points = getattr(self, part)
+            if points is not None and len(points) != table.num_keypoints:
+                raise ValueError(f"{part} needs {table.num_keypoints} keypoints ({table.name}), got {len(points)}")
 
     def __getitem__(self, name: str) -> Keypoint | None:
         return self.keypoints[self.skeleton.index(name)]
@@ -82,20 +98,35 @@ class Person:
 
     def as_array(self) -> np.ndarray:
         """(K, 3) float32 array of x, y, score; NaN where a keypoint is missing."""
-        out = np.full((len(self.keypoints), 3), np.nan, dtype=np.float32)
-        for i, k in enumerate(self.keypoints):
-            if k is not None:
-                out[i] = (k.x, k.y, k.score)
-        return out
+        return _points_array(self.keypoints)
+
+    def part_array(self, part: str) -> np.ndarray | None:
+        """``part`` (``"left_hand"``, ``"right_hand"`` or ``"face"``) as an (N, 3) float32 array of x, y, score, NaN
+        where a point is missing; None when the part was not asked for."""
+        if part not in PARTS:
+            raise ValueError(f"unknown part {part!r}; known: {', '.join(PARTS)}")
+        points = getattr(self, part)
+        return None if points is None else _points_array(points)
+
+    def with_parts(self, **parts: np.ndarray | None) -> "Person":
+        """The same person with parts set from (N, 3) arrays of x, y, score (NaN or score <= 0: missing) or None."""
+        unknown = set(parts) - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown part {sorted(unknown)[0]!r}; known: {', '.join(PARTS)}")
+        return replace(self, **{name: None if a is None else _points_from_array(a, PARTS[name].keypoints)
+                                for name, a in parts.items()})
 
     def with_track_id(self, track_id: int) -> "Person":
         return replace(self, track_id=track_id)
 
     def transformed(self, sx: float, sy: float, dx: float = 0.0, dy: float = 0.0) -> "Person":
         """The same person with every point mapped by ``x * sx + dx``, ``y * sy + dy``."""
-        kps = tuple(None if k is None else Keypoint(k.name, k.x * sx + dx, k.y * sy + dy, k.score)
-                    for k in self.keypoints)
-        return replace(self, keypoints=kps)
+        def move(points: PartPoints | None) -> PartPoints | None:
+            return None if points is None else tuple(
+                None if k is None else Keypoint(k.name, k.x * sx + dx, k.y * sy + dy, k.score) for k in points)
+
+        return replace(self, keypoints=move(self.keypoints), left_hand=move(self.left_hand),
+                       right_hand=move(self.right_hand), face=move(self.face))
 
     def bbox(self) -> tuple[float, float, float, float] | None:
         """Tight (x0, y0, x1, y1) box around the present keypoints, or None."""
@@ -122,13 +153,44 @@ class Person:
 
         ``scale``/``offset`` express OpenPose's --keypoint_scale: x * sx + offset (for [-1, 1] ranges).
         """
-        flat: list[float] = []
-        for k in self.keypoints:
-            if k is None:
-                flat += [0.0, 0.0, 0.0]
-            else:
-                flat += [_num(k.x * scale[0] + offset), _num(k.y * scale[1] + offset), _num(k.score)]
-        return flat
+        return _flat(self.keypoints, scale, offset)
+
+    def part_keypoints_2d(self, part: str, scale: tuple[float, float] = (1.0, 1.0),
+                          offset: float = 0.0) -> list[float]:
+        """OpenPose's flat list for a part (``face_keypoints_2d`` ...): ``[]`` when the part was not asked for,
+        ``0, 0, 0`` for each point not found."""
+        if part not in PARTS:
+            raise ValueError(f"unknown part {part!r}; known: {', '.join(PARTS)}")
+        points = getattr(self, part)
+        return [] if points is None else _flat(points, scale, offset)
+
+
+def _flat(points: PartPoints, scale: tuple[float, float], offset: float) -> list[float]:
+    flat: list[float] = []
+    for k in points:
+        if k is None:
+            flat += [0.0, 0.0, 0.0]
+        else:
+            flat += [_num(k.x * scale[0] + offset), _num(k.y * scale[1] + offset), _num(k.score)]
+    return flat
+
+
+def _points_array(points: PartPoints) -> np.ndarray:
+    out = np.full((len(points), 3), np.nan, dtype=np.float32)
+    for i, k in enumerate(points):
+        if k is not None:
+            out[i] = (k.x, k.y, k.score)
+    return out
+
+
+def _points_from_array(array: np.ndarray, names: Sequence[str]) -> PartPoints:
+    """(N, 3) x, y, score -> points named ``names``; a row with a NaN/inf value or a score <= 0 is missing."""
+    array = np.asarray(array, dtype=np.float64)
+    if array.shape != (len(names), 3):
+        raise ValueError(f"expected ({len(names)}, 3) points, got {array.shape}")
+    found = np.isfinite(array).all(axis=1) & (array[:, 2] > 0)
+    return tuple(Keypoint(n, float(x), float(y), float(c)) if ok else None
+                 for n, (x, y, c), ok in zip(names, array.tolist(), found))
 
 
 def _num(v: float) -> float:
@@ -177,6 +239,8 @@ def openpose_json(
             "person_id": [int(person.track_id)],
             "pose_keypoints_2d": person.pose_keypoints_2d(scale, offset),
         }
+        for key, part in _PART_KEYS:
+            entry[key] = person.part_keypoints_2d(part, scale, offset)
         for key in _DISABLED_MODULE_KEYS:
             entry[key] = []
         doc["people"].append(entry)
@@ -224,7 +288,8 @@ def write_openpose_json(path: str | Path, doc: Any) -> None:
 def read_openpose_json(path: str | Path, skeleton: Skeleton) -> list[Person]:
     """Load an OpenPose JSON file (ours or the official binary's) into people of ``skeleton``.
 
-    Keypoints with confidence 0 become None; the person score is the mean confidence of the present keypoints.
+    Keypoints with confidence 0 become None; the person score is the mean confidence of the present keypoints. Faces
+    and hands are kept (None where the file's array is empty, i.e. the part was off).
     """
     try:
         doc = json.loads(Path(path).read_text())
@@ -244,9 +309,19 @@ def read_openpose_json(path: str | Path, skeleton: Skeleton) -> list[Person]:
                     for n, (x, y, c) in zip(skeleton.keypoints, rows))
         present = rows[rows[:, 2] > 0, 2]
         pid = entry.get("person_id", [-1])
-        people.append(Person(kps, float(present.mean()) if len(present) else 0.0, skeleton,
-                             int(pid[0]) if pid else -1))
+        person = Person(kps, float(present.mean()) if len(present) else 0.0, skeleton, int(pid[0]) if pid else -1)
+        people.append(person.with_parts(**{part: _read_part(path, entry, key, part) for key, part in _PART_KEYS}))
     return people
+
+
+def _read_part(path: str | Path, entry: Mapping[str, Any], key: str, part: str) -> np.ndarray | None:
+    flat = entry.get(key) or []
+    if not flat:
+        return None
+    n = PARTS[part].num_keypoints
+    if len(flat) != 3 * n:
+        raise ValueError(f"{path}: {key} has {len(flat)} numbers, {PARTS[part].name} needs {3 * n}")
+    return np.asarray(flat, dtype=np.float64).reshape(n, 3)
 
 
 def coco_results(people: Iterable[Person], image_id: int) -> list[dict[str, Any]]:

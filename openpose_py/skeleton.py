@@ -24,6 +24,10 @@ __all__ = [
     "COCO_17_NAMES",
     "SKELETONS",
     "get_skeleton",
+    "PartTable",
+    "HAND_21",
+    "FACE_70",
+    "PARTS",
 ]
 
 #: Keypoint names of the COCO dataset (its own order, 17 points).
@@ -334,3 +338,52 @@ def get_skeleton(name: str) -> Skeleton:
     if key not in SKELETONS:
         raise KeyError(f"unknown skeleton {name!r}; known: {', '.join(SKELETONS)}")
     return SKELETONS[key]
+
+
+@dataclass(frozen=True)
+class PartTable:
+    """The keypoints of a part that OpenPose finds beside the body (a hand, the face): names in OpenPose's order,
+    the edges its renderer draws (index pairs) and a BGR colour per keypoint (an edge takes its second end's)."""
+
+    name: str
+    keypoints: tuple[str, ...]
+    edges: tuple[tuple[int, int], ...]
+    colors: tuple[tuple[int, int, int], ...]
+
+    @property
+    def num_keypoints(self) -> int:
+        return len(self.keypoints)
+
+
+def _chains(*chains: tuple[int, ...], closed: bool = False) -> tuple[tuple[int, int], ...]:
+    edges = [(c[i], c[i + 1]) for c in chains for i in range(len(c) - 1)]
+    return tuple(edges + ([(c[-1], c[0]) for c in chains] if closed else []))
+
+
+_FINGERS = ("Thumb", "Index", "Middle", "Ring", "Pinky")
+
+#: OpenPose's hand (= MediaPipe's): wrist, then each finger base to tip; edges from the wrist along every finger.
+HAND_21 = PartTable(
+    name="HAND_21",
+    keypoints=("Wrist",) + tuple(f"{f}{j}" for f in _FINGERS for j in range(1, 5)),
+    edges=_chains(*((0, 4 * f + 1, 4 * f + 2, 4 * f + 3, 4 * f + 4) for f in range(5))),
+    colors=_rgb_to_bgr((
+        100, 100, 100, 100, 0, 0, 150, 0, 0, 200, 0, 0, 255, 0, 0, 100, 100, 0, 150, 150, 0, 200, 200, 0, 255, 255, 0,
+        0, 100, 50, 0, 150, 75, 0, 200, 100, 0, 255, 125, 0, 50, 100, 0, 75, 150, 0, 100, 200, 0, 125, 255, 100, 0,
+        100, 150, 0, 150, 200, 0, 200, 255, 0, 255,
+    )),
+)
+
+#: OpenPose's face: the 68 iBUG points (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, lips 48-67; the person's
+#: right side first), then the pupils of the right (68) and left (69) eye. Drawn white, as OpenPose does.
+FACE_70 = PartTable(
+    name="FACE_70",
+    keypoints=tuple(f"Face{i}" for i in range(68)) + ("RPupil", "LPupil"),
+    edges=_chains(tuple(range(17)), tuple(range(17, 22)), tuple(range(22, 27)), tuple(range(27, 31)),
+                  tuple(range(31, 36))) + _chains(tuple(range(36, 42)), tuple(range(42, 48)), tuple(range(48, 60)),
+                                                  tuple(range(60, 68)), closed=True),
+    colors=((255, 255, 255),) * 70,
+)
+
+#: Part tables by their Person field.
+PARTS: dict[str, PartTable] = {"left_hand": HAND_21, "right_hand": HAND_21, "face": FACE_70}

@@ -15,7 +15,7 @@ LAYERS: dict[str, int] = {
     "results": 1, "models": 1, "encode": 1, "decode": 1, "grid": 1, "runs": 1,
     "weights": 2,
     "preprocess": 3, "backends": 3,
-    "inference": 4,
+    "inference": 4, "parts": 4,
     "render": 5, "data": 5, "evaluate": 5, "response": 5, "track": 5, "video": 5,
     "controlnet": 5,
     "train": 6, "serve": 6,

@@ -144,4 +144,45 @@ def test_json_text_is_byte_identical_to_openpose_and_people_round_trip(shared_di
             assert mine["person_id"] == theirs["person_id"] == [-1]
             assert len(mine["pose_keypoints_2d"]) == 75
             assert mine["pose_keypoints_2d"] == theirs["pose_keypoints_2d"]
-            assert mine["face_keypoints_2d"] == mine["hand_left_keypoints_2d"] == []
+            for key in PERSON_KEYS[2:5]:  # faces and hands (the slp frames have them) come back as they were
+                assert len(mine[key]) in (0, 63, 210)
+                assert np.allclose(mine[key], theirs[key])
+
+
+def _hand_array(missing=(3,)):
+    a = np.stack([np.arange(21) * 2.0 + 1, np.arange(21) * 3.0 + 1, np.full(21, 0.5)], 1)
+    a[list(missing)] = np.nan
+    return a
+
+
+def test_parts_json_lengths_zeros_and_order(tmp_path):
+    body = _person(BODY_25)
+    with_parts = body.with_parts(left_hand=_hand_array(), right_hand=np.full((21, 3), np.nan),
+                                 face=np.tile([5.0, 6.0, 0.9], (70, 1)))
+    doc = openpose_json([with_parts, body])
+    on, off = doc["people"]
+    assert list(on) == list(off) == PERSON_KEYS
+    assert [len(on[k]) for k in PERSON_KEYS] == [1, 75, 210, 63, 63, 0, 0, 0, 0]
+    assert [len(off[k]) for k in PERSON_KEYS] == [1, 75, 0, 0, 0, 0, 0, 0, 0]
+    assert on["hand_left_keypoints_2d"][9:12] == [0.0, 0.0, 0.0] and on["hand_left_keypoints_2d"][:3] == [1.0, 1.0, 0.5]
+    assert on["hand_right_keypoints_2d"] == [0.0] * 63  # asked for, not found: zeros, as OpenPose writes them
+    path = tmp_path / "p_keypoints.json"
+    path.write_text(format_openpose_json(doc))
+    back_on, back_off = read_openpose_json(path, BODY_25)
+    assert back_off.face is back_off.left_hand is back_off.right_hand is None
+    assert len(back_on.right_hand) == 21 and all(k is None for k in back_on.right_hand)
+    assert back_on.left_hand[3] is None and back_on.left_hand[4] == Keypoint("Thumb4", 9.0, 13.0, 0.5)
+    assert back_on.face[69].name == "LPupil"
+    np.testing.assert_allclose(back_on.part_array("left_hand"), with_parts.part_array("left_hand"))
+    assert body.part_array("face") is None
+    moved = with_parts.transformed(2.0, 1.0, 1.0)
+    assert moved.left_hand[0].x == 3.0 and moved.face[0].x == 11.0
+
+
+def test_parts_shapes_are_checked():
+    with pytest.raises(ValueError, match="left_hand needs 21"):
+        Person(_person().keypoints, 1.0, COCO_18, left_hand=(None,) * 20)
+    with pytest.raises(ValueError, match="unknown part"):
+        _person().with_parts(hand=np.zeros((21, 3)))
+    with pytest.raises(ValueError, match="expected \\(70, 3\\)"):
+        _person().with_parts(face=np.zeros((68, 3)))

@@ -27,6 +27,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("export", "export", "Export a network to ONNX or TorchScript."),
     "train": ("train", "train", "Train or fine-tune a network on COCO-format data."),
     "serve": ("serve", "serve", "Serve poses over HTTP and a live camera page."),
+    "boxes": ("boxes", "boxes", "Hands and faces in boxes given in a file (OpenPose JSON)."),
     "render": ("render", "render", "Draw pose JSON files as pictures or a video (OpenPose or ControlNet style)."),
 }
 

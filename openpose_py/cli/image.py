@@ -18,6 +18,7 @@ from .options import (
     RenderOptions,
     build_estimator,
     estimator_options,
+    parts_options,
     keypoint_scale_option,
     max_map_pixels_option,
     quiet_video_backends,
@@ -31,6 +32,7 @@ __all__ = ["image"]
 @click.command("image")
 @click.argument("paths", nargs=-1, metavar="PATH...")
 @estimator_options
+@parts_options
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write OpenPose JSON, one <stem>_keypoints.json per image.")
 @click.option("--render-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -66,6 +66,10 @@ class EstimatorOptions:
     max_input_side: int = DEFAULT_LIMITS.max_side
     max_input_pixels: int = DEFAULT_LIMITS.max_pixels
     max_map_pixels: int = DEFAULT_LIMITS.max_map_pixels
+    hand: bool = False  # parts (parts_options): hands, face, feet, and the smallest person given them
+    face: bool = False
+    feet: bool = False
+    part_min_size: float = 40.0
 
     @property
     def limits(self) -> InputLimits:
@@ -202,7 +206,8 @@ def build_estimator(opts: EstimatorOptions, **decoder_overrides: Any) -> "PoseEs
     try:
         return PoseEstimator.from_pretrained(opts.model, device=opts.device, height=opts.height, scales=opts.scales,
                                              flip=opts.flip, decoder=decoder, weights=opts.weights,
-                                             backend=opts.backend, threads=opts.threads, limits=opts.limits)
+                                             backend=opts.backend, threads=opts.threads, limits=opts.limits,
+                                             parts=_parts_config(opts))
     except ValueError as exc:  # an option combination the library refuses (a CPU backend on a GPU device, ...)
         raise click.UsageError(str(exc)) from None
 
@@ -297,3 +302,38 @@ def quiet_video_backends() -> None:
 
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+# ---- hands, faces and feet (issue 27) --------------------------------------------------------------------------------
+_PARTS_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ...] = (
+    click.option("--hand", is_flag=True, help="Also find both hands of every person (21 points each, OpenPose's "
+                 "hand_left/right_keypoints_2d), from MediaPipe's hand network on crops at the wrists."),
+    click.option("--face", is_flag=True, help="Also find every person's face (70 points: 68 landmarks and the "
+                 "pupils, OpenPose's face_keypoints_2d), from MediaPipe's face mesh and iris networks."),
+    click.option("--feet", is_flag=True, help="Write bodies in BODY_25 order with MidHip, heels and big toes (small "
+                 "toes stay missing), from MediaPipe's whole-body pose network on a crop of each person."),
+    click.option("--part-min-size", type=click.FloatRange(min=0.0), default=40.0, show_default=True, metavar="PX",
+                 help="People smaller than this (the longer side of their keypoint box) get no hands, face or feet."),
+)
+
+
+def parts_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator (below ``@estimator_options``): add --hand, --face, --feet and --part-min-size, folded into the
+    command's ``estimator_options``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        chosen = {"hand": kwargs.pop("hand"), "face": kwargs.pop("face"), "feet": kwargs.pop("feet"),
+                  "part_min_size": kwargs.pop("part_min_size")}
+        kwargs["estimator_options"] = replace(kwargs["estimator_options"], **chosen)
+        return func(*args, **kwargs)
+
+    for option in reversed(_PARTS_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _parts_config(opts: EstimatorOptions):
+    from ..parts.config import PartsConfig
+
+    return PartsConfig(hands=opts.hand, face=opts.face, feet=opts.feet, min_person_size=opts.part_min_size)

@@ -9,7 +9,7 @@ import socket
 import click
 
 from ..errors import OpenPoseError
-from .options import EstimatorOptions, build_estimator, estimator_options
+from .options import EstimatorOptions, build_estimator, estimator_options, parts_options
 from .tracking import TrackingOptions, build_tracker, tracking_options
 
 __all__ = ["serve"]
@@ -22,6 +22,7 @@ _SERVE_PACKAGES = ("fastapi", "uvicorn", "multipart", "wsproto")
               help="Interface to listen on; 0.0.0.0 exposes the server to the network (consider --token).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port.")
 @estimator_options
+@parts_options
 @click.option("--token", default=None, metavar="TOKEN",
               help="Require 'Authorization: Bearer TOKEN' (or ?token=TOKEN) on every endpoint "
                    "[default: $OPENPOSE_PY_TOKEN if set].")

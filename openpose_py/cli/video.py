@@ -20,6 +20,7 @@ from .options import (
     RenderOptions,
     build_estimator,
     estimator_options,
+    parts_options,
     keypoint_scale_option,
     quiet_video_backends,
     render_options,
@@ -89,6 +90,7 @@ def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part
 @click.command("video")
 @click.argument("sources", nargs=-1, metavar="SOURCE...")
 @estimator_options
+@parts_options
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
               help="One input: write the rendered video here (same size and frame rate; .mp4, .avi, .mov, .mkv, "
                    ".m4v). Several: a folder, one <name>.mp4 per input.")
@@ -181,7 +183,8 @@ def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | 
         sinks = _sinks(json_dir, output, *sink_args) + tracks_sinks(tracking_options)
         estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
-                                   tracker=build_tracker(tracking_options, estimator.skeleton))
+                                   tracker=build_tracker(tracking_options,
+                                                         estimator.parts.skeleton(estimator.skeleton)))
     if report.interrupted or signals.stopping():
         raise click.exceptions.Exit(signals.exit_status())
 
@@ -287,7 +290,8 @@ def _collection(inputs: list[str], lists: list[Path], estimator_options: Estimat
                         # each video tracks its own people from id 0
                         report = run_pipeline(estimator, src, _sinks(stage.json, stage.video, *sink_args),
                                            batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)),
-                                           tracker=build_tracker(tracking_options, estimator.skeleton))
+                                           tracker=build_tracker(tracking_options,
+                                                                 estimator.parts.skeleton(estimator.skeleton)))
                 except VideoError as exc:  # the input failed part-way: its finished frames are kept
                     error = exc
                 except BaseException:

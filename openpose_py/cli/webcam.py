@@ -13,6 +13,7 @@ from .options import (
     RenderOptions,
     build_estimator,
     estimator_options,
+    parts_options,
     keypoint_scale_option,
     quiet_video_backends,
     render_options,
@@ -27,6 +28,7 @@ __all__ = ["webcam"]
 @click.option("--camera", "-c", default="0", show_default=True, metavar="INDEX|PATH|URL",
               help="Camera index, or a video file or stream URL standing in for a camera.")
 @estimator_options
+@parts_options
 @click.option("--no-display", is_flag=True, help="Run without a window (headless); write outputs like `video`.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the rendered frames as a video.")
@@ -85,7 +87,8 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         estimator = build_estimator(estimator_options)
         # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame
         report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True,
-                                   tracker=build_tracker(tracking_options, estimator.skeleton))
+                                   tracker=build_tracker(tracking_options,
+                                                         estimator.parts.skeleton(estimator.skeleton)))
     if report.interrupted and not stop.is_set():  # Ctrl-C or SIGTERM/SIGHUP rather than the window's quit key
         from . import signals
 

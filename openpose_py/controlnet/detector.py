@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,21 @@ class OpenposeDetector:
                  backend: str = "auto", device: str = "cpu") -> None:
         self._model, self._backend = model, backend
         self.estimator = estimator if estimator is not None else self._load(device)
+        self._with_parts: dict[tuple[bool, bool], "PoseEstimator"] = {}
+
+    def _estimator(self, hands: bool, face: bool) -> "PoseEstimator":
+        """The estimator, finding hands and/or a face too when asked (the same network; made once per choice)."""
+        config = self.estimator.parts.config
+        if not (hands or face) or (config.hands >= hands and config.face >= face):
+            return self.estimator
+        key = (hands, face)
+        if key not in self._with_parts:
+            from ..parts import PartsEstimator
+
+            twin = self.estimator.with_decoder(self.estimator.decoder)  # the same network, shared
+            twin.parts = PartsEstimator(replace(config, hands=hands, face=face))
+            self._with_parts[key] = twin
+        return self._with_parts[key]
 
     def _load(self, device: str) -> "PoseEstimator":
         from ..inference import PoseEstimator
@@ -71,15 +87,17 @@ class OpenposeDetector:
         """Run on ``device`` (``"cpu"``, ``"cuda"``...); returns the detector, as controlnet_aux's does."""
         if str(device) != str(self.estimator.device):
             self.estimator = self._load(str(device))
+            self._with_parts.clear()
         return self
 
     def detect_poses(self, oriImg: Any, include_hand: bool = False,  # noqa: N803 (controlnet_aux's name)
                      include_face: bool = False) -> list[PoseResult]:
         """People in an RGB picture (array, PIL image or path), as :class:`PoseResult` with coordinates normalised
-        by its width and height; ``left_hand``/``right_hand``/``face`` are None unless asked for and found."""
+        by its width and height; ``left_hand``/``right_hand``/``face`` (21, 21 and 70 points, a point not found at
+        ``(-1, -1)``) are None unless asked for and found."""
         rgb = as_rgb(oriImg)
         height, width = rgb.shape[:2]
-        people = self.estimator(np.ascontiguousarray(rgb[:, :, ::-1]))
+        people = self._estimator(include_hand, include_face)(np.ascontiguousarray(rgb[:, :, ::-1]))
         poses = pose_results(people, width, height)
         wanted = {"left_hand": include_hand, "right_hand": include_hand, "face": include_face}
         return [p._replace(**{name: None for name in PART_NAMES if not wanted[name]}) for p in poses]

@@ -152,7 +152,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
 
     @app.get("/v1/skeleton", response_model=SkeletonInfo, summary="Keypoints, drawn limbs and render colours")
     async def skeleton() -> SkeletonInfo:
-        sk = estimator.skeleton
+        sk = estimator.parts.skeleton(estimator.skeleton)  # BODY_25 when feet are found
         colors = sk.colors or ((255, 255, 255),) * sk.num_keypoints
         return SkeletonInfo(name=sk.name, keypoints=list(sk.keypoints),
                             limbs=[[limb.a, limb.b] for limb in sk.render_limbs],

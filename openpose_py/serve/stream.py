@@ -58,7 +58,7 @@ async def detect_people(batcher: MicroBatcher, image: np.ndarray,
 async def run_stream(websocket: WebSocket, state: "ServerState") -> None:
     config = state.config
     await websocket.accept()
-    session = state.session_factory(state.estimator.skeleton)
+    session = state.session_factory(state.estimator.parts.skeleton(state.estimator.skeleton))
     limit = _RateLimit(config.max_stream_fps)
     opened = time.perf_counter()
     state.streams += 1

@@ -54,7 +54,7 @@ def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Fram
     if isinstance(frames, np.ndarray):  # iterating it would run each row as an image
         raise TypeError("frames must be an iterable of images or Frames, not one array: pass [image] for one")
     if tracker is None:
-        tracker = PoseTracker(estimator.skeleton, config, smoothing=smoothing)
+        tracker = PoseTracker(estimator.parts.skeleton(estimator.skeleton), config, smoothing=smoothing)
     for i, item in enumerate(frames):
         if isinstance(item, Frame):
             image, stamp = item.image, frame_time(item)

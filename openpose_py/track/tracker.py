@@ -11,7 +11,7 @@ arrays with one row per track, so a frame costs a fixed number of numpy calls ho
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -194,10 +194,11 @@ class PoseTracker:
 
 
 def _moved(person: Person, track_id: int, xy: np.ndarray) -> Person:
-    """``person`` with id ``track_id`` and its present keypoints at ``xy`` (K, 2); scores unchanged."""
+    """``person`` with id ``track_id`` and its present keypoints at ``xy`` (K, 2); scores unchanged. Its hands and
+    face go with it as they were found (they are not smoothed)."""
     keypoints = tuple([None if kp is None else Keypoint(kp.name, x, y, kp.score)
                        for kp, (x, y) in zip(person.keypoints, xy.tolist())])
-    return Person(keypoints, person.score, person.skeleton, track_id)
+    return replace(person, keypoints=keypoints, track_id=track_id)
 
 
 _MISSING = (np.nan, np.nan, np.nan)

@@ -53,13 +53,14 @@ def test_output_types_and_flags(det, photo) -> None:
     with pytest.warns(DeprecationWarning):
         assert isinstance(det(photo, return_pil=False), np.ndarray)
     with pytest.warns(DeprecationWarning):
-        det(photo, hand_and_face=True, output_type="np")
+        det(photo, hand_and_face=False, output_type="np")
     with pytest.raises(OpenPoseError, match="output_type"):
         det(photo, output_type="tensor")
 
 
 def test_poses_are_normalised_with_scores_and_ids(det, photo) -> None:
-    poses = det.detect_poses(photo, include_hand=True, include_face=True)
+    poses = det.detect_poses(photo)
+    assert all(p.left_hand is None and p.right_hand is None and p.face is None for p in poses)  # not asked for
     points = [k for p in poses for k in p.body.keypoints if k is not None]
     assert all(0 <= k.x <= 1 and 0 <= k.y <= 1 and 0 < k.score <= 1 for k in points)
     assert sorted(k.id for k in points) == list(range(len(points)))
@@ -88,3 +89,25 @@ def test_bad_input_is_one_clear_error(det, photo) -> None:
         det(np.transpose(photo, (2, 0, 1)))
     with pytest.raises(ImageReadError):
         det(photo[:, :, :2])
+
+
+def test_hands_and_face_found_and_drawn_like_controlnet_aux(reference, det, shared_dir) -> None:
+    """A selfie frame: the person's hand and face found, normalised, and the whole picture as controlnet_aux's
+    functions make it from the same poses."""
+    video = cv2.VideoCapture(str(shared_dir / "data" / "videos" / "selfie_upper_body.mp4"))
+    video.set(cv2.CAP_PROP_POS_FRAMES, 30)
+    ok, frame = video.read()
+    assert ok
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    ours = det(rgb, include_hand=True, include_face=True, output_type="np")
+    small = reference.resize_image(rgb, 512)
+    poses = det.detect_poses(small, include_hand=True, include_face=True)
+    hands = [h for p in poses for h in (p.left_hand, p.right_hand) if h is not None]
+    faces = [p.face for p in poses if p.face is not None]
+    assert hands and faces and all(len(h) == 21 for h in hands) and all(len(f) == 70 for f in faces)
+    assert all(k == (-1.0, -1.0, 0.0, -1) or (0 <= k.x <= 1 and 0 <= k.y <= 1) for h in hands + faces for k in h)
+    canvas = reference_draw_poses(reference, poses, *small.shape[:2])
+    height, width = reference.resize_image(small, 512).shape[:2]
+    np.testing.assert_array_equal(ours, cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR))
+    body_only = det(rgb, output_type="np")
+    assert (ours != body_only).any()  # the hand and the face are drawn
