@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 if TYPE_CHECKING:
+    from ..inference import PoseEstimator
     from ..skeleton import Skeleton
     from ..track import PoseTracker
     from ..video import FrameSink
 
-__all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracks_sinks"]
+__all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracker_for", "tracks_sinks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,11 @@ def build_tracker(opts: TrackingOptions, skeleton: "Skeleton") -> "PoseTracker |
 
     smoothing = SmoothingConfig(opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) if opts.smooth else None
     return PoseTracker(skeleton, TrackerConfig(max_age=opts.track_max_age), smoothing=smoothing)
+
+
+def tracker_for(opts: TrackingOptions, estimator: "PoseEstimator") -> "PoseTracker | None":
+    """:func:`build_tracker` for the people ``estimator`` returns (BODY_25 when it finds feet)."""
+    return build_tracker(opts, estimator.parts.skeleton(estimator.skeleton))
 
 
 def tracks_sinks(opts: TrackingOptions) -> list["FrameSink"]:

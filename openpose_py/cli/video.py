@@ -26,7 +26,7 @@ from .options import (
     render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
-from .tracking import TrackingOptions, build_tracker, tracking_options, tracks_sinks
+from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
 
 if TYPE_CHECKING:
     import threading
@@ -183,8 +183,7 @@ def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | 
         sinks = _sinks(json_dir, output, *sink_args) + tracks_sinks(tracking_options)
         estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
-                                   tracker=build_tracker(tracking_options,
-                                                         estimator.parts.skeleton(estimator.skeleton)))
+                                   tracker=tracker_for(tracking_options, estimator))
     if report.interrupted or signals.stopping():
         raise click.exceptions.Exit(signals.exit_status())
 
@@ -290,8 +289,7 @@ def _collection(inputs: list[str], lists: list[Path], estimator_options: Estimat
                         # each video tracks its own people from id 0
                         report = run_pipeline(estimator, src, _sinks(stage.json, stage.video, *sink_args),
                                            batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)),
-                                           tracker=build_tracker(tracking_options,
-                                                                 estimator.parts.skeleton(estimator.skeleton)))
+                                           tracker=tracker_for(tracking_options, estimator))
                 except VideoError as exc:  # the input failed part-way: its finished frames are kept
                     error = exc
                 except BaseException:

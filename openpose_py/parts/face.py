@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import Crops, crops_around, run_crops
+from .passes import Crops, crops_around, run_crops, sigmoid
 
 _RETRY = 0.2  # first passes at least this fraction of the presence bar get a second crop
 __all__ = ["FACE_FROM_MESH", "find_faces", "FACE_POINTS"]
@@ -32,7 +32,7 @@ _EYE_SCALE = 2.3  # MediaPipe's eye rect: 2.3 times the corner-to-corner distanc
 
 def _decode_mesh(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     n = len(outputs[0])
-    return outputs[0].reshape(n, _MESH, 3)[:, :, :2], 1.0 / (1.0 + np.exp(-outputs[1][:, 0]))
+    return outputs[0].reshape(n, _MESH, 3)[:, :, :2], sigmoid(outputs[1][:, 0])
 
 
 def _decode_iris(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from ..results import Keypoint, Person
 from ..skeleton import BODY_25
 from .boxes import body_points, nan_mean, person_sizes
 from .networks import LandmarkNetwork
-from .passes import Crops, crops_around, run_crops, up_angle
+from .passes import Crops, crops_around, run_crops, sigmoid, up_angle
 
 __all__ = ["to_body25", "find_feet", "FEET_NOT_GIVEN"]
 
@@ -50,8 +50,8 @@ def _decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     n = len(outputs[0])
     land = outputs[0].reshape(n, 39, 5)
     points = land[:, :33, [0, 1, 3]]
-    points[..., 2] = 1.0 / (1.0 + np.exp(-points[..., 2]))  # the visibility, carried beside x, y
-    return points, 1.0 / (1.0 + np.exp(-outputs[1][:, 0]))
+    points[..., 2] = sigmoid(points[..., 2])  # the visibility, carried beside x, y
+    return points, sigmoid(outputs[1][:, 0])
 
 
 def _person_crops(people: list[Person]) -> Crops:

@@ -14,7 +14,7 @@ import numpy as np
 from .crops import crop_matrices, take_crops, to_image
 from .networks import LandmarkNetwork
 
-__all__ = ["Crops", "run_crops", "crops_around", "up_angle"]
+__all__ = ["Crops", "run_crops", "crops_around", "up_angle", "sigmoid"]
 
 #: decode(outputs of one batch) -> (points (n, K, 2 + C) in crop pixels, with C extra values per point that are
 #: carried as they are, presence (n,) in 0..1)
@@ -80,3 +80,8 @@ def crops_around(points: np.ndarray, angles: np.ndarray, scale: float, shift_up:
     c, s = cos[:, 0], sin[:, 0]
     centres = np.stack([cu * c - cv * s, cu * s + cv * c], axis=1)
     return Crops(centres, side * scale, np.asarray(angles, np.float64))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow warnings for large negative logits."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))

@@ -23,11 +23,12 @@ from ..images import encode_image
 from ..inference import PoseEstimator
 from ..render import RenderStyle, draw_people
 from ..results import Person, format_openpose_json, openpose_json
+from ..skeleton import FACE_70, HAND_21
 from ..video import KeypointScale
 from .auth import BearerTokenMiddleware
 from .batcher import MicroBatcher
 from .config import ServeConfig, SessionFactory, default_session
-from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, SkeletonInfo
+from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, PartInfo, SkeletonInfo
 from .stream import detect_people, run_stream
 from .uploads import ApiError, PixelBudget, check_upload, decode_upload, read_body
 
@@ -152,11 +153,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
 
     @app.get("/v1/skeleton", response_model=SkeletonInfo, summary="Keypoints, drawn limbs and render colours")
     async def skeleton() -> SkeletonInfo:
-        sk = estimator.parts.skeleton(estimator.skeleton)  # BODY_25 when feet are found
-        colors = sk.colors or ((255, 255, 255),) * sk.num_keypoints
-        return SkeletonInfo(name=sk.name, keypoints=list(sk.keypoints),
-                            limbs=[[limb.a, limb.b] for limb in sk.render_limbs],
-                            colors=[[int(b_g_r[2]), int(b_g_r[1]), int(b_g_r[0])] for b_g_r in colors])
+        return _skeleton_info(estimator)
 
     @app.post("/v1/pose", summary="People in one picture, as OpenPose 1.3 JSON (or the rendered picture)",
               response_class=Response, openapi_extra=_IMAGE_BODY,
@@ -211,6 +208,24 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         await run_stream(websocket, state)
 
     return app
+
+
+def _skeleton_info(estimator: PoseEstimator) -> SkeletonInfo:
+    """The served people's skeleton (BODY_25 when feet are found) and the tables of the parts found."""
+    sk = estimator.parts.skeleton(estimator.skeleton)
+    colors = sk.colors or ((255, 255, 255),) * sk.num_keypoints
+    return SkeletonInfo(name=sk.name, keypoints=list(sk.keypoints), limbs=[[limb.a, limb.b] for limb in sk.render_limbs],
+                        colors=[[int(b_g_r[2]), int(b_g_r[1]), int(b_g_r[0])] for b_g_r in colors],
+                        parts=_part_tables(estimator.parts.config))
+
+
+def _part_tables(config) -> dict[str, PartInfo]:
+    """The hand and face tables of the parts the server finds (colours as [r, g, b])."""
+    tables = {"hand": HAND_21} if config.hands else {}
+    if config.face:
+        tables["face"] = FACE_70
+    return {key: PartInfo(keypoints=list(t.keypoints), edges=[list(e) for e in t.edges],
+                          colors=[[c[2], c[1], c[0]] for c in t.colors]) for key, t in tables.items()}
 
 
 def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ErrorBody", "OpenPosePerson", "OpenPoseDocument", "Health", "ModelInfo", "SkeletonInfo", "StreamTiming",
+__all__ = ["ErrorBody", "OpenPosePerson", "PartInfo", "OpenPoseDocument", "Health", "ModelInfo", "SkeletonInfo", "StreamTiming",
            "StreamFrame"]
 
 
@@ -21,9 +21,11 @@ class OpenPosePerson(BaseModel):
     pose_keypoints_2d: list[float] = Field(
         description="x0, y0, score0, x1, ... per keypoint in the skeleton's order (GET /v1/skeleton); "
                     "0, 0, 0 where a keypoint is missing. Pixels unless keypoint_scale says otherwise.")
-    face_keypoints_2d: list[float] = Field(description="Always empty (no face module).")
-    hand_left_keypoints_2d: list[float] = Field(description="Always empty (no hand module).")
-    hand_right_keypoints_2d: list[float] = Field(description="Always empty (no hand module).")
+    face_keypoints_2d: list[float] = Field(description="70 points (x, y, score each; 0, 0, 0 where not found) when "
+                                                       "the server finds faces (serve --face), else empty.")
+    hand_left_keypoints_2d: list[float] = Field(description="The person's own left hand, 21 points, when the server "
+                                                            "finds hands (serve --hand), else empty.")
+    hand_right_keypoints_2d: list[float] = Field(description="The right hand, as hand_left_keypoints_2d.")
     pose_keypoints_3d: list[float] = Field(description="Always empty.")
     face_keypoints_3d: list[float] = Field(description="Always empty.")
     hand_left_keypoints_3d: list[float] = Field(description="Always empty.")
@@ -62,11 +64,20 @@ class ModelInfo(BaseModel):
     details: dict[str, str] = Field(description="More facts given at start-up (backend, ...).")
 
 
+class PartInfo(BaseModel):
+    keypoints: list[str] = Field(description="Point names in JSON order.")
+    edges: list[list[int]] = Field(description="Drawn edges as [a, b] point indices; drawn in b's colour.")
+    colors: list[list[int]] = Field(description="Per point render colour as [r, g, b], as in the CLI renders.")
+
+
 class SkeletonInfo(BaseModel):
     name: str = Field(description="Skeleton name.")
     keypoints: list[str] = Field(description="Keypoint names in JSON order.")
     limbs: list[list[int]] = Field(description="Drawn limbs as [a, b] keypoint indices; drawn in b's colour.")
     colors: list[list[int]] = Field(description="Per keypoint render colour as [r, g, b], as in the CLI renders.")
+    parts: dict[str, PartInfo] = Field(
+        default_factory=dict, description="The hand (hand_left/right_keypoints_2d) and face (face_keypoints_2d) "
+                                          "tables, present when the server finds those parts.")
 
 
 class StreamTiming(BaseModel):

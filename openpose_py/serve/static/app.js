@@ -28,6 +28,43 @@
     state.skeleton = await reply.json();
   }
 
+  // edges (each in its second point's colour), then the points; kp is OpenPose's flat x, y, score list
+  function drawGraph(ctx, kp, edges, colorOf, shown, width, radius) {
+    ctx.lineWidth = width;
+    for (const [a, b] of edges) {
+      if (!shown(a) || !shown(b)) continue;
+      ctx.strokeStyle = colorOf(b);
+      ctx.beginPath();
+      ctx.moveTo(kp[3 * a], kp[3 * a + 1]);
+      ctx.lineTo(kp[3 * b], kp[3 * b + 1]);
+      ctx.stroke();
+    }
+    for (let i = 0; 3 * i < kp.length; i++) {
+      if (!shown(i)) continue;
+      ctx.fillStyle = colorOf(i);
+      ctx.beginPath();
+      ctx.arc(kp[3 * i], kp[3 * i + 1], radius, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
+  // hands and face (serve --hand / --face): each edge in its second point's colour, then the points, strokes sized
+  // from the part's own extent, as the CLI renders them
+  function drawParts(ctx, person) {
+    const tables = (state.skeleton && state.skeleton.parts) || {};
+    const fields = [["hand", "hand_left_keypoints_2d"], ["hand", "hand_right_keypoints_2d"], ["face", "face_keypoints_2d"]];
+    for (const [key, field] of fields) {
+      const table = tables[key], kp = person[field];
+      if (!table || !kp || kp.length !== 3 * table.keypoints.length) continue;
+      const shown = (i) => kp[3 * i + 2] > RENDER_THRESHOLD;
+      const xs = [], ys = [];
+      table.keypoints.forEach((_, i) => { if (shown(i)) { xs.push(kp[3 * i]); ys.push(kp[3 * i + 1]); } });
+      if (xs.length < 2) continue;
+      const line = Math.max(1, Math.round(Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) / 60));
+      drawGraph(ctx, kp, table.edges, (i) => `rgb(${table.colors[i].join(",")})`, shown, line, line);
+    }
+  }
+
   function drawPeople(ctx, people, width, height, clear = true) {
     const sk = state.skeleton;
     if (clear) ctx.clearRect(0, 0, width, height);
@@ -44,23 +81,10 @@
       const ratio = Math.min(1, Math.max((Math.max(...xs) - Math.min(...xs)) / width,
                                          (Math.max(...ys) - Math.min(...ys)) / height));
       const thick = Math.max(Math.round(base * ratio), 2);
-      ctx.lineWidth = Math.max(Math.round(thick * 0.75), 1);
       ctx.lineCap = "round";
-      for (const [a, b] of sk.limbs) {
-        if (!visible(a) || !visible(b)) continue;
-        ctx.strokeStyle = rgb(b);
-        ctx.beginPath();
-        ctx.moveTo(kp[3 * a], kp[3 * a + 1]);
-        ctx.lineTo(kp[3 * b], kp[3 * b + 1]);
-        ctx.stroke();
-      }
-      sk.keypoints.forEach((_, i) => {
-        if (!visible(i)) return;
-        ctx.fillStyle = rgb(i);
-        ctx.beginPath();
-        ctx.arc(kp[3 * i], kp[3 * i + 1], Math.max(Math.floor(thick / 2), 1), 0, 2 * Math.PI);
-        ctx.fill();
-      });
+      drawGraph(ctx, kp, sk.limbs, rgb, visible, Math.max(Math.round(thick * 0.75), 1),
+                Math.max(Math.floor(thick / 2), 1));
+      drawParts(ctx, person);
       const id = person.person_id && person.person_id[0];
       if (id !== undefined && id >= 0) {  // a tracked identity
         ctx.font = `${Math.max(12, Math.round(base * 1.5))}px sans-serif`;
