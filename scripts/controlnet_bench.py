@@ -11,6 +11,12 @@
   three consecutive frames of one track), and the flicker of the ControlNet pose video itself: the mean absolute
   change of a pixel between consecutive pictures (0-255) and the fraction of pixels that change.
 
+- ``reference_network`` (with ``--reference-network``): milliseconds per forward pass of controlnet_aux 0.0.10's own
+  body network (its ``open_pose/model.py`` ``bodypose_model``, the CMU VGG-19 six-stage network, randomly initialised:
+  its checkpoint cannot be fetched here, and the cost does not depend on the weights' values) at the input it runs for
+  a 512 x 512 picture (0.5 x 368 = 184 pixels high: 1 x 3 x 184 x 184), in torch float32; its map upsampling and
+  Python decoder come on top and are not timed.
+
 Example:
   python scripts/controlnet_bench.py --images ../shared/data/coco-val2017-dev/images --limit 12 \\
       --video ../shared/data/videos/selfie_upper_body.mp4 --threads 2
@@ -26,6 +32,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from track_bench import mean_acceleration  # noqa: E402 (the same jitter measure as the tracking figures)
 
 
 def speed(images: list[np.ndarray], repeat: int, **flags: bool) -> dict[str, float | bool]:
@@ -46,14 +55,26 @@ def speed(images: list[np.ndarray], repeat: int, **flags: bool) -> dict[str, flo
             "pictures": len(times), "backend": det.estimator.backend, "parts_found": found}
 
 
-def _accel(tracks: dict[int, list[np.ndarray]]) -> float:
-    acc = []
-    for rows in tracks.values():
-        a = np.array(rows)
-        if len(a) >= 3:
-            d2 = np.linalg.norm(a[2:] - 2 * a[1:-1] + a[:-2], axis=-1)
-            acc.append(d2[np.isfinite(d2)])
-    return round(float(np.concatenate(acc).mean()), 3)
+def reference_network(repeat: int) -> dict[str, float]:
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.find_spec("controlnet_aux")
+    path = Path(list(spec.submodule_search_locations)[0]) / "open_pose" / "model.py"
+    module_spec = importlib.util.spec_from_file_location("_controlnet_aux_model", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    net = module.bodypose_model().eval()
+    x = torch.rand(1, 3, 184, 184) - 0.5
+    times = []
+    with torch.no_grad():
+        net(x)
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            net(x)
+            times.append((time.perf_counter() - t0) * 1000.0)
+    return {"median_ms": round(float(np.median(times)), 1), "input": "1x3x184x184", "passes": repeat}
 
 
 def jitter(video: Path) -> dict[str, float | int]:
@@ -84,7 +105,7 @@ def jitter(video: Path) -> dict[str, float | int]:
             for tid in set(tracks) - seen:  # a gap: NaN breaks the second difference there
                 tracks[tid].append(np.full((estimator.skeleton.num_keypoints, 2), np.nan))
         change = [np.abs(b - a) for a, b in zip(pictures, pictures[1:])]
-        result[f"{name}_accel_px"] = _accel(tracks)
+        result[f"{name}_accel_px"] = mean_acceleration(tracks)
         result[f"{name}_picture_change"] = round(float(np.mean([c.mean() for c in change])), 3)
         result[f"{name}_pixels_changed"] = round(float(np.mean([(c.max(axis=2) > 0).mean() for c in change])), 4)
     result["accel_ratio"] = round(result["smooth_accel_px"] / result["no_smooth_accel_px"], 3)
@@ -97,6 +118,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12, help="photos taken from --images (by name)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--video", type=Path, default=None, help="a clip for the jitter figures")
+    parser.add_argument("--reference-network", action="store_true",
+                        help="also time controlnet_aux's body network (needs controlnet-aux installed)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args()
     if args.threads:
@@ -111,6 +134,8 @@ def main() -> None:
         images = [np.ascontiguousarray(load_image(p)[:, :, ::-1]) for p in paths]
         report["speed"] = {"body": speed(images, args.repeat),
                            "body_hands_face": speed(images, args.repeat, include_hand=True, include_face=True)}
+    if args.reference_network:
+        report["reference_network"] = reference_network(max(4, 4 * args.repeat))
     if args.video is not None:
         report["jitter"] = jitter(args.video)
     report["load_avg_1m_end"] = os.getloadavg()[0]
