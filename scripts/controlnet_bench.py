@@ -3,8 +3,10 @@
 
 - ``speed``: milliseconds per picture of ``OpenposeDetector()(image, detect_resolution=512, image_resolution=512)``
   (the whole call: PIL-style RGB array in, PIL image out) on the photos of ``--images``, median and p90 over
-  ``--repeat`` passes after one warm-up pass, for the body alone and with ``include_hand=True, include_face=True``
-  (``parts_found`` says whether the estimator found any hand or face, i.e. whether that figure includes their work);
+  ``--repeat`` passes after one warm-up pass, for the body alone and with ``include_hand=True, include_face=True``,
+  the two calls one after the other on each picture (``people_hands_faces``: how many of each were found in all
+  the pictures at 512, i.e. how much part work that figure includes; ``cpu_median_ms`` is the process's CPU time, all its threads, which other
+  jobs on a shared machine inflate less than the wall-clock time);
 - ``jitter`` (with ``--video``): the network once per frame of a real clip, then the CLI's tracker without and with
   its default One-Euro smoothing (what ``openpose-py video --render-style controlnet`` does, and ``--no-smooth``):
   the mean frame-to-frame acceleration of the keypoints (|second difference| in pixels over keypoints present in
@@ -37,22 +39,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from track_bench import mean_acceleration  # noqa: E402 (the same jitter measure as the tracking figures)
 
 
-def speed(images: list[np.ndarray], repeat: int, **flags: bool) -> dict[str, float | bool]:
-    from openpose_py.controlnet import OpenposeDetector
+#: The two calls timed, side by side on each picture (the machine's load changes over a run).
+_CASES = {"body": {}, "body_hands_face": {"include_hand": True, "include_face": True}}
+
+
+def speed(images: list[np.ndarray], repeat: int) -> dict[str, dict[str, float | bool | str]]:
+    from openpose_py.controlnet import OpenposeDetector, resize_image
 
     det = OpenposeDetector()
-    found = False
-    for image in images:  # warm-up
-        poses = det.detect_poses(image, **flags)
-        found = found or any(p.left_hand or p.right_hand or p.face for p in poses)
-    times = []
+    found = {name: [0, 0, 0] for name in _CASES}  # people, hands, faces found (warm-up pass, at 512)
+    for image in images:  # warm-up (loads the part networks too)
+        for name, flags in _CASES.items():
+            poses = det.detect_poses(resize_image(image, 512), **flags)
+            found[name][0] += len(poses)
+            found[name][1] += sum((p.left_hand is not None) + (p.right_hand is not None) for p in poses)
+            found[name][2] += sum(p.face is not None for p in poses)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in _CASES}
     for _ in range(repeat):
         for image in images:
-            t0 = time.perf_counter()
-            det(image, detect_resolution=512, image_resolution=512, **flags)
-            times.append((time.perf_counter() - t0) * 1000.0)
-    return {"median_ms": round(float(np.median(times)), 1), "p90_ms": round(float(np.percentile(times, 90)), 1),
-            "pictures": len(times), "backend": det.estimator.backend, "parts_found": found}
+            for name, flags in _CASES.items():
+                t0, c0 = time.perf_counter(), time.process_time()
+                det(image, detect_resolution=512, image_resolution=512, **flags)
+                times[name].append(((time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0))
+    out = {}
+    for name, rows in times.items():
+        wall, cpu = np.array(rows).T
+        out[name] = {"median_ms": round(float(np.median(wall)), 1), "p90_ms": round(float(np.percentile(wall, 90)), 1),
+                     "cpu_median_ms": round(float(np.median(cpu)), 1), "pictures": len(wall),
+                     "backend": det.estimator.backend, "people_hands_faces": found[name]}
+    return out
 
 
 def reference_network(repeat: int) -> dict[str, float]:
@@ -71,10 +86,12 @@ def reference_network(repeat: int) -> dict[str, float]:
     with torch.no_grad():
         net(x)
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             net(x)
-            times.append((time.perf_counter() - t0) * 1000.0)
-    return {"median_ms": round(float(np.median(times)), 1), "input": "1x3x184x184", "passes": repeat}
+            times.append(((time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0))
+    wall, cpu = np.array(times).T
+    return {"median_ms": round(float(np.median(wall)), 1), "cpu_median_ms": round(float(np.median(cpu)), 1),
+            "input": "1x3x184x184", "passes": repeat}
 
 
 def jitter(video: Path) -> dict[str, float | int]:
@@ -132,8 +149,7 @@ def main() -> None:
 
         paths = sorted(p for p in args.images.iterdir() if p.suffix.lower() in (".jpg", ".png"))[:args.limit]
         images = [np.ascontiguousarray(load_image(p)[:, :, ::-1]) for p in paths]
-        report["speed"] = {"body": speed(images, args.repeat),
-                           "body_hands_face": speed(images, args.repeat, include_hand=True, include_face=True)}
+        report["speed"] = speed(images, args.repeat)
     if args.reference_network:
         report["reference_network"] = reference_network(max(4, 4 * args.repeat))
     if args.video is not None:
