@@ -96,21 +96,20 @@ def reference_network(repeat: int) -> dict[str, float]:
 
 def jitter(video: Path) -> dict[str, float | int]:
     from openpose_py import PoseEstimator
-    from openpose_py.cli.tracking import TrackingOptions
+    from dataclasses import replace
+
+    from openpose_py.cli.tracking import TrackingOptions, build_tracker
     from openpose_py.controlnet import ControlNetStyle
-    from openpose_py.track import PoseTracker, SmoothingConfig, TrackerConfig
     from openpose_py.video import VideoSource
 
     with VideoSource(video) as source:
         frames = list(source)
     estimator = PoseEstimator.from_pretrained()
     detections = [estimator(f.image) for f in frames]
-    cli = TrackingOptions()
-    config = SmoothingConfig(cli.smooth_min_cutoff, cli.smooth_beta, cli.smooth_d_cutoff)
     style = ControlNetStyle()
     result: dict[str, float | int] = {"frames": len(frames), "backend": estimator.backend}
-    for name, smoothing in (("no_smooth", None), ("smooth", config)):
-        tracker = PoseTracker(estimator.skeleton, TrackerConfig(max_age=cli.track_max_age), smoothing=smoothing)
+    for name, smooth in (("no_smooth", False), ("smooth", True)):  # the CLI's own tracker, flags at their defaults
+        tracker = build_tracker(replace(TrackingOptions(), smooth=smooth), estimator.skeleton)
         tracks: dict[int, list[np.ndarray]] = {}
         pictures = []
         for frame, people in zip(frames, detections):
