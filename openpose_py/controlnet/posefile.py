@@ -21,7 +21,7 @@ import numpy as np
 from ..atomic import write_bytes_atomic
 from ..errors import OpenPoseError
 from ..results import Person
-from ..skeleton import BODY_25, COCO_18, MPI_15, Skeleton
+from ..skeleton import BODY_25, COCO_18, MPI_15
 from .poses import PART_NAMES, person_from_arrays
 
 __all__ = ["PoseFileError", "PoseFrame", "read_pose_frames", "comfyui_document", "write_comfyui_json"]
