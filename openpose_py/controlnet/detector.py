@@ -52,7 +52,7 @@ class OpenposeDetector:
     def _estimator(self, hands: bool, face: bool) -> "PoseEstimator":
         """The estimator, finding hands and/or a face too when asked (the same network; made once per choice)."""
         config = self.estimator.parts.config
-        if not (hands or face) or (config.hands >= hands and config.face >= face):
+        if (config.hands or not hands) and (config.face or not face):  # it finds all that is asked already
             return self.estimator
         key = (hands, face)
         if key not in self._with_parts:

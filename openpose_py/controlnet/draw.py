@@ -23,9 +23,10 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from ..results import Keypoint as PixelKeypoint
 from ..results import Person
 from ..skeleton import COCO_18
-from .poses import Keypoint, PoseResult, pose_results
+from .poses import PART_NAMES, Keypoint, PoseResult, pose_results
 
 __all__ = ["BODY_COLORS", "HAND_EDGES", "draw_body", "draw_hand", "draw_face", "draw_poses", "ControlNetStyle"]
 
@@ -127,14 +128,13 @@ def draw_poses(poses: Sequence[PoseResult], H: int, W: int, draw_body: bool = Tr
     """A black (H, W, 3) uint8 RGB canvas with ``poses`` drawn in ControlNet's style (controlnet_aux's
     ``draw_poses``)."""
     canvas = np.zeros((int(H), int(W), 3), dtype=np.uint8)
-    body_on, hand_on, face_on = draw_body, draw_hand, draw_face
-    for pose in poses:
-        if body_on:
+    for pose in poses:  # the flags shadow the module's drawing functions: those are reached by their aliases
+        if draw_body:
             _draw_body(canvas, pose.body.keypoints)
-        if hand_on:
+        if draw_hand:
             _draw_hand(canvas, pose.left_hand)
             _draw_hand(canvas, pose.right_hand)
-        if face_on:
+        if draw_face:
             _draw_face(canvas, pose.face)
     return canvas
 
@@ -146,7 +146,7 @@ _draw_body, _draw_hand, _draw_face = draw_body, draw_hand, draw_face
 class ControlNetStyle:
     """Pictures for the CLI's sinks in ControlNet's style: a black canvas of the source's size (or ``size``,
     (width, height)) with the people drawn as :func:`draw_poses` draws them, returned BGR like every picture the
-    sinks write. Keypoints scoring at or below ``threshold`` are left out."""
+    sinks write. Points (of the body, the hands and the face) scoring at or below ``threshold`` are left out."""
 
     threshold: float = 0.0
     size: tuple[int, int] | None = None
@@ -167,5 +167,9 @@ class ControlNetStyle:
 def _above(person: Person, threshold: float) -> Person:
     if threshold <= 0:
         return person
-    return replace(person, keypoints=tuple(k if k is not None and k.score > threshold else None
-                                           for k in person.keypoints))
+
+    def keep(points: Sequence[PixelKeypoint | None] | None) -> tuple[PixelKeypoint | None, ...] | None:
+        return None if points is None else tuple(k if k is not None and k.score > threshold else None for k in points)
+
+    return replace(person, keypoints=keep(person.keypoints),
+                   **{name: keep(getattr(person, name)) for name in PART_NAMES if hasattr(person, name)})
