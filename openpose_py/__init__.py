@@ -13,9 +13,11 @@ if "torch" not in sys.modules:
 from .errors import OpenPoseError  # noqa: E402
 from .results import Keypoint, Person  # noqa: E402
 from .skeleton import BODY_25, COCO_18, MPI_15, Skeleton  # noqa: E402
+from .skeleton import FACE_70, HAND_21  # noqa: E402
 
 __all__ = ["PoseEstimator", "DecoderConfig", "Person", "Keypoint", "Skeleton", "COCO_18", "BODY_25", "MPI_15",
            "OpenPoseError", "PoseTracker", "TrackerConfig", "SmoothingConfig"]
+__all__ += ["PartsConfig", "HAND_21", "FACE_70"]  # hands, faces and feet (openpose_py.parts)
 __version__ = "0.1.0"
 
 
@@ -30,4 +32,7 @@ def __getattr__(name: str):
     if name in ("PoseTracker", "TrackerConfig", "SmoothingConfig"):
         from . import track
         return getattr(track, name)
+    if name == "PartsConfig":
+        from .parts.config import PartsConfig
+        return PartsConfig
     raise AttributeError(name)

@@ -24,6 +24,8 @@ class PartsConfig:
         presence: the networks' presence score under which a hand or a face counts as not there (all its points
             missing).
         iris: pupils from MediaPipe's iris network (else the pupils are missing).
+        max_people: parts for at most this many people per frame, the largest first (the others' parts are all
+            missing), which bounds the time a crowded frame takes; None: everyone large enough.
         threads: CPU threads of the landmark networks (None: OpenVINO's choice).
         batch: the most crops in one network call (bounds memory on a crowded frame).
     """
@@ -36,6 +38,7 @@ class PartsConfig:
     face_passes: int = 2
     presence: float = 0.5
     iris: bool = True
+    max_people: int | None = 16
     threads: int | None = None
     batch: int = 32
 
@@ -47,6 +50,8 @@ class PartsConfig:
                 raise ValueError(f"PartsConfig.{name} must be 1 or 2, got {getattr(self, name)}")
         if not 0.0 <= self.presence < 1.0:
             raise ValueError(f"PartsConfig.presence must be in [0, 1), got {self.presence}")
+        if self.max_people is not None and self.max_people < 0:
+            raise ValueError(f"PartsConfig.max_people must be >= 0 or None, got {self.max_people}")
         if self.batch < 1:
             raise ValueError(f"PartsConfig.batch must be at least 1, got {self.batch}")
         if self.threads is not None and self.threads < 1:

@@ -67,12 +67,16 @@ class PartsEstimator:
     # ---- from bodies -------------------------------------------------------------------------------------------------
     def add_parts(self, image: np.ndarray, people: list[Person]) -> list[Person]:
         """``people`` with the parts the configuration asks for (BODY_25 bodies when it asks for feet). People
-        smaller than ``min_person_size`` get their parts with every point missing."""
+        smaller than ``min_person_size``, and those beyond the ``max_people`` largest, get their parts with every
+        point missing."""
         cfg = self.config
         if not cfg.any or not people:
             return [to_body25(p) for p in people] if cfg.feet else list(people)
         rgb = _rgb(image)
-        big = np.flatnonzero(person_sizes(people) >= cfg.min_person_size)
+        sizes = person_sizes(people)
+        big = np.flatnonzero(sizes >= cfg.min_person_size)
+        if cfg.max_people is not None and len(big) > cfg.max_people:
+            big = np.sort(big[np.argsort(-sizes[big], kind="stable")[:cfg.max_people]])
         chosen = [people[i] for i in big]
         parts: dict[str, np.ndarray] = {}
         if cfg.hands:

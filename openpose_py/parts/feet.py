@@ -3,8 +3,8 @@ whole-body pose network (BlazePose) run on a crop around the person.
 
 BlazePose gives a heel and a "foot index" (the tip of the foot) per foot; the foot tip stands for OpenPose's big
 toe. It has no small toe: ``LSmallToe`` and ``RSmallToe`` stay missing rather than guessed. A foot is kept only when
-BlazePose's ankle on that side lands near the body's own ankle (within ``_ANKLE_AGREEMENT`` of the person's size), so
-a crop that shows someone else's feet adds nothing.
+BlazePose's ankle on that side lands near the body's own ankle (within ``_ANKLE_AGREEMENT`` of the person's size), or,
+for a body without that ankle, its knee near the body's knee; so a crop that shows someone else's feet adds nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ __all__ = ["to_body25", "find_feet", "FEET_NOT_GIVEN"]
 
 #: BODY_25 points this module never gives (BlazePose has no small toes).
 FEET_NOT_GIVEN = ("LSmallToe", "RSmallToe")
-# BlazePose landmark -> BODY_25 name, per side: ankle (for the check), heel, foot tip (as the big toe)
+# BlazePose landmarks per side: ankle (for the check; its knee is two before it), heel, foot tip (as the big toe)
 _BLAZE = {"L": (27, 29, 31), "R": (28, 30, 32)}
-_PERSON_SCALE = 1.25  # MediaPipe's pose crop: 1.25 times the body
+_PERSON_SCALE = 1.5  # MediaPipe's pose crop is 1.25 times the body; 1.5 kept more feet on the badminton frames
 _ANKLE_AGREEMENT = 0.1
 _VISIBLE = 0.5
 
@@ -55,11 +55,19 @@ def _decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _person_crops(people: list[Person]) -> Crops:
+    """BlazePose's crop: centred on the hips' midpoint, turned so hips -> neck points up, its side ``_PERSON_SCALE``
+    times the diameter of the circle around the hips that holds every body point (MediaPipe's pose rect takes 1.25);
+    a person without hips gets a crop around their points."""
     points = np.stack([p.as_array()[:, :2] for p in people]).astype(np.float64)
     core = body_points(people, ("RHip", "LHip", "Neck"))
     hips = nan_mean(core[:, :2])
     angles = np.nan_to_num(up_angle(hips, core[:, 2]), nan=0.0)
-    return crops_around(points, angles, _PERSON_SCALE)
+    around = crops_around(points, angles, _PERSON_SCALE)
+    dist = np.hypot(*np.moveaxis(points - hips[:, None], -1, 0))
+    reach = np.max(np.where(np.isfinite(dist), dist, -np.inf), axis=1)
+    has_hips = np.isfinite(hips).all(axis=1) & (reach > 0)
+    return Crops(np.where(has_hips[:, None], hips, around.centres),
+                 np.where(has_hips, 2.0 * _PERSON_SCALE * reach, around.sizes), angles)
 
 
 def find_feet(network: LandmarkNetwork, image_rgb: np.ndarray, people: list[Person], *, presence: float = 0.5,
@@ -71,11 +79,16 @@ def find_feet(network: LandmarkNetwork, image_rgb: np.ndarray, people: list[Pers
         return out
     points, score = run_crops(network, _decode, image_rgb, _person_crops(people), batch)
     visibility = points[..., 2]
-    ankles = body_points(people, ("LAnkle", "RAnkle"))
+    joints = body_points(people, ("LAnkle", "RAnkle", "LKnee", "RKnee"))
     near = _ANKLE_AGREEMENT * person_sizes(people)
-    for s, (side, (ankle, heel, tip)) in enumerate(_BLAZE.items()):
+    for s, (ankle, heel, tip) in enumerate(_BLAZE.values()):
+        # BlazePose's ankle must land on the body's; where the body has no ankle, its knee on the body's knee
+        body_ankle, body_knee = joints[:, s], joints[:, 2 + s]
+        has_ankle = np.isfinite(body_ankle).all(axis=1)
+        miss = np.where(has_ankle, np.hypot(*(points[:, ankle, :2] - body_ankle).T),
+                        np.hypot(*(points[:, ankle - 2, :2] - body_knee).T))
         with np.errstate(invalid="ignore"):
-            agree = (np.hypot(*(points[:, ankle, :2] - ankles[:, s]).T) <= near) & (score >= presence)
+            agree = (miss <= near) & (score >= presence)
         for slot, lm in ((0, tip), (2, heel)):
             good = agree & (visibility[:, lm] >= _VISIBLE)
             out[good, 3 * s + slot, :2] = points[good, lm, :2]

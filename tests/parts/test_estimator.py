@@ -96,3 +96,16 @@ def test_the_estimator_gives_body25_people_with_parts_in_openpose_json(default_e
     assert plain.face is None and plain.skeleton is default_estimator.skeleton
     with pytest.raises(ValueError, match="not both"):
         PoseEstimator.from_pretrained(hands=True, parts=PartsConfig())
+
+
+def test_a_crowd_gets_parts_for_the_largest_people_only(slp_frame):
+    from openpose_py.parts import PartsEstimator
+
+    frame, path = slp_frame
+    _, bare = _official(path)
+    crowd = [bare[0].transformed(s, s, 600 * (1 - s), 300 * (1 - s)) for s in np.linspace(0.3, 1.0, 30)]
+    est = PartsEstimator(PartsConfig(face=True, max_people=2))
+    out = est.add_parts(frame, crowd)
+    assert len(out) == 30 and all(len(p.face) == 70 for p in out)
+    found = [i for i, p in enumerate(out) if p.face[0] is not None]
+    assert set(found) <= {28, 29} and 29 in found  # the two largest (the last two), and the full-size one is a face
