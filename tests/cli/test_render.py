@@ -76,6 +76,11 @@ def test_video_controlnet_style_smooths_by_default(invoke, tmp_path):
         assert result.exit_code == 0, result.output
         return [json.loads(p.read_text())["people"] for p in sorted((tmp_path / name).iterdir())]
 
-    default, rough = run("default"), run("rough", "--no-smooth")
+    default = run("default", "--output", tmp_path / "pose.mp4", "--render-size", "320x180")
+    rough = run("rough", "--no-smooth")
     # tracking alone keeps every coordinate; the One-Euro filter moves them from the second frame on
     assert default[0] == rough[0] and default != rough
+    video = cv2.VideoCapture(str(tmp_path / "pose.mp4"))
+    ok, picture = video.read()
+    assert ok and picture.shape == (180, 320, 3) and video.get(cv2.CAP_PROP_FRAME_COUNT) == 3
+    assert picture.any() and (picture.max(axis=2) < 30).mean() > 0.8  # skeletons on black
