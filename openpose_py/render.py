@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -21,6 +21,7 @@ from .skeleton import PARTS, Skeleton
 
 __all__ = [
     "RenderStyle",
+    "Painter",
     "draw_people",
     "track_color",
     "draw_text",
@@ -49,6 +50,25 @@ class RenderStyle:
     scale_with_person: bool = True
     antialias: bool = True
     color_by_track: bool = True
+
+    def output_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The (width, height) of the pictures drawn on a frame of ``size``: the frame's own."""
+        return size
+
+    def draw(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+        """:func:`draw_people` in this style."""
+        return draw_people(image, people, self)
+
+
+class Painter(Protocol):
+    """What the sinks draw with: :class:`RenderStyle` (skeletons over the frame) or another style, such as
+    ControlNet's (:class:`openpose_py.controlnet.ControlNetStyle`, people on a black canvas)."""
+
+    def output_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The (width, height) of the pictures drawn on a frame of ``size`` (width, height)."""
+
+    def draw(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+        """The picture of ``people`` found in ``image`` (BGR), BGR."""
 
 
 @functools.lru_cache(maxsize=None)

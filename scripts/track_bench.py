@@ -69,6 +69,18 @@ def lag(speeds: list[float], config: SmoothingConfig, fps: float = 30.0) -> list
     return out
 
 
+def mean_acceleration(tracks: dict[int, list[np.ndarray]]) -> float:
+    """Mean |second difference| in pixels of the keypoints of each track's (K, 2) rows, over keypoints present in
+    three consecutive rows (NaN rows mark gaps)."""
+    acc = []
+    for rows in tracks.values():
+        a = np.array(rows)
+        if len(a) >= 3:
+            d2 = np.linalg.norm(a[2:] - 2 * a[1:-1] + a[:-2], axis=-1)
+            acc.append(d2[np.isfinite(d2)])
+    return round(float(np.concatenate(acc).mean()), 3)
+
+
 def jitter(video: Path, height: int | None, config: SmoothingConfig, cache: Path | None) -> dict[str, float]:
     from openpose_py import PoseEstimator
     from openpose_py.video import VideoSource
@@ -97,13 +109,7 @@ def jitter(video: Path, height: int | None, config: SmoothingConfig, cache: Path
                 seen.add(p.track_id)
             for tid in set(tracks) - seen:  # a gap: NaN breaks the second difference there
                 tracks[tid].append(np.full((COCO_18.num_keypoints, 2), np.nan))
-        acc = []
-        for rows in tracks.values():
-            a = np.array(rows)
-            if len(a) >= 3:
-                d2 = np.linalg.norm(a[2:] - 2 * a[1:-1] + a[:-2], axis=-1)
-                acc.append(d2[np.isfinite(d2)])
-        result[f"{name}_accel_px"] = round(float(np.concatenate(acc).mean()), 3)
+        result[f"{name}_accel_px"] = mean_acceleration(tracks)
     result["ratio"] = round(result["smoothed_accel_px"] / result["raw_accel_px"], 3)
     return result
 

@@ -17,6 +17,7 @@ LAYERS: dict[str, int] = {
     "preprocess": 3, "backends": 3,
     "inference": 4, "parts": 4,
     "render": 5, "data": 5, "evaluate": 5, "response": 5, "track": 5, "video": 5,
+    "controlnet": 5,
     "train": 6, "serve": 6,
     "multiview": 6,
     "cli": 7, "__init__": 7,

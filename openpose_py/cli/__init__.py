@@ -30,6 +30,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "calibrate": ("calibrate", "calibrate", "Calibrate cameras from checkerboard pictures."),
     "triangulate": ("triangulate", "triangulate", "3-D people from several calibrated cameras' JSON."),
     "boxes": ("boxes", "boxes", "Hands and faces in boxes given in a file (OpenPose JSON)."),
+    "render": ("render", "render", "Draw pose JSON files as pictures or a video (OpenPose or ControlNet style)."),
 }
 
 

@@ -10,7 +10,7 @@ import time
 
 from ..errors import OpenPoseError
 from ..runs.ledger import count
-from ..render import RenderStyle, draw_people, draw_text
+from ..render import Painter, RenderStyle, draw_text
 from ..video import FrameResult, FrameSink, StreamInfo
 
 __all__ = ["DisplaySink", "check_display"]
@@ -38,7 +38,7 @@ def check_display() -> None:
 class DisplaySink(FrameSink):
     """Shows each rendered frame with its frame rate and people count; ``q`` or Esc (or closing it) sets ``stop``."""
 
-    def __init__(self, stop: threading.Event, style: RenderStyle = RenderStyle(), title: str = "openpose-py") -> None:
+    def __init__(self, stop: threading.Event, style: Painter = RenderStyle(), title: str = "openpose-py") -> None:
         self.stop = stop
         self.style = style
         self.title = title
@@ -59,7 +59,7 @@ class DisplaySink(FrameSink):
             self._fps = rate if self._fps == 0.0 else 0.9 * self._fps + 0.1 * rate
         self._last = now
         n = len(result.people)
-        picture = draw_people(result.frame.image, result.people, self.style)
+        picture = self.style.draw(result.frame.image, result.people)
         picture = draw_text(picture, [f"{self._fps:.1f} FPS", count(n, "person")])
         cv2.imshow(self.title, picture)
         self._shown = True

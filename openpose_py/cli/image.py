@@ -15,14 +15,14 @@ from .collection import Progress, finish, list_files, rank_estimator_options, re
 from .overwrites import InputFiles
 from .options import (
     EstimatorOptions,
+    RenderOptions,
     build_estimator,
     estimator_options,
     parts_options,
     keypoint_scale_option,
     max_map_pixels_option,
     quiet_video_backends,
-    render_style,
-    render_threshold_option,
+    render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
 
@@ -44,14 +44,14 @@ __all__ = ["image"]
 @max_map_pixels_option
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
-@render_threshold_option
+@render_options
 @click.option("--strict", is_flag=True, help="Fail on an unreadable image instead of skipping it.")
 @click.option("--verbose", "-v", is_flag=True, help="Print one line per image instead of a progress bar.")
 @run_options
 def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir: Path | None,
           render_dir: Path | None, coco_json: Path | None, save_maps: Path | None, max_map_pixels: int,
           part_candidates: bool,
-          keypoint_scale: str, render_threshold: float, strict: bool, verbose: bool, inputs_from: Path | None,
+          keypoint_scale: str, render: RenderOptions, strict: bool, verbose: bool, inputs_from: Path | None,
           skip_existing: bool, failures_path: Path | None, summary_json: Path | None) -> None:
     """Estimate poses on images.
 
@@ -95,7 +95,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
                               part_candidates=part_candidates))
         outputs.append((json_dir, JsonSink.suffix))
     if render_dir is not None:
-        sinks.append(ImageSink(render_dir, render_style(render_threshold)))
+        sinks.append(ImageSink(render_dir, render.painter()))
         outputs.append((render_dir, sinks[-1].suffix))
     coco = None
     if coco_json is not None:

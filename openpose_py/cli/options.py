@@ -24,7 +24,7 @@ from ..limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
-    from ..render import RenderStyle
+    from ..render import Painter
     from ..video import KeypointScale
 
 __all__ = [
@@ -36,6 +36,10 @@ __all__ = [
     "render_threshold_option",
     "keypoint_scale_option",
     "render_style",
+    "RenderOptions",
+    "render_options",
+    "RENDER_STYLES",
+    "parse_size",
     "keypoint_scale",
     "quiet_video_backends",
 ]
@@ -222,7 +226,60 @@ def keypoint_scale_option(func: Callable[..., Any]) -> Callable[..., Any]:
         func)
 
 
-def render_style(threshold: float) -> "RenderStyle":
+#: ``--render-style`` choices: OpenPose's skeletons over the frame, or ControlNet's pose pictures (black canvas).
+RENDER_STYLES = ("openpose", "controlnet")
+
+
+def parse_size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """click callback: ``WIDTHxHEIGHT`` -> (width, height)."""
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and 0 < int(width) <= 16384 and 0 < int(height) <= 16384):
+        raise click.BadParameter(f"expected WIDTHxHEIGHT, each 1 to 16384, such as 512x768, got {value!r}")
+    return int(width), int(height)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """The render flags of one command line, as given."""
+
+    threshold: float = 0.05
+    style: str = "openpose"
+    size: tuple[int, int] | None = None
+
+    def painter(self) -> "Painter":
+        return render_style(self.threshold, self.style, self.size)
+
+
+def render_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--render-threshold``, ``--render-style openpose|controlnet`` and ``--render-size WxH`` (the pictures' size;
+    the source's if not given), handed to the command as one :class:`RenderOptions` (keyword ``render``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opts = RenderOptions(kwargs.pop("render_threshold"), kwargs.pop("render_style_name"), kwargs.pop("render_size"))
+        if opts.size is not None and opts.style != "controlnet":
+            raise click.UsageError("--render-size is for --render-style controlnet")
+        return func(*args, render=opts, **kwargs)
+
+    wrapper = click.option("--render-size", callback=parse_size, default=None, metavar="WxH",
+                           help="Draw the pictures at this size (--render-style controlnet; default: the source's)."
+                           )(wrapper)
+    wrapper = click.option("--render-style", "render_style_name", type=click.Choice(RENDER_STYLES),
+                           default="openpose", show_default=True,
+                           help="openpose: skeletons over the picture; controlnet: ControlNet's OpenPose pose "
+                                "pictures (black canvas, as controlnet_aux draws them) for image and video "
+                                "generation.")(wrapper)
+    return render_threshold_option(wrapper)
+
+
+def render_style(threshold: float, style: str = "openpose", size: tuple[int, int] | None = None) -> "Painter":
+    """What the sinks draw with, from the render flags."""
+    if style == "controlnet":
+        from ..controlnet import ControlNetStyle
+
+        return ControlNetStyle(threshold=threshold, size=size)
     from ..render import RenderStyle
 
     return RenderStyle(threshold=threshold)

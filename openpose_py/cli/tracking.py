@@ -28,7 +28,7 @@ class TrackingOptions:
     track_max_age: float = 1.0
     track_reid_time: float = 3.0  # the TrackerConfig defaults, copied so that --help needs no scipy import
     track_min_hits: int = 2
-    smooth: bool = False
+    smooth: bool | None = False  # None: the command decides (video: on for --render-style controlnet)
     smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
     smooth_beta: float = 0.1
     smooth_d_cutoff: float = 0.2
@@ -38,9 +38,9 @@ class TrackingOptions:
 _KEYS = tuple(f.name for f in fields(TrackingOptions))
 
 
-def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: add the tracking flags (smoothing on by default when ``smooth``; ``--tracks-csv`` when ``table``)
-    to a click command."""
+def tracking_options(*, smooth: bool | None, table: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: add the tracking flags (smoothing on by default when ``smooth``, left to the command when None;
+    ``--tracks-csv`` when ``table``) to a click command."""
     defaults = TrackingOptions()
     positive = click.FloatRange(min=0.0, min_open=True)
     options = (
@@ -57,8 +57,9 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
                      help="Frames in a row a new person must be found in before getting an id (2 drops one-frame "
                           "false detections; a file's earlier frames are then labelled too, a live source shows -1 "
                           "until then)."),
-        click.option("--smooth/--no-smooth", default=smooth, show_default=True,
-                     help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."),
+        click.option("--smooth/--no-smooth", default=smooth, show_default=smooth is not None,
+                     help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."
+                          + ("  [default: on with --render-style controlnet, else off]" if smooth is None else "")),
         click.option("--smooth-min-cutoff", type=positive, default=defaults.smooth_min_cutoff, show_default=True,
                      help="One-Euro cutoff (Hz) for still keypoints: lower smooths more."),
         click.option("--smooth-beta", type=click.FloatRange(min=0.0), default=defaults.smooth_beta,
@@ -78,7 +79,7 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
             opts = TrackingOptions(**{key: kwargs.pop(key) for key in _KEYS if key in kwargs})
             if not opts.track and opts.tracks_csv is not None:
                 raise click.UsageError("--tracks-csv needs tracking; drop --no-track")
-            if not opts.track and opts.smooth and smooth is False:
+            if not opts.track and opts.smooth and smooth is not True:
                 raise click.UsageError("--smooth follows tracks; drop --no-track")
             return func(*args, tracking_options=opts, **kwargs)
 

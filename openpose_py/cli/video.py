@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import glob
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -17,13 +17,13 @@ from .collection import Progress, finish, list_files, rank_estimator_options, re
 from .overwrites import refuse_overwriting_inputs
 from .options import (
     EstimatorOptions,
+    RenderOptions,
     build_estimator,
     estimator_options,
     parts_options,
     keypoint_scale_option,
     quiet_video_backends,
-    render_style,
-    render_threshold_option,
+    render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
 from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import threading
 
     from ..inference import PoseEstimator
+    from ..render import Painter
     from ..track import PoseTracker
     from ..video import FrameRange, FrameSink, FrameSource, RunReport
 
@@ -74,7 +75,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
 
 
 def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part_candidates: bool,
-           render_threshold: float) -> list["FrameSink"]:
+           painter: "Painter") -> list["FrameSink"]:
     from ..video import JsonSink, VideoSink
 
     sinks: list[FrameSink] = []
@@ -82,7 +83,7 @@ def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
                               part_candidates=part_candidates))
     if output is not None:
-        sinks.append(VideoSink(output, render_style(render_threshold)))
+        sinks.append(VideoSink(output, painter))
     return sinks
 
 
@@ -98,16 +99,16 @@ def _sinks(json_dir: Path | None, output: Path | None, keypoint_scale: str, part
                    "inputs, in a folder <name>/ per input, which appears when its video is done.")
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
-@render_threshold_option
+@render_options
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True, help="First frame index.")
 @click.option("--end", type=click.IntRange(min=1), default=None, help="Stop before this frame index.")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, help="Process every N-th frame.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Frames run through the network together.")
 @run_options
-@tracking_options(smooth=False)
+@tracking_options(smooth=None)
 def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output: Path | None,
-          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render_threshold: float, start: int,
+          json_dir: Path | None, part_candidates: bool, keypoint_scale: str, render: RenderOptions, start: int,
           end: int | None, step: int, batch_size: int, inputs_from: Path | None, skip_existing: bool,
           failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
     """Estimate poses on a video file or stream URL (rtsp://, http://, ...), or on many.
@@ -125,6 +126,7 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     Examples:
       openpose-py video clip.mp4 --output clip_pose.mp4 --json-dir json/
       openpose-py video clip.mp4 --json-dir json/ --smooth --tracks-csv tracks.csv
+      openpose-py video dance.mp4 --output dance_pose.mp4 --render-style controlnet
       openpose-py video rtsp://camera.local/stream --json-dir json/ --step 5
       openpose-py video clips/ --json-dir json/ --output rendered/ --skip-existing --failures failed.jsonl
     """
@@ -139,7 +141,9 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     inputs = read_inputs(sources, inputs_from)
     lists = list_files(sources, inputs_from)
     frames = FrameRange(start, end, step)
-    sink_args = (keypoint_scale, part_candidates, render_threshold)
+    sink_args = (keypoint_scale, part_candidates, render.painter())
+    if tracking_options.smooth is None:  # flicker is what pose videos for image generation must not have
+        tracking_options = replace(tracking_options, smooth=render.style == "controlnet" and tracking_options.track)
     quiet_video_backends()
     one = inputs[0]
     if len(inputs) == 1 and inputs_from is None and sources[0] == one and not Path(one).is_dir() \
@@ -161,7 +165,7 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
 
 
 def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | None, json_dir: Path | None,
-               sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int,
+               sink_args: tuple[str, bool, "Painter"], frames: "FrameRange", batch_size: int,
                tracking_options: TrackingOptions) -> None:
     from ..runs import RunContext
     from ..video import VideoSource, is_stream_url
@@ -223,7 +227,7 @@ class _Outputs:
 
 
 def _collection(inputs: list[str], lists: list[Path], estimator_options: EstimatorOptions, output: Path | None,
-                json_dir: Path | None, sink_args: tuple[str, bool, float], frames: "FrameRange", batch_size: int, skip_existing: bool,
+                json_dir: Path | None, sink_args: tuple[str, bool, "Painter"], frames: "FrameRange", batch_size: int, skip_existing: bool,
                 failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
     from ..atomic import ensure_writable_dir
     from ..runs import FailureLog, RunContext, RunSummary, process_group

@@ -10,13 +10,13 @@ import click
 from ..errors import CameraError, VideoError
 from .options import (
     EstimatorOptions,
+    RenderOptions,
     build_estimator,
     estimator_options,
     parts_options,
     keypoint_scale_option,
     quiet_video_backends,
-    render_style,
-    render_threshold_option,
+    render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
 from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
@@ -35,10 +35,10 @@ __all__ = ["webcam"]
 @click.option("--json-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write OpenPose JSON per frame.")
 @keypoint_scale_option
-@render_threshold_option
+@render_options
 @tracking_options(smooth=True)
 def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, output: Path | None,
-           json_dir: Path | None, keypoint_scale: str, render_threshold: float,
+           json_dir: Path | None, keypoint_scale: str, render: RenderOptions,
            tracking_options: TrackingOptions) -> None:
     """Live pose estimation: a window with skeletons, frame rate and people count; q or Esc quits.
 
@@ -62,10 +62,11 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
     sinks: list[FrameSink] = []
     if json_dir is not None:
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale)))
+    painter = render.painter()
     if output is not None:
-        sinks.append(VideoSink(output, render_style(render_threshold)))
+        sinks.append(VideoSink(output, painter))
     if not no_display:
-        sinks.append(DisplaySink(stop, render_style(render_threshold)))
+        sinks.append(DisplaySink(stop, painter))
     sinks += tracks_sinks(tracking_options)
     name = camera.strip()
     if name.isdigit():

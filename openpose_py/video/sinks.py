@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ..errors import OutputError, VideoError
-from ..render import RenderStyle, draw_people, maps_picture
+from ..render import Painter, RenderStyle, maps_picture
 from ..results import Person, coco_results, openpose_json, write_openpose_json
 from ..skeleton import Skeleton
 from ..atomic import claim_tempfile, ensure_writable_dir, publish_file, remove_unclaimed, write_bytes_atomic
@@ -131,14 +131,14 @@ class JsonSink(_FileSink):
 class ImageSink(_FileSink):
     """The frame with its skeletons drawn, ``<frame name>_rendered.png`` (OpenPose's ``--write_images`` name)."""
 
-    def __init__(self, directory: str | Path, style: RenderStyle = RenderStyle(), *, extension: str = ".png") -> None:
+    def __init__(self, directory: str | Path, style: Painter = RenderStyle(), *, extension: str = ".png") -> None:
         super().__init__(directory)
         self.style = style
         self.suffix = f"_rendered{extension}"
 
     def write(self, result: FrameResult) -> None:
         path = self.path_for(result.frame)
-        write_image(path, draw_people(result.frame.image, result.people, self.style))
+        write_image(path, self.style.draw(result.frame.image, result.people))
 
 
 class MapsSink(_FileSink):
@@ -176,7 +176,7 @@ class VideoSink(FrameSink):
     otherwise it is deleted and :class:`OutputError` raised. ``close(keep=False)`` deletes it.
     """
 
-    def __init__(self, path: str | Path, style: RenderStyle = RenderStyle(), *, fourcc: str | None = None,
+    def __init__(self, path: str | Path, style: Painter = RenderStyle(), *, fourcc: str | None = None,
                  fps: float | None = None) -> None:
         self.path = Path(path)
         ext = self.path.suffix.lower()
@@ -216,7 +216,8 @@ class VideoSink(FrameSink):
         remove_unclaimed(self.leftovers(self.path))
         self._tmp, self._claim = claim_tempfile(self.path.parent, f".{self.path.stem}.", self.path.suffix)
         self._size = size
-        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*self.fourcc), self._rate, size)
+        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*self.fourcc), self._rate,
+                                       self.style.output_size(size))
         if not self._writer.isOpened():
             self._discard()
             raise OutputError(f"cannot open a {self.fourcc} video writer for {self.path}")
@@ -226,9 +227,9 @@ class VideoSink(FrameSink):
         if self._writer is None:
             self._start((width, height))
         if (width, height) != self._size:
-            raise VideoError(f"frame {result.frame.index} is {width}x{height}, the video is {self._size[0]}x"
-                             f"{self._size[1]}")
-        self._writer.write(draw_people(result.frame.image, result.people, self.style))
+            raise VideoError(f"frame {result.frame.index} is {width}x{height}, the first frame was "
+                             f"{self._size[0]}x{self._size[1]}")
+        self._writer.write(self.style.draw(result.frame.image, result.people))
         self.frames += 1
 
     def _discard(self) -> None:
