@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "render": 5, "data": 5, "evaluate": 5, "response": 5, "track": 5, "video": 5,
     "train": 6, "serve": 6,
     "cli": 7, "__init__": 7,
+    "imageinfo": 0,
 }
 
 

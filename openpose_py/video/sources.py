@@ -175,8 +175,9 @@ def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str,
 class ImageSource(FrameSource):
     """Image files as frames, in the given order.
 
-    An unreadable file is skipped and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
-    reason)`` when given (from the reader thread), else logged. With ``strict`` it raises :class:`ImageReadError`.
+    An unreadable file is left out and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
+    reason)`` when given (from the reader thread), else logged. With ``strict`` it is remembered and raises
+    :class:`ImageReadError`.
     ``indices`` are the frames' indices (default 0, 1, ...): a share of a larger list keeps the full list's.
     """
 
@@ -196,13 +197,13 @@ class ImageSource(FrameSource):
             try:
                 image = load_image(path)
             except ImageReadError as exc:
+                self.skipped.append((path, str(exc)))
                 if self.strict:
                     raise
-                self.skipped.append((path, str(exc)))
                 if self.on_skip is not None:
                     self.on_skip(path, str(exc))
                 else:
-                    log.warning("skipping %s", exc)
+                    log.warning("failed: %s", exc)
                 continue
             yield Frame(index, image, name, path)
 
