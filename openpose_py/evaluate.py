@@ -181,8 +181,8 @@ def evaluate(
         ids = ids[:max(0, max_images)]
     if not ids:
         raise DatasetError(f"{annotations_path} lists no images")
-    people = labelled_people(coco_gt, ids)
-    if not people:
+    labelled = labelled_people(coco_gt, ids)
+    if not labelled:
         raise DatasetError(f"{annotations_path}: no labelled person (an annotation with keypoints, not a crowd) in "
                            f"the {len(ids)} images evaluated, so there is no AP to measure")
     infos = coco_gt.loadImgs(ctx.shard(ids))
@@ -212,7 +212,7 @@ def evaluate(
     if results_path is not None:  # before scoring: the detections of a long run survive a scoring failure
         write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))
     stats, summary = keypoint_stats(coco_gt, results, ids)
-    return EvalResult(stats, len(ids), tuple(results), summary, people)
+    return EvalResult(stats, len(ids), tuple(results), summary, labelled)
 
 
 def labelled_people(coco_gt, image_ids: Sequence[int]) -> int:

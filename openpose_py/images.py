@@ -3,6 +3,8 @@ takes. No torch: the CLI, the server and the video sources read and check pictur
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -13,7 +15,7 @@ from .atomic import write_bytes_atomic
 from .errors import ImageReadError, OutputError
 from .imageinfo import ImageHeader, TruncatedImage, read_header
 
-__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "encode_image", "write_image"]
+__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "encode_image", "write_image", "not_found"]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -69,8 +71,21 @@ def load_image(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise ImageReadError(f"no such image file: {path}")
+        raise ImageReadError(not_found(path, "image file"))
     return decode_image(np.fromfile(str(path), dtype=np.uint8), str(path))
+
+
+def not_found(path: str | Path, what: str) -> str:
+    """Why nothing can be read at ``path``: ``no such <what>: path``, or that it is a symbolic link loop or a link to
+    nothing (which ``is_file()`` reports alike)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path} is a symbolic link loop (it leads back to itself)"
+        if os.path.islink(path):
+            return f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
+    return f"no such {what}: {path}"
 
 
 def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..runs.ledger import count
 from .options import EstimatorOptions, build_estimator, check_weights_name, estimator_options
 from .overwrites import refuse_overwriting_inputs
 
@@ -99,7 +100,7 @@ def _measured(estimator: Any, opts: EstimatorOptions, person_score: str, result:
     scales = ", ".join(f"{s:g}" for s in opts.scales)
     return (f"{opts.weights or opts.model} on {estimator.backend}, height {estimator.preprocess_spec.height}, "
             f"scales {scales}{' + flip' if opts.flip else ''}, decoder {opts.decoder}, person score {person_score}: "
-            f"{result.num_images} images, {result.num_people} labelled people")
+            f"{count(result.num_images, 'image')}, {count(result.num_people, 'person')} labelled")
 
 
 def _compare(estimator: Any, opts: EstimatorOptions, compare_to: str, images: Path, annotations: Path,

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import CameraError, ImageReadError, VideoError
-from ..images import load_image
+from ..images import load_image, not_found
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -163,7 +163,7 @@ def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str,
             for p in files:
                 found.setdefault(str(p), p.stem)
         else:
-            raise error(f"no such file or folder: {text}")
+            raise error(not_found(text, "file or folder"))
     by_name: dict[str, str] = {}
     for p, name in found.items():
         if name in by_name:
@@ -249,7 +249,7 @@ class VideoSource(FrameSource):
             path = Path(text)
             self.label = str(path)
             if not path.is_file():
-                raise VideoError(f"no such video file: {path}")
+                raise VideoError(not_found(path, "video file"))
             self.cap = cv2.VideoCapture(str(path))
             if not self.cap.isOpened():
                 raise VideoError(f"not a readable video: {path}")

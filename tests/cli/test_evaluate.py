@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 
-from .conftest import error_of, needs_weights
+from .conftest import LOW, error_of, needs_weights
 
 STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 
@@ -132,3 +134,55 @@ def test_a_malformed_record_is_one_line_and_writes_no_results(invoke, dev_set, t
     assert result.exit_code != 0
     assert error_of(result) == f"{bad}: {message}"
     assert not out.exists()
+
+
+def _small_set(folder, *, labelled: bool = True, huge: bool = False):
+    """Two plain pictures (one claiming 60000 x 60000 pixels in its header when ``huge``) and their annotations:
+    one person with two labelled keypoints on each, or none."""
+    from openpose_py.skeleton import COCO_17_NAMES
+
+    from ..test_images import png_claiming
+
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((120, 100, 3), 90, np.uint8))
+    if huge:
+        (folder / "b.png").write_bytes(png_claiming(60_000, 60_000))
+    else:
+        cv2.imwrite(str(folder / "b.png"), np.full((120, 100, 3), 90, np.uint8))
+    keypoints = [0] * 51
+    keypoints[0:3], keypoints[15:18] = [30, 20, 2], [40, 35, 2]
+    person = {"id": 10, "image_id": 1, "category_id": 1, "iscrowd": 0, "keypoints": keypoints, "num_keypoints": 2,
+              "bbox": [10.0, 10.0, 60.0, 80.0], "area": 4800.0}
+    doc = {"images": [{"id": 1, "file_name": "a.png", "height": 120, "width": 100},
+                      {"id": 2, "file_name": "b.png", "height": 120, "width": 100}],
+           "annotations": [person, {**person, "id": 11, "image_id": 2}] if labelled else [],
+           "categories": [{"id": 1, "name": "person", "keypoints": list(COCO_17_NAMES), "skeleton": []}]}
+    (folder / "ann.json").write_text(json.dumps(doc))
+    return folder, folder / "ann.json"
+
+
+def test_the_table_comes_after_a_line_saying_what_was_measured(invoke, tmp_path):
+    images, annotations = _small_set(tmp_path / "set")
+    result = invoke("eval", "--images", images, "--annotations", annotations, "--backend", "torch", *LOW)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("lightweight on torch, height 160, scales 1, decoder default, person score sum: 2 images, "
+                        "2 people labelled")
+    assert lines[1].startswith(" Average Precision")
+
+
+def test_a_set_without_labelled_people_is_an_error_not_ap_minus_one(invoke, tmp_path):
+    images, annotations = _small_set(tmp_path / "set", labelled=False)
+    result = invoke("eval", "--images", images, "--annotations", annotations, *LOW)
+    assert result.exit_code == 1
+    assert error_of(result) == (f"{annotations}: no labelled person (an annotation with keypoints, not a crowd) in "
+                                "the 2 images evaluated, so there is no AP to measure")
+
+
+def test_a_header_claiming_a_huge_picture_is_a_one_line_error(invoke, tmp_path):
+    """Failure: OpenCV's cv2.error (pixels <= CV_IO_MAX_IMAGE_PIXELS) ended eval with a traceback."""
+    images, annotations = _small_set(tmp_path / "set", huge=True)
+    result = invoke("eval", "--images", images, "--annotations", annotations, *LOW)
+    assert result.exit_code == 1
+    assert error_of(result) == (f"image 2 of {annotations}: not a readable image: {images / 'b.png'}: its header "
+                                "declares 60000 x 60000 pixels, more than OpenCV decodes")
