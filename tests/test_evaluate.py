@@ -17,7 +17,7 @@ from .conftest import DEV_SET
 ANNOTATIONS = DEV_SET / "person_keypoints.json"
 IMAGES = DEV_SET / "images"
 
-pytestmark = pytest.mark.skipif(not ANNOTATIONS.is_file(), reason="shared COCO dev set not available")
+pytestmark = pytest.mark.shared("data/coco-val2017-dev/person_keypoints.json")
 
 
 def _gt_people(coco_gt, image_id: int, shift: float = 0.0) -> list[Person]:

@@ -14,6 +14,7 @@ from openpose_py.errors import ImageReadError, OutputError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
+from ..conftest import require_shared
 from ..test_images import png_claiming
 from .conftest import LOW, MEDIA, error_of, files_under, needs_weights
 
@@ -23,6 +24,7 @@ PHOTOS = ("COCO_val2014_000000000192.jpg", "COCO_val2014_000000000241.jpg", "COC
 @pytest.fixture
 def photos(tmp_path):
     """A folder with three real photos, one corrupt JPEG and a text file (which folder expansion ignores)."""
+    require_shared(MEDIA)
     folder = tmp_path / "photos"
     (folder / "more").mkdir(parents=True)
     shutil.copy(MEDIA / PHOTOS[0], folder)
@@ -120,6 +122,7 @@ def test_a_render_that_cannot_be_written_stops_the_run_and_keeps_the_finished_js
         assert cv2.imread(str(renders / name)) is not None
 
 
+@needs_weights
 def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
     (tmp_path / "empty").mkdir()
     photo = str(MEDIA / PHOTOS[0])
@@ -140,6 +143,7 @@ def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["empty"], "no output directory was created"
 
 
+@needs_weights
 def test_an_unwritable_output_directory_fails_before_the_network_runs(invoke, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,8 +17,9 @@ from openpose_py.models import create
 from openpose_py.models.lightweight import LightweightOpenPose
 from openpose_py.skeleton import COCO_18
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
-needs_shared = pytest.mark.skipif(not (SHARED_WEIGHTS / "hpe-0001").is_dir(), reason="shared weights not available")
+from ..conftest import WEIGHTS_DIR as SHARED_WEIGHTS
+
+needs_shared = pytest.mark.shared("weights/hpe-0001")
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB of known bytes
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
