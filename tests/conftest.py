@@ -17,6 +17,7 @@ SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", REPO_ROOT.parent / "shared"))
 WEIGHTS_DIR = SHARED / "weights"
 DEV_SET = SHARED / "data" / "coco-val2017-dev"
 MMPOSE_COCO = SHARED / "data" / "mmpose-samples" / "coco"
+MEDIA_PHOTO = SHARED / "data" / "openpose-media" / "COCO_val2014_000000000192.jpg"  # four people
 
 # Tests find weights through the same resolution users have and never download: the default model from the files
 # shipped in the checkout's weights/ folder (no variable needed), anything else from a folder a test names itself.

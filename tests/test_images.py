@@ -37,6 +37,13 @@ def sideways_jpeg(upright: np.ndarray, quality: int = 95) -> bytes:
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
 
 
+def centres(keypoints: np.ndarray) -> np.ndarray:
+    """(people, 2): each person's mean found keypoint (score > 0) from (people, K, 3) rows, sorted by x."""
+    found = keypoints[..., 2] > 0
+    xy = np.where(found[..., None], keypoints[..., :2], 0).sum(1) / np.maximum(found.sum(1), 1)[:, None]
+    return xy[np.argsort(xy[:, 0])]
+
+
 def test_a_header_claiming_a_huge_picture_is_the_packages_image_error(tmp_path):
     data = png_claiming(60_000, 60_000)
     assert len(data) < 100
@@ -80,3 +87,16 @@ def test_sixteen_bit_and_alpha_pictures_still_read_as_before(tmp_path):
     grey = np.arange(35, dtype=np.uint8).reshape(5, 7)
     np.testing.assert_array_equal(decode_image(cv2.imencode(".png", grey)[1].tobytes()),
                                   np.repeat(grey[..., None], 3, axis=2))
+
+
+@pytest.mark.shared("data/openpose-media/COCO_val2014_000000000192.jpg")
+def test_a_phone_photo_stored_sideways_gives_the_upright_photos_people(tmp_path, lightweight_estimator):
+    """Failure: read by path, the sideways photo found 2 people instead of 4 (and at sideways coordinates)."""
+    from .conftest import MEDIA_PHOTO
+
+    upright = cv2.imread(str(MEDIA_PHOTO))
+    (tmp_path / "phone.jpg").write_bytes(sideways_jpeg(upright))
+    found = [centres(np.nan_to_num(np.array([p.as_array() for p in lightweight_estimator(image)]), nan=0.0))
+             for image in (upright, str(tmp_path / "phone.jpg"))]
+    assert len(found[0]) == 4 and found[1].shape == found[0].shape
+    assert np.abs(found[1] - found[0]).max() < 8, found

@@ -15,7 +15,7 @@ from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
 from ..conftest import require_shared
-from ..test_images import png_claiming
+from ..test_images import png_claiming, sideways_jpeg
 from .conftest import LOW, MEDIA, error_of, files_under, needs_weights
 
 PHOTOS = ("COCO_val2014_000000000192.jpg", "COCO_val2014_000000000241.jpg", "COCO_val2014_000000000328.jpg")
@@ -203,3 +203,14 @@ def test_strict_mode_writes_the_image_that_stopped_it_to_failures(invoke, tmp_pa
     assert "60000 x 60000" in error_of(result)
     records = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
     assert [r["input"] for r in records] == [str(folder / "m_huge.png")]
+
+
+def test_a_sideways_phone_photo_is_rendered_upright(invoke, tmp_path):
+    """Failure: the EXIF orientation was ignored and the render came out sideways."""
+    upright = np.full((48, 64, 3), 90, np.uint8)
+    upright[:8, :16] = 250
+    (tmp_path / "phone.jpg").write_bytes(sideways_jpeg(upright))
+    result = invoke("image", tmp_path / "phone.jpg", "--render-dir", tmp_path / "out", *LOW)
+    assert result.exit_code == 0, result.output
+    rendered = cv2.imread(str(tmp_path / "out" / "phone_rendered.png"))
+    assert rendered.shape == (48, 64, 3) and rendered[:8, :16].mean() > 200
