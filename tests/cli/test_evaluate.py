@@ -57,8 +57,8 @@ def test_table_output_and_person_score_option(invoke, dev_set):
                     "--height", "160", "--person-score", "part_mean")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 10
-    assert all(line.lstrip().startswith(("Average Precision", "Average Recall")) for line in lines)
+    assert len(lines) == 11 and lines[0].endswith("person score part_mean: 2 images, 1 person labelled"), lines[0]
+    assert all(line.lstrip().startswith(("Average Precision", "Average Recall")) for line in lines[1:])
 
 
 @needs_weights
@@ -110,7 +110,7 @@ def test_compare_to_reports_how_the_responses_at_the_annotated_people_differ(inv
 
     table = invoke(*common, "--weights", halved, "--compare-to", "lightweight")
     assert table.exit_code == 0, table.output
-    assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 14
+    assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 15
     wrong = invoke(*common, "--compare-to", tmp_path / "nothing-here")
     assert wrong.exit_code == 2 and "neither a weights file nor a registered name" in error_of(wrong)
 
