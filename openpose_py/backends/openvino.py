@@ -89,7 +89,6 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
-@functools.lru_cache(maxsize=None)
 def import_openvino():
     """The ``openvino`` module, imported with its usage telemetry off for this process.
 
@@ -111,6 +110,7 @@ def import_openvino():
     return openvino
 
 
+@functools.lru_cache(maxsize=None)
 def openvino_core():
     """The process's one ``openvino.Core``, shared by every OpenVINO runner and kept until exit.
 
