@@ -34,6 +34,8 @@ def require_shared(*paths: Path) -> None:
         return
     where = ", ".join(str(Path(p).relative_to(SHARED)) if Path(p).is_relative_to(SHARED) else str(p) for p in missing)
     message = f"needs the shared test data ({where}) under {SHARED}; set OPENPOSE_PY_SHARED (README, 'Tests')"
+    if SHARED in missing:
+        message = f"needs the shared test data folder, absent at {SHARED}; set OPENPOSE_PY_SHARED (README, 'Tests')"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
@@ -57,8 +59,9 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def dev_set(shared_dir: Path) -> tuple[Path, Path]:
+def dev_set() -> tuple[Path, Path]:
     """(images dir, annotations file) of the 24 COCO val2017 dev photos."""
+    require_shared(DEV_SET)
     return DEV_SET / "images", DEV_SET / "person_keypoints.json"
 
 
