@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .backends import NetworkRunner, TorchRunner
-from .decode.decoder import DecoderConfig, decode
+from .decode.decoder import DecoderConfig
 from .limits import DEFAULT_LIMITS, InputLimits
 from .models.outputs import StageOutput
 from .grid import MapGrid
@@ -216,10 +216,10 @@ class PoseEstimator:
         if isinstance(images, (np.ndarray, str, bytes, Path)):
             raise TypeError(f"expected a list of images (arrays or paths), got one {type(images).__name__}; pass "
                             "[image] for a single image, or list(stack) for an (N, H, W, 3) array")
-        frames = self._grid_maps([_as_image(im) for im in images])
-        detections = [self._decode(f) for f in frames]
+        grids = self._grid_maps([_as_image(im) for im in images])
+        detections = [self._decode(g) for g in grids]
         if maps:
-            detections = [replace(d, maps=self._image_maps(f)) for d, f in zip(detections, frames)]
+            detections = [replace(d, maps=self._image_maps(g)) for d, g in zip(detections, grids)]
         return detections
 
     def network_grid(self, image: ImageLike) -> GridMaps:
@@ -244,21 +244,22 @@ class PoseEstimator:
         self._told.add(key)
         log.log(level, message, *args)
 
-    def _image_maps(self, frame: GridMaps) -> NetworkMaps:
-        """A frame's maps resampled onto its source image's pixel grid, or a grid scaled down to the map limit."""
-        w, h = frame.box.image_size
+    def _image_maps(self, grid: GridMaps) -> NetworkMaps:
+        """One image's grid maps resampled onto its source image's pixel grid, or a grid scaled down to the map
+        limit."""
+        w, h = grid.box.image_size
         gw, gh = w, h
         if w * h > self.limits.max_map_pixels:
             f = math.sqrt(self.limits.max_map_pixels / (w * h))
             gw, gh = max(1, int(w * f)), max(1, int(h * f))
             self._tell("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
                        "(at most %d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
-        device = frame.heatmaps.device
+        device = grid.heatmaps.device
         # cell centres in image pixels; the image's own pixels when gw, gh == w, h
         xs = MapGrid(w / gw).centres(gw, device)
         ys = MapGrid(h / gh).centres(gh, device)
-        out = _resample(torch.cat((frame.heatmaps, frame.pafs), 0), frame.box, frame.stride, xs, ys).cpu().numpy()
-        k = frame.heatmaps.shape[0]
+        out = _resample(torch.cat((grid.heatmaps, grid.pafs), 0), grid.box, grid.stride, xs, ys).cpu().numpy()
+        k = grid.heatmaps.shape[0]
         return NetworkMaps(out[:k], out[k:], (w, h))
 
     def _run(self, x: Tensor) -> StageOutput:
@@ -272,10 +273,10 @@ class PoseEstimator:
         padded to a common size: extra padding changes what the network sees near the borders (on the dev set it cost
         0.07 AP), so they run separately.
         """
-        spec = self.preprocess_spec
-        boxes = [input_geometry(im.shape[1], im.shape[0], spec, scale, self.limits) for im in images]
+        preprocess_spec = self.preprocess_spec  # the pre-processing rule, not the weights entry (self.spec)
+        boxes = [input_geometry(im.shape[1], im.shape[0], preprocess_spec, scale, self.limits) for im in images]
         for im, box in zip(images, boxes):
-            wanted = input_geometry(im.shape[1], im.shape[0], spec, scale, None)
+            wanted = input_geometry(im.shape[1], im.shape[0], preprocess_spec, scale, None)
             if box.content_size != wanted.content_size:
                 self._tell("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
                            "to %dx%d (limits: %d px a side, %d px in all), so small people in it may be missed",
@@ -287,7 +288,7 @@ class PoseEstimator:
         heatmaps: list[Tensor] = [torch.empty(0)] * len(images)
         pafs: list[Tensor] = [torch.empty(0)] * len(images)
         for members in groups.values():
-            x = torch.cat([preprocess(images[i], spec, scale, limits=self.limits)[0] for i in members], 0)
+            x = torch.cat([preprocess(images[i], preprocess_spec, scale, limits=self.limits)[0] for i in members], 0)
             hm, pf = self._run_flipped(x) if self.flip else self._run(x)
             for j, i in enumerate(members):
                 heatmaps[i], pafs[i] = hm[j], pf[j]
@@ -314,7 +315,7 @@ class PoseEstimator:
         # a 2x or 4x finer grid and bicubic resampling: this was the most accurate, docs/benchmarks.md.)
         per_scale = [self._run_scale(images, s) for s in self.scales]
         ref = min(range(len(self.scales)), key=lambda i: abs(self.scales[i] - 1.0))
-        frames = []
+        grids = []
         for i in range(len(images)):
             box = per_scale[ref][2][i]
             h, w = per_scale[ref][0][i].shape[-2:]
@@ -329,17 +330,18 @@ class PoseEstimator:
                     acc = acc + _resample(torch.cat((hm[i], pf[i]), 0), boxes[i], stride, img_x, img_y)
             acc = acc / len(self.scales)
             k = self.skeleton.num_heatmaps
-            frames.append(GridMaps(acc[:k], acc[k:], box, stride))
-        return frames
+            grids.append(GridMaps(acc[:k], acc[k:], box, stride))
+        return grids
 
-    def _decode(self, frame: GridMaps) -> Detection:
-        decoded = decode(frame.heatmaps, frame.pafs, self.skeleton, self._map_decoder, stride=frame.stride,
-                         content_size=frame.box.content_size)
-        sx, sy, dx, dy = frame.box.affine
-        width, height = frame.box.image_size
+    def _decode(self, grid: GridMaps) -> Detection:
+        # the weights' codec reads the maps (its stride is the pre-processing's, WeightsSpec checks it)
+        decoded = self.spec.codec.decode((grid.heatmaps, grid.pafs), config=self._map_decoder,
+                                         content_size=grid.box.content_size)
+        sx, sy, dx, dy = grid.box.affine
+        width, height = grid.box.image_size
         people = [_clip(p.transformed(sx, sy, dx, dy), width, height) for p in decoded.people]
         peaks = decoded.peaks
-        xy = frame.box.to_image(peaks.xy).cpu().numpy() if len(peaks.part) else np.zeros((0, 2), np.float32)
+        xy = grid.box.to_image(peaks.xy).cpu().numpy() if len(peaks.part) else np.zeros((0, 2), np.float32)
         score = peaks.score.cpu().numpy()
         part = peaks.part.cpu().numpy()
         candidates = tuple(

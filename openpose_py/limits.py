@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import check_all, check_number
+
 __all__ = ["InputLimits", "DEFAULT_LIMITS"]
 
 
@@ -37,15 +39,15 @@ class InputLimits:
 
     def __post_init__(self) -> None:
         for name in ("max_side", "max_pixels", "min_side", "max_map_pixels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"InputLimits.{name} must be a positive integer, got {value!r}")
-        if self.min_side > self.max_side:
-            raise ValueError(f"InputLimits.min_side ({self.min_side}) exceeds max_side ({self.max_side})")
-        # any input of at most max_side by min_side pixels must be allowed, or a thin strip could not fit at all
-        if self.max_pixels < self.max_side * self.min_side:
-            raise ValueError(f"InputLimits.max_pixels ({self.max_pixels}) must be at least max_side x min_side "
-                             f"({self.max_side * self.min_side})")
+            check_number(f"InputLimits.{name}", getattr(self, name), 1, integer=True)
+        check_all((
+            (self.min_side <= self.max_side,
+             f"InputLimits.min_side ({self.min_side}) exceeds max_side ({self.max_side})"),
+            # any input of at most max_side by min_side pixels must be allowed, or a thin strip could not fit at all
+            (self.max_pixels >= self.max_side * self.min_side,
+             f"InputLimits.max_pixels ({self.max_pixels}) must be at least max_side x min_side "
+             f"({self.max_side * self.min_side})"),
+        ))
 
 
 #: The limits an estimator gets unless told otherwise.

@@ -61,7 +61,8 @@ def track_color(track_id: int) -> tuple[int, int, int]:
 
 def _draw_track_id(canvas: np.ndarray, person: Person, visible: Sequence, color: tuple[int, int, int],
                    line_type: int) -> None:
-    """Write the track id just above the person's topmost visible keypoint, left-aligned with its box."""
+    """Write the track id just above the person's topmost visible keypoint, left-aligned with its box, on a box of
+    the track's colour with black or white text, whichever contrasts more."""
     pts = [(k.x, k.y) for k in visible if k is not None]
     if not pts:
         return
@@ -70,11 +71,14 @@ def _draw_track_id(canvas: np.ndarray, person: Person, visible: Sequence, color:
     font_scale = max(0.5, min(width, height) / 600.0)
     thickness = max(1, int(round(font_scale * 2)))
     text = str(person.track_id)
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-    x = int(min(max(min(xs), 0), max(width - tw, 0)))
-    y = int(min(max(min(ys) - 6, th + 2), height - 2))
-    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, line_type)
-    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, thickness, line_type)
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+    pad = max(2, thickness)
+    x = int(min(max(min(xs), pad), max(width - tw - pad, 0)))
+    y = int(min(max(min(ys) - 6 - base, th + 2 * pad), height - base - pad))
+    cv2.rectangle(canvas, (x - pad, y - th - pad), (x + tw + pad, y + base + pad), color, -1)
+    luma = 0.114 * color[0] + 0.587 * color[1] + 0.299 * color[2]
+    ink = (0, 0, 0) if luma > 128 else (255, 255, 255)
+    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font_scale, ink, thickness, line_type)
 
 
 def _stroke_sizes(person: Person, image_size: tuple[int, int], style: RenderStyle) -> tuple[int, int]:
@@ -94,11 +98,13 @@ def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle 
     """Draw each person's limbs (in the colour of the limb's second keypoint) and then its keypoints.
 
     Redundant limbs (shoulder-ear) are skipped as in OpenPose. A tracked person is drawn in its track's colour with
-    its id written above it (unless ``style.color_by_track`` is off). Returns a new (H, W, 3) uint8 BGR image.
+    its id written above it on a label of that colour, after every skeleton (unless ``style.color_by_track`` is
+    off). Returns a new (H, W, 3) uint8 BGR image.
     """
     canvas = as_bgr(image).copy()
     height, width = canvas.shape[:2]
     line_type = cv2.LINE_AA if style.antialias else cv2.LINE_8
+    labels = []  # drawn after every skeleton, so that no limb covers an id
     for person in people:
         skeleton = person.skeleton
         colors = skeleton.colors or ((255, 255, 255),) * skeleton.num_keypoints
@@ -116,7 +122,9 @@ def draw_people(image: np.ndarray, people: Sequence[Person], style: RenderStyle 
             if k is not None:
                 cv2.circle(canvas, (int(round(k.x)), int(round(k.y))), radius, colors[idx], -1, line_type)
         if tracked:
-            _draw_track_id(canvas, person, visible, colors[0], line_type)
+            labels.append((person, visible, colors[0]))
+    for person, visible, color in labels:
+        _draw_track_id(canvas, person, visible, color, line_type)
     return canvas
 
 

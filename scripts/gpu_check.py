@@ -35,7 +35,7 @@ CLIP = ROOT.parent / "shared" / "data" / "videos" / "five_frames_960x540.mp4"
 MODELS = ("lightweight", "cmu-coco")
 UNTRAINED = {"cmu-coco"}  # no weights file offline
 #: the tests that need a CUDA device (skipped everywhere else)
-CUDA_TESTS = ("tests/test_backends.py::test_gpu_uploads_are_pinned_and_cudnn_autotunes",)
+CUDA_TESTS = ("tests/backends/test_torch_runner.py::test_gpu_uploads_are_pinned_and_cudnn_autotunes",)
 
 
 def prepare(data: Path) -> None:

@@ -1,8 +1,12 @@
 """Synthetic tracking clips with known identities: real people cut from COCO photos (segmentation masks, keypoint
 annotations) walking over a backdrop along crossing paths, entering and leaving the frame.
 
-Each clip has three people: A walks right in front, B walks left behind A (they cross mid-clip, A hiding B), C enters
-from the right later, in front of both, and crosses A near the right edge. Ground truth per frame: every person's
+Each crossing clip (clip0-clip3) has three people: A walks right in front, B walks left behind A (they cross
+mid-clip, A hiding B), C enters from the right later, in front of both, and crosses A near the right edge. Each
+hiding clip (hide0-hide2, :func:`_hiding`) has: A standing in the middle; B walking in from the left behind A, staying
+fully hidden behind A for a second and walking back out the way it came; A then walking out at the right edge and a
+different person D entering at that same place a fraction of a second later; and one frame where a fourth person
+flashes up (a detection that is no one: it is not in the ground truth). Ground truth per frame: every person's
 COCO-18 keypoints (from the COCO-17 annotation through the skeleton's reorder), which of them are visible (labelled,
 inside the frame and not covered by someone in front) and whether the person counts (enough of it visible).
 Used by scripts/track_eval.py; importable, no side effects.
@@ -42,7 +46,8 @@ class Cutout:
 
 @dataclass(frozen=True)
 class Walker:
-    """A cutout scaled to ``height`` pixels moving from x0 to x1 (its box centre) between frames, feet at ``foot``."""
+    """A cutout scaled to ``height`` pixels moving from x0 to x1 (its box centre) between frames, feet at ``foot``;
+    with ``path`` ((frame, x) pairs) it follows those instead; a ``ghost`` is drawn but is not in the ground truth."""
 
     person: int
     height: float
@@ -51,12 +56,22 @@ class Walker:
     x0: float
     x1: float
     foot: float
+    path: tuple[tuple[int, float], ...] = ()
+    ghost: bool = False
+
+    def x(self, f: int) -> float:
+        if self.path:
+            return float(np.interp(f, [p[0] for p in self.path], [p[1] for p in self.path]))
+        u = (f - self.first) / max(self.last - self.first, 1)
+        return self.x0 + u * (self.x1 - self.x0)
 
 
 @dataclass(frozen=True)
 class Clip:
     name: str
     walkers: tuple[Walker, ...]  # back to front (drawing order)
+    frames: int = FRAMES
+    body_centred: bool = False  # walkers' x is the centre of their opaque pixels, not of their box
 
 
 def _plan(name: str, a: int, b: int, c: int, speed: float = 1.0) -> Clip:
@@ -68,11 +83,28 @@ def _plan(name: str, a: int, b: int, c: int, speed: float = 1.0) -> Clip:
     ))
 
 
+def _hiding(name: str, a: int, b: int, d: int, ghost: int) -> Clip:
+    n = 170
+    return Clip(name, (
+        # B: in from the left behind A, hidden behind A from frame 45 to 80, back out to the left
+        Walker(b, 160.0, 0, n - 1, 0, 0, 300.0, path=((0, -40.0), (45, 320.0), (80, 320.0), (n - 1, 60.0))),
+        # A: stands in the middle, then walks out at the right edge (gone by about frame 128)
+        Walker(a, 215.0, 0, 130, 0, 0, 330.0, path=((0, 320.0), (100, 320.0), (130, 760.0))),
+        # D, someone else: enters at the right edge 8 frames after A has gone
+        Walker(d, 215.0, 134, n - 1, 0, 0, 330.0, path=((134, 700.0), (n - 1, 520.0))),
+        # a person on screen for a single frame: a false detection, no one to track
+        Walker(ghost, 150.0, 60, 60, 540.0, 540.0, 320.0, ghost=True),
+    ), n, body_centred=True)
+
+
 CLIPS = (
     _plan("clip0", 0, 1, 2),
     _plan("clip1", 5, 4, 3),
     _plan("clip2", 1, 2, 0, speed=0.9),
     _plan("clip3", 3, 5, 4, speed=1.1),
+    _hiding("hide0", 5, 1, 2, 0),  # the one in front must be the wider (the skier, the skater, the child)
+    _hiding("hide1", 4, 0, 3, 1),
+    _hiding("hide2", 4, 2, 5, 3),
 )
 
 
@@ -117,21 +149,27 @@ def _scaled(cut: Cutout, height: float) -> Cutout:
                   cv2.resize(cut.alpha, size, interpolation=cv2.INTER_LINEAR), kps)
 
 
+def _body_centre(cut: Cutout) -> float:
+    """x (in the cutout) of the middle of its opaque pixels."""
+    cols = cut.alpha.sum(axis=0)
+    return float((cols * np.arange(len(cols))).sum() / max(cols.sum(), 1e-6))
+
+
 def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[list[np.ndarray], list[FrameTruth]]:
     """The clip's frames (BGR, :data:`SIZE`) and per-frame ground truth (ids = index of the walker in the clip)."""
     width, height = SIZE
     scaled = [_scaled(cutouts[w.person], w.height) for w in clip.walkers]
     frames, truths = [], []
-    for f in range(FRAMES):
+    for f in range(clip.frames):
         canvas = back.astype(np.float32)
         cover = np.zeros((len(clip.walkers), height, width), bool)  # where each walker is opaque
         placed = []
         for i, (walker, cut) in enumerate(zip(clip.walkers, scaled)):
             if not walker.first <= f <= walker.last:
                 continue
-            u = (f - walker.first) / max(walker.last - walker.first, 1)
             h, w = cut.image.shape[:2]
-            left = int(round(walker.x0 + u * (walker.x1 - walker.x0) - w / 2))
+            centre = _body_centre(cut) if clip.body_centred else w / 2
+            left = int(round(walker.x(f) - centre))
             top = int(round(walker.foot - h))
             xa, ya, xb, yb = max(left, 0), max(top, 0), min(left + w, width), min(top + h, height)
             if xa < xb and ya < yb:
@@ -141,7 +179,8 @@ def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[li
                 cover[i, ya:yb, xa:xb] = a[..., 0] > 0.5
             kps = cut.keypoints.copy()
             kps[:, :2] += (left, top)
-            placed.append((i, kps))
+            if not walker.ghost:
+                placed.append((i, kps))
         ids, xy, visible, counted = [], [], [], []
         for i, kps in placed:
             inside = (kps[:, 0] >= 0) & (kps[:, 0] < width) & (kps[:, 1] >= 0) & (kps[:, 1] < height)

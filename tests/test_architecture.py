@@ -11,13 +11,14 @@ MAX_LINES = 400
 
 #: Top-level module or sub-package -> layer; a module may import from its own layer or lower ones (docs/ARCHITECTURE.md).
 LAYERS: dict[str, int] = {
-    "errors": 0, "skeleton": 0, "atomic": 0, "images": 0, "limits": 0,
-    "results": 1, "models": 1, "encode": 1, "decode": 1, "grid": 1, "runs": 1,
+    "errors": 0, "skeleton": 0, "atomic": 0, "images": 0, "limits": 0, "checks": 0,
+    "results": 1, "models": 1, "codec": 1, "decode": 1, "grid": 1, "runs": 1,
     "weights": 2,
     "preprocess": 3, "backends": 3,
     "inference": 4,
     "render": 5, "data": 5, "evaluate": 5, "response": 5, "track": 5, "video": 5,
     "train": 6, "serve": 6,
+    "multiview": 6,
     "cli": 7, "__init__": 7,
     "imageinfo": 0,
 }
@@ -64,3 +65,70 @@ def test_no_module_over_400_lines():
     long = [f"{p.relative_to(PACKAGE.parent)}: {n} lines" for p in sorted(PACKAGE.rglob("*.py"))
             if (n := len(p.read_text().splitlines())) > MAX_LINES]
     assert not long, "\n".join(long)
+
+
+#: Import cycles still in the package, left for a later round (docs/ARCHITECTURE.md); no new one may appear.
+KNOWN_MODULE_CYCLES = ({"openpose_py.serve.app", "openpose_py.serve.stream"},)
+KNOWN_ROOM_CYCLES = ({"track", "video"},)
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (lazy and type-only imports included; not its own packages)."""
+    modules = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for _, target in _imports(path):
+            while target not in modules and "." in target:  # a name imported from a module: that module
+                target = target.rsplit(".", 1)[0]
+            # a module importing its own package (which Python has loaded before it) closes no cycle
+            if target in modules and not module.startswith(target + ".") and target != module:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_new_import_cycles_between_modules_or_rooms():
+    graph = _module_graph()
+    rooms: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        room = _unit(module)
+        rooms.setdefault(room, set()).update(_unit(t) for t in targets if _unit(t) != room)
+    new = [c for c in _cycles(graph) if c not in KNOWN_MODULE_CYCLES]
+    new += [c for c in _cycles(rooms) if c not in KNOWN_ROOM_CYCLES]
+    assert not new, f"import cycles: {new}"
+    # a cycle once removed must leave the list, so that it cannot come back unnoticed
+    assert all(c in _cycles(graph) for c in KNOWN_MODULE_CYCLES) and all(c in _cycles(rooms) for c in KNOWN_ROOM_CYCLES)

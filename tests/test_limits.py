@@ -15,5 +15,5 @@ def test_defaults_and_refused_combinations():
     with pytest.raises(ValueError, match=r"^InputLimits.min_side \(64\) exceeds max_side \(32\)$"):
         InputLimits(max_side=32, min_side=64)
     for bad in (0, -5, 2.5, True, "64"):
-        with pytest.raises(ValueError, match="^InputLimits.max_side must be a positive integer"):
+        with pytest.raises(ValueError, match="^InputLimits.max_side must be an integer >= 1, got "):
             InputLimits(max_side=bad)

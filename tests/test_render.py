@@ -124,3 +124,19 @@ def test_a_tracked_person_is_drawn_in_its_track_colour_with_its_id_above():
     assert tracked[:140].any() and not plain[:140].any(), "the id is written above the topmost keypoint"
     untracked = draw_people(image, [person.with_track_id(7)], RenderStyle(antialias=False, color_by_track=False))
     np.testing.assert_array_equal(untracked, plain)
+
+
+def test_id_labels_are_drawn_over_every_skeleton_on_a_box_of_the_track_colour():
+    from openpose_py.render import track_color
+
+    image = np.zeros((400, 400, 3), np.uint8)
+    first = _person({"Neck": (200, 150, 0.9), "RShoulder": (120, 150, 0.9), "RElbow": (120, 300, 0.9)})
+    # a second person whose limb runs right through where the first one's label goes (just above y = 150)
+    second = _person({"Neck": (100, 130, 0.9), "RShoulder": (300, 130, 0.9)})
+    out = draw_people(image, [first.with_track_id(3), second.with_track_id(4)], PLAIN)
+    ys, xs = np.nonzero((out[:140] == track_color(3)).all(axis=-1))  # the first one's label: above its neck
+    box = out[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    assert box.shape[0] > 10 and box.shape[1] > 10
+    assert not (box == track_color(4)).all(axis=-1).any(), "the later skeleton's limb does not cover the id"
+    assert ((box == 0).all(axis=-1) | (box == 255).all(axis=-1)).any(), "the digits contrast with the box"
+    assert (out[130, 100:300] == track_color(4)).all(axis=-1).sum() > 100, "the limb is there, under the label"

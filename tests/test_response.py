@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.response import Responses, map_responses, responses
 from openpose_py.skeleton import COCO_18
 from openpose_py.train.validation import write_split

@@ -10,16 +10,18 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Mapping
 
 import torch
 from torch import Tensor, nn
 
 from ..atomic import atomic_path
 from ..models.outputs import StageOutput
+from .registry import RunnerOptions
 from .torch_runner import FinalStage, as_numpy
 
 __all__ = ["ONNX_OPSET", "INPUT_NAME", "OUTPUT_NAMES", "OnnxRuntimeRunner", "export_onnx", "export_torchscript",
-           "cached_onnx"]
+           "cached_onnx", "onnx_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,14 @@ def _write_atomic(path: Path, write) -> Path:
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, example_size: tuple[int, int] = (456, 256),
-                opset: int = ONNX_OPSET, dynamic: bool = True) -> Path:
+                opset: int = ONNX_OPSET, dynamic: bool = True, metadata: Mapping[str, str] | None = None) -> Path:
     """Write the network's final stage as ONNX: input ``image`` (B, 3, H, W) -> ``heatmaps``, ``pafs``.
 
     Args:
         example_size: (width, height) of the tracing input; with ``dynamic`` any multiple of 8 works afterwards.
         dynamic: batch, height and width as symbolic dimensions (otherwise fixed to the example).
+        metadata: string entries for the model's ``metadata_props`` (the weights spec and its codec, say; needs
+            the ``onnx`` package).
     """
     wrapper = FinalStage(model).eval()
     x = _example_input(model, example_size)
@@ -88,19 +92,40 @@ def export_onnx(model: nn.Module, path: str | Path, *, example_size: tuple[int, 
             warnings.simplefilter("ignore")
             torch.onnx.export(wrapper, (x,), str(tmp), dynamo=False, input_names=[INPUT_NAME],
                               output_names=list(OUTPUT_NAMES), dynamic_axes=axes, opset_version=opset)
+        if metadata:
+            _add_onnx_metadata(tmp, metadata)
 
     return _write_atomic(Path(path), write)
 
 
-def export_torchscript(model: nn.Module, path: str | Path, *, example_size: tuple[int, int] = (456, 256)) -> Path:
-    """Write the network's final stage as a traced TorchScript module: ``m(x) -> (heatmaps, pafs)``."""
+def _add_onnx_metadata(path: Path, metadata: Mapping[str, str]) -> None:
+    import onnx
+
+    graph = onnx.load(str(path))
+    for key, value in metadata.items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(graph, str(path))
+
+
+def onnx_metadata(path: str | Path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX file (what :func:`export_onnx` was given as ``metadata``)."""
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+
+
+def export_torchscript(model: nn.Module, path: str | Path, *, example_size: tuple[int, int] = (456, 256),
+                       metadata: Mapping[str, str] | None = None) -> Path:
+    """Write the network's final stage as a traced TorchScript module: ``m(x) -> (heatmaps, pafs)``; ``metadata``
+    entries become extra files of the archive (``torch.jit.load(path, _extra_files={key: ""})`` reads them)."""
     wrapper = FinalStage(model).eval()
     x = _example_input(model, example_size)
 
     def write(tmp: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.jit.trace(wrapper, (x,), check_trace=False).save(str(tmp))
+            torch.jit.trace(wrapper, (x,), check_trace=False).save(str(tmp), _extra_files=dict(metadata or {}))
 
     return _write_atomic(Path(path), write)
 
@@ -136,6 +161,11 @@ def cached_onnx(model: nn.Module, name: str, directory: str | Path | None = None
                     exc.strerror or exc)
         return scratch if scratch.is_file() else export_onnx(model, scratch)
     return path
+
+
+def build_onnxruntime(model: nn.Module, spec, options: RunnerOptions) -> OnnxRuntimeRunner:
+    """The ``onnxruntime`` backend's builder (:mod:`.registry`): ONNX Runtime on the network's cached export."""
+    return OnnxRuntimeRunner(cached_onnx(model, spec.name, options.cache), threads=options.threads)
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,9 +17,11 @@ from torch import Tensor
 from ..errors import WeightsError
 from ..models.outputs import StageOutput
 from ..skeleton import Skeleton
+from .registry import RunnerOptions
 from .torch_runner import as_numpy
 
-__all__ = ["INT8_FLOAT_LAYERS", "OpenVinoRunner", "openvino_core", "import_openvino"]
+__all__ = ["INT8_FLOAT_LAYERS", "OpenVinoRunner", "openvino_core", "find_int8_ir", "build_openvino",
+           "build_openvino_int8", "import_openvino"]
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +177,52 @@ def _constant_input(node) -> np.ndarray:
         if src.get_type_name() == "Constant":
             return src.get_data().astype(np.float64)
     raise WeightsError(f"IR layer {node.get_friendly_name()} has no constant operand")
+
+
+def find_int8_ir(spec, weights: str | Path | None = None) -> Path | None:
+    """The OpenVINO IR holding exactly the weights in use, or None.
+
+    With an explicit ``weights`` file, that file if it is an IR (``.xml``); otherwise the registered entry's own
+    ``openvino_ir`` source when it is present locally (hpe-0001's FP16-INT8 IR is what ``lightweight`` loads from,
+    and it ships with the package). Nothing is downloaded here.
+    """
+    if weights is not None:
+        path = Path(weights)
+        return path if path.suffix.lower() == ".xml" else None
+    if not any(s.format == "openvino_ir" and not s.companion for s in spec.sources):
+        return None
+    from ..weights.store import find_local
+
+    for found in find_local(spec):
+        if found.source.format == "openvino_ir" and not found.source.companion and found.status in ("ok", "unverified"):
+            return found.path
+    return None
+
+
+def build_openvino(model, spec, options: RunnerOptions) -> OpenVinoRunner:
+    """The ``openvino`` backend's builder (:mod:`.registry`): OpenVINO float32 on the network's cached ONNX export."""
+    from .onnx import cached_onnx
+
+    return OpenVinoRunner(cached_onnx(model, spec.name, options.cache), spec.skeleton, threads=options.threads,
+                          cache=_compiled_cache(options.cache))
+
+
+def build_openvino_int8(model, spec, options: RunnerOptions) -> OpenVinoRunner:
+    """The ``openvino-int8`` backend's builder (:mod:`.registry`): OpenVINO on the INT8 IR holding these weights,
+    its stem (:data:`INT8_FLOAT_LAYERS`) in float32 for the registered IR."""
+    ir = options.int8_ir if options.int8_ir is not None else find_int8_ir(spec, options.weights)
+    if ir is None:
+        raise WeightsError(f"no INT8 OpenVINO IR holds these {spec.name} weights (the openvino backend runs any "
+                           "weights in float32)")
+    layers = options.int8_float_layers
+    if layers is None:
+        layers = INT8_FLOAT_LAYERS if options.weights is None else ()
+    norm = spec.preprocess
+    return OpenVinoRunner(ir, spec.skeleton, threads=options.threads, input_affine=(norm.mean, norm.std),
+                          float_layers=layers, name="openvino-int8", cache=_compiled_cache(options.cache))
+
+
+def _compiled_cache(cache: str | Path | None) -> Path:
+    from ..weights.places import cache_dir
+
+    return Path(cache or cache_dir()) / "openvino"

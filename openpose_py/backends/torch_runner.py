@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models.outputs import StageOutput, final_output
+from .registry import RunnerOptions
 
 __all__ = ["NetworkRunner", "FinalStage", "TorchRunner", "to_device", "as_numpy", "max_abs_difference"]
 
@@ -97,3 +98,8 @@ def max_abs_difference(a: StageOutput, b: StageOutput) -> dict[str, float]:
         "heatmaps": float((a.heatmaps.float().cpu() - b.heatmaps.float().cpu()).abs().max()),
         "pafs": float((a.pafs.float().cpu() - b.pafs.float().cpu()).abs().max()),
     }
+
+
+def build_torch(model: nn.Module, spec, options: RunnerOptions) -> TorchRunner:
+    """The ``torch`` backend's builder (:mod:`.registry`)."""
+    return TorchRunner(model, dtype=options.dtype, channels_last=options.channels_last, compile=options.compile)

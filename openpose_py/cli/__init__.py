@@ -27,6 +27,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("export", "export", "Export a network to ONNX or TorchScript."),
     "train": ("train", "train", "Train or fine-tune a network on COCO-format data."),
     "serve": ("serve", "serve", "Serve poses over HTTP and a live camera page."),
+    "calibrate": ("calibrate", "calibrate", "Calibrate cameras from checkerboard pictures."),
+    "triangulate": ("triangulate", "triangulate", "3-D people from several calibrated cameras' JSON."),
 }
 
 

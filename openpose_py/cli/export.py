@@ -66,16 +66,18 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
         max_abs_difference
     from ..models.outputs import StageOutput
     from ..video import ensure_writable_dir
-    from ..weights import load_model
+    from ..weights import SPEC_METADATA_KEY, load_model, spec_to_json
 
     refuse_overwriting_inputs([weights] if weights is not None else [], [("--output", output)])
     ensure_writable_dir(output.parent)  # before loading anything
     net, spec = load_model(weights if weights is not None else model)
+    metadata = {SPEC_METADATA_KEY: spec_to_json(spec)}  # the spec and its codec travel with the network
     try:
         if fmt == "onnx":
-            export_onnx(net, output, example_size=input_size, opset=opset or ONNX_OPSET, dynamic=not static)
+            export_onnx(net, output, example_size=input_size, opset=opset or ONNX_OPSET, dynamic=not static,
+                        metadata=metadata)
         else:
-            export_torchscript(net, output, example_size=input_size)
+            export_torchscript(net, output, example_size=input_size, metadata=metadata)
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
     except (RuntimeError, ValueError) as exc:  # the exporter's refusals: an opset it does not support, say

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from ..backends.registry import backend_names
+from ..codec import DECODER_PRESETS
 from ..limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
@@ -39,10 +41,9 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "lightweight"
-#: Copies of backends.BACKENDS and of the decoder's preset names, so that parsing the flags needs no torch import
-#: (argument errors come first and fast); a test keeps them equal.
-BACKEND_NAMES = ("auto", "torch", "onnxruntime", "openvino", "openvino-int8")
-DECODER_PRESETS = ("default", "cvpr2017", "openpose-cpp")
+#: The --backend choices, from the backend registry; the --decoder choices are the codec's DECODER_PRESETS. Both
+#: come without a torch import, so that argument errors come first and fast.
+BACKEND_NAMES = backend_names()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
-"""Tracking flags of ``video`` and ``webcam``: ``--track/--no-track --track-max-age --smooth/--no-smooth
---smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to the command as one
-:class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
+"""Tracking flags of ``video`` and ``webcam``: ``--track/--no-track --track-max-age --track-reid-time
+--track-min-hits --smooth/--no-smooth --smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to
+the command as one :class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class TrackingOptions:
 
     track: bool = True
     track_max_age: float = 1.0
+    track_reid_time: float = 3.0  # the TrackerConfig defaults, copied so that --help needs no scipy import
+    track_min_hits: int = 2
     smooth: bool = False
     smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
     smooth_beta: float = 0.1
@@ -43,8 +45,17 @@ def tracking_options(*, smooth: bool, table: bool = True) -> Callable[[Callable[
     options = (
         click.option("--track/--no-track", default=True, show_default=True,
                      help="Give each person a stable id across frames (OpenPose JSON person_id, colours in renders)."),
-        click.option("--track-max-age", type=click.FloatRange(min=0.0), default=defaults.track_max_age,
+        click.option("--track-max-age", type=positive, default=defaults.track_max_age,
                      show_default=True, help="Seconds a person may go undetected (occlusion) and keep their id."),
+        click.option("--track-reid-time", type=click.FloatRange(min=0.0, max=3600.0),
+                     default=defaults.track_reid_time, show_default=True,
+                     help="Seconds a lost person's appearance is kept: coming back looking the same, near where they "
+                          "were last seen, they get their id back (0: off)."),
+        click.option("--track-min-hits", type=click.IntRange(1, 1000), default=defaults.track_min_hits,
+                     show_default=True,
+                     help="Frames in a row a new person must be found in before getting an id (2 drops one-frame "
+                          "false detections; a file's earlier frames are then labelled too, a live source shows -1 "
+                          "until then)."),
         click.option("--smooth/--no-smooth", default=smooth, show_default=True,
                      help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."),
         click.option("--smooth-min-cutoff", type=positive, default=defaults.smooth_min_cutoff, show_default=True,
@@ -84,7 +95,8 @@ def build_tracker(opts: TrackingOptions, skeleton: "Skeleton") -> "PoseTracker |
     from ..track import PoseTracker, SmoothingConfig, TrackerConfig
 
     smoothing = SmoothingConfig(opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) if opts.smooth else None
-    return PoseTracker(skeleton, TrackerConfig(max_age=opts.track_max_age), smoothing=smoothing)
+    config = TrackerConfig(max_age=opts.track_max_age, reid_time=opts.track_reid_time, min_hits=opts.track_min_hits)
+    return PoseTracker(skeleton, config, smoothing=smoothing)
 
 
 def tracks_sinks(opts: TrackingOptions) -> list["FrameSink"]:

@@ -72,10 +72,10 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
               help="Leave the keypoints and limbs an annotated person has no label for out of the loss around "
                    "that person [default: no].")
 @click.option("--sigma", type=click.FloatRange(min=0.0, min_open=True),
-              help="Heatmap target Gaussian sigma, input pixels [default: 7].")
+              help="Heatmap target Gaussian sigma, input pixels [default: the model's codec, 7].")
 @click.option("--paf-width", type=click.FloatRange(min=0.0, min_open=True),
-              help="PAF target band half-width, map cells [default: 1]. --check-targets shows the scale the targets "
-                   "ask of the initial network's outputs.")
+              help="PAF target band half-width, map cells [default: the model's codec, 1]. --check-targets shows "
+                   "the scale the targets ask of the initial network's outputs.")
 @click.option("--refinement-lr-mult", type=float, help="Learning-rate factor of the refinement stages [default: 4].")
 @click.option("--weight-decay", type=float, help="[default: 5e-4]")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), help="[default: adam]")

@@ -2,7 +2,7 @@
 
 The dataset yields the network input as uint8 pixels, the people's keypoints in crop pixels (skeleton order) and the
 loss mask at the network stride; the targets themselves are encoded per batch by the trainer, on its device, with
-:mod:`openpose_py.encode`.
+the model's codec (:class:`openpose_py.codec.PafCodec`).
 
 Conventions of the reference training data: one sample per *main person* (an annotated person with at least
 ``min_keypoints`` keypoints and an area of at least ``min_area`` pixels), centred and scaled relative to that person;
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..checks import check_all
 from ..errors import DatasetError, ImageReadError
 from ..images import load_image
 from ..skeleton import COCO_17_NAMES, COCO_18, Skeleton
@@ -57,10 +58,11 @@ class DatasetConfig:
 
     def __post_init__(self) -> None:
         # each message starts with the attribute's name, so that a configuration can say where it came from
-        if not 0 <= self.min_keypoints <= len(COCO_17_NAMES):
-            raise ValueError(f"min_keypoints must lie in [0, {len(COCO_17_NAMES)}], got {self.min_keypoints}")
-        if not 0.0 <= self.min_area < math.inf:
-            raise ValueError(f"min_area must be a finite number >= 0, got {self.min_area}")
+        check_all((
+            (0 <= self.min_keypoints <= len(COCO_17_NAMES),
+             f"min_keypoints must lie in [0, {len(COCO_17_NAMES)}], got {self.min_keypoints}"),
+            (0.0 <= self.min_area < math.inf, f"min_area must be a finite number >= 0, got {self.min_area}"),
+        ))
 
 
 class Source(NamedTuple):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..checks import check_all, check_finite
 from ..limits import DEFAULT_LIMITS
 from ..skeleton import Skeleton
 
@@ -53,27 +54,22 @@ class AugmentConfig:
 
     def __post_init__(self) -> None:
         # each message starts with the attribute's name, so that a configuration can say where it came from
-        if not 0 < self.stride <= MAX_CROP_SIZE:
-            raise ValueError(f"stride must be a positive integer, got {self.stride}")
-        if not self.stride <= self.crop_size <= MAX_CROP_SIZE or self.crop_size % self.stride:
-            raise ValueError(f"crop_size must be a multiple of the stride {self.stride} from {self.stride} to "
-                             f"{MAX_CROP_SIZE}, got {self.crop_size}")
-        for name in ("target_dist", "scale_range", "max_rotation", "center_jitter"):
-            value = getattr(self, name)
-            if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
-                raise ValueError(f"{name} must be finite, got {value}")
+        check_all(((0 < self.stride <= MAX_CROP_SIZE, f"stride must be a positive integer, got {self.stride}"),))
+        check_all((
+            (self.stride <= self.crop_size <= MAX_CROP_SIZE and not self.crop_size % self.stride,
+             f"crop_size must be a multiple of the stride {self.stride} from {self.stride} to {MAX_CROP_SIZE}, got "
+             f"{self.crop_size}"),
+        ))
+        check_finite(self, ("target_dist", "scale_range", "max_rotation", "center_jitter"))
         lo, hi = self.scale_range
-        if not 0 < lo <= hi:
-            raise ValueError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
-        if not self.target_dist > 0:
-            raise ValueError(f"target_dist must be positive, got {self.target_dist}")
-        for name in ("max_rotation", "center_jitter"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not 0.0 <= self.flip_prob <= 1.0:
-            raise ValueError(f"flip_prob must lie in [0, 1], got {self.flip_prob}")
-        if not 0 <= self.pad_value <= 255:
-            raise ValueError(f"pad_value must be a grey level from 0 to 255, got {self.pad_value}")
+        check_all((
+            (0 < lo <= hi, f"scale_range must satisfy 0 < low <= high, got {self.scale_range}"),
+            (self.target_dist > 0, f"target_dist must be positive, got {self.target_dist}"),
+            (self.max_rotation >= 0, f"max_rotation must be >= 0, got {self.max_rotation}"),
+            (self.center_jitter >= 0, f"center_jitter must be >= 0, got {self.center_jitter}"),
+            (0.0 <= self.flip_prob <= 1.0, f"flip_prob must lie in [0, 1], got {self.flip_prob}"),
+            (0 <= self.pad_value <= 255, f"pad_value must be a grey level from 0 to 255, got {self.pad_value}"),
+        ))
 
     @classmethod
     def identity(cls, crop_size: int = 368, stride: int = 8) -> AugmentConfig:

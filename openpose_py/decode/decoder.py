@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple, get_args
 import numpy as np
 from torch import Tensor
 
+from ..checks import check_choice, check_number
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
 from .assemble import PartialPerson, assemble
@@ -18,6 +19,23 @@ from .peaks import Peaks, find_peaks
 __all__ = ["DecoderConfig", "Decoded", "decode", "PRESETS"]
 
 PersonScore = Literal["sum", "mean", "part_mean", "sum_x_parts"]
+Refine = Literal["none", "centroid", "quadratic", "gaussian"]
+#: (field, low, high, integer, None allowed) of every numeric field of :class:`DecoderConfig`.
+_RANGES: tuple[tuple[str, float, float, bool, bool], ...] = (
+    ("peak_threshold", 0.0, 1.0, False, False),
+    ("multiscale_peak_threshold", 0.0, 1.0, False, True),
+    ("upsample", 1, 64, True, False),
+    ("blur_sigma", 0.0, 100.0, False, False),
+    ("refine_radius", 0, 64, True, False),
+    ("max_peaks", 1, 100_000, True, False),
+    ("paf_samples", 2, 1000, True, True),
+    ("paf_threshold", -1.0, 1.0, False, False),
+    ("min_inlier_ratio", 0.0, 1.0, False, False),
+    ("short_limb_fraction", 0.0, 1.0, False, True),
+    ("min_parts", 1, 1000, True, False),
+    ("min_mean_score", 0.0, 1000.0, False, False),
+    ("max_people", 0, 10**9, True, True),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +61,7 @@ class DecoderConfig:
     upsample: int = 2
     blur_sigma: float = 0.0
     neighbourhood: int = 8
-    refine: Literal["none", "centroid", "quadratic", "gaussian"] = "quadratic"
+    refine: Refine = "quadratic"
     refine_radius: int = 3
     max_peaks: int = 64
     paf_samples: int | None = 10
@@ -59,36 +77,13 @@ class DecoderConfig:
     max_people: int | None = None
 
     def __post_init__(self) -> None:
-        def number(name: str, low: float, high: float = math.inf, *, integer: bool = False, none: bool = False) -> None:
-            value = getattr(self, name)
-            if value is None and none:
-                return
-            kind = (int,) if integer else (int, float)
-            if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
-                what = "an integer" if integer else "a number"
-                bound = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
-                raise ValueError(f"{name} must be {what} {bound}{' or None' if none else ''}, got {value!r}")
-
-        if self.neighbourhood not in (4, 8):
-            raise ValueError(f"neighbourhood must be 4 or 8, got {self.neighbourhood!r}")
+        check_choice("neighbourhood", self.neighbourhood, (4, 8))
         # a value out of its range would not fail: the decoder would quietly find no one, or people in noise
-        number("peak_threshold", 0.0, 1.0)
-        number("multiscale_peak_threshold", 0.0, 1.0, none=True)
-        number("upsample", 1, 64, integer=True)
-        number("blur_sigma", 0.0, 100.0)
-        number("refine_radius", 0, 64, integer=True)
-        number("max_peaks", 1, 100_000, integer=True)
-        number("paf_samples", 2, 1000, integer=True, none=True)
-        number("paf_threshold", -1.0, 1.0)
-        number("min_inlier_ratio", 0.0, 1.0)
-        number("short_limb_fraction", 0.0, 1.0, none=True)
-        number("min_parts", 1, 1000, integer=True)
-        number("min_mean_score", 0.0, 1000.0)
-        number("max_people", 0, 10**9, integer=True, none=True)
-        for name, allowed in (("refine", ("none", "centroid", "quadratic", "gaussian")),
-                              ("matching", ("greedy", "optimal")), ("person_score", get_args(PersonScore))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        for name, low, high, integer, optional in _RANGES:
+            check_number(name, getattr(self, name), low, high, integer=integer, optional=optional)
+        for name, allowed in (("refine", get_args(Refine)), ("matching", ("greedy", "optimal")),
+                              ("person_score", get_args(PersonScore))):
+            check_choice(name, getattr(self, name), allowed)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "DecoderConfig":

@@ -32,12 +32,14 @@ def keypoint_box_area(xy: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def oks_matrix(a_xy: np.ndarray, a_present: np.ndarray, b_xy: np.ndarray, b_present: np.ndarray,
-               sigmas: np.ndarray, area: np.ndarray, *, over_a: bool = False) -> np.ndarray:
+               sigmas: np.ndarray, area: np.ndarray, *, over_a: bool = False, tolerance: float = 0.0) -> np.ndarray:
     """(T, D) OKS of every pose in ``a`` against every pose in ``b``, averaged over the keypoints both have.
 
     ``exp(-d^2 / (2 area (2 sigma)^2))`` per keypoint as in COCO, with ``area`` the scale of each ``a`` pose; a pair
     with no keypoint in common scores 0. With ``over_a`` the average runs over all of ``a``'s keypoints (a keypoint
-    ``b`` lacks scores 0), which is COCO's evaluation OKS with ``a`` the ground truth.
+    ``b`` lacks scores 0), which is COCO's evaluation OKS with ``a`` the ground truth. ``tolerance`` (pixels) is
+    added in quadrature to every keypoint's allowed distance, so that for people tens of pixels tall a detector's
+    few pixels of noise do not look like a different pose (size-aware; 0 is COCO's OKS).
 
     Args:
         a_xy, b_xy: (T, K, 2) and (D, K, 2) positions.
@@ -48,7 +50,7 @@ def oks_matrix(a_xy: np.ndarray, a_present: np.ndarray, b_xy: np.ndarray, b_pres
     dx = a_xy[:, None, :, 0] - b_xy[None, :, :, 0]  # (T, D, K); x and y apart: a sum over a last axis of 2 is slow
     dy = a_xy[:, None, :, 1] - b_xy[None, :, :, 1]
     d2 = dx * dx + dy * dy
-    scale = 2.0 * area[:, None, None] * np.square(2.0 * sigmas)[None, None]
+    scale = 2.0 * area[:, None, None] * np.square(2.0 * sigmas)[None, None] + 2.0 * tolerance * tolerance
     both = a_present[:, None] & b_present[None]
     per_point = np.where(both, np.exp(-d2 / scale), 0.0)
     count = np.broadcast_to(a_present.sum(axis=-1)[:, None], both.shape[:2]) if over_a else both.sum(axis=-1)

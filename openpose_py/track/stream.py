@@ -1,11 +1,13 @@
-"""Tracking in a stream of frames: the timestamps frames carry, and :func:`track_frames`, the streaming API (the video
-pipeline takes a tracker too). Single images (``PoseEstimator.__call__``) stay stateless."""
+"""Tracking in a stream of frames: the timestamps frames carry, :class:`Relabeller` (holds each frame's people until
+the tracker has decided their ids) and :func:`track_frames`, the streaming API (the video pipeline takes a tracker
+too). Single images (``PoseEstimator.__call__``) stay stateless."""
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from ..video.sinks import FrameResult
     from ..video.sources import Frame
 
-__all__ = ["NOMINAL_FPS", "frame_time", "track_result", "track_frames"]
+__all__ = ["NOMINAL_FPS", "frame_time", "Relabeller", "TrackingStage", "track_frames"]
 
 #: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
 NOMINAL_FPS = 30.0
@@ -29,9 +31,66 @@ def frame_time(frame: "Frame") -> float:
     return frame.timestamp if frame.timestamp is not None else frame.index / NOMINAL_FPS
 
 
-def track_result(tracker: PoseTracker, result: "FrameResult") -> "FrameResult":
-    """``result`` with its people passed through ``tracker`` at the frame's time."""
-    return replace(result, people=tuple(tracker.update(result.people, frame_time(result.frame))))
+class Relabeller:
+    """Holds each frame's tracked people until the tracker has confirmed (or dropped) every tentative track they hold
+    (``min_hits - 1`` more frames, a little longer for someone coming out from behind another person, whose
+    appearance is awaited), and labels them with the ids confirmed meanwhile
+    (:attr:`PoseTracker.relabelled`): a person seen from frame 10 is ``track_id`` n from frame 10 on, not from 11.
+    Feed it right after each ``tracker.update``; what comes out is in order, a little later. Live streams, which
+    want each frame at once, skip it: there a person shows ``track_id == -1`` until its track is confirmed."""
+
+    def __init__(self, tracker: PoseTracker) -> None:
+        self.tracker = tracker
+        self._held: deque[tuple[int, list[Person], Any]] = deque()
+
+    def push(self, people: list[Person], payload: Any = None) -> list[tuple[list[Person], Any]]:
+        """Hold the last update's ``people`` (with anything to give back with them); return the (people, payload)
+        pairs now final, oldest first."""
+        number = self.tracker.frames
+        held = {n: earlier for n, earlier, _ in self._held}
+        held[number] = people = list(people)
+        for n, index, track_id in self.tracker.relabelled:
+            if n in held:
+                held[n][index] = held[n][index].with_track_id(track_id)
+        self._held.append((number, people, payload))
+        ready = []
+        undecided = self.tracker.undecided_since
+        while self._held and (undecided is None or self._held[0][0] < undecided):
+            _, done, item = self._held.popleft()
+            ready.append((done, item))
+        return ready
+
+    def flush(self) -> list[tuple[list[Person], Any]]:
+        """Everything still held (the stream has ended), oldest first."""
+        out = [(people, item) for _, people, item in self._held]
+        self._held.clear()
+        return out
+
+
+class TrackingStage:
+    """The video pipeline's tracking step: each :class:`FrameResult` through ``tracker`` at the frame's time and
+    with its pixels (appearance); with ``relabel`` (files) through a :class:`Relabeller` too, so that results come
+    out a little later with new people labelled from their first frame; :meth:`flush` gives the rest at the end."""
+
+    def __init__(self, tracker: PoseTracker, relabel: bool) -> None:
+        self.tracker = tracker
+        self.relabeller = Relabeller(tracker) if relabel else None
+
+    def __call__(self, result: "FrameResult") -> list["FrameResult"]:
+        people = self.tracker.update(result.people, frame_time(result.frame), image=_bgr_or_none(result.frame.image))
+        if self.relabeller is None:
+            return [replace(result, people=tuple(people))]
+        return [replace(item, people=tuple(done)) for done, item in self.relabeller.push(people, result)]
+
+    def flush(self) -> list["FrameResult"]:
+        held = self.relabeller.flush() if self.relabeller is not None else []
+        return [replace(item, people=tuple(done)) for done, item in held]
+
+
+def _bgr_or_none(image: "np.ndarray | None") -> "np.ndarray | None":
+    """The frame for the tracker's appearance cue if it is an (H, W, 3) uint8 image, else None (pose only)."""
+    ok = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    return image if ok and image.size else None
 
 
 def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Frame"], *,
@@ -46,6 +105,10 @@ def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Fram
         tracker: a tracker to continue; by default a new one for the estimator's skeleton with ``config`` and
             ``smoothing``.
         fps: the rate of plain images.
+
+    Each frame's people come out ``min_hits - 1`` frames after the frame went in (at the end, all that remain), so
+    that a person is labelled with its id from the first frame its track covered (:class:`Relabeller`); people whose
+    track was never confirmed (one-frame false detections) keep ``track_id == -1``.
     """
     from ..video.sources import Frame
 
@@ -55,9 +118,14 @@ def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Fram
         raise TypeError("frames must be an iterable of images or Frames, not one array: pass [image] for one")
     if tracker is None:
         tracker = PoseTracker(estimator.skeleton, config, smoothing=smoothing)
+    relabeller = Relabeller(tracker)
     for i, item in enumerate(frames):
         if isinstance(item, Frame):
             image, stamp = item.image, frame_time(item)
         else:
             image, stamp = item, i / fps
-        yield tracker.update(estimator(image), stamp)
+        people = tracker.update(estimator(image), stamp, image=_bgr_or_none(image))
+        for done, _ in relabeller.push(people):
+            yield done
+    for done, _ in relabeller.flush():
+        yield done

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 import types
 import typing
@@ -15,6 +14,7 @@ from typing import Any, Mapping
 from ..data.coco import DatasetConfig
 from ..data.transforms import AugmentConfig
 from ..errors import TrainConfigError
+from ..checks import check_all, check_finite
 
 __all__ = ["TrainConfig", "TrainConfigError", "load_config_file", "overlay_options", "check_option_types",
            "INIT_CHOICES", "OPTIMIZERS", "FREEZE_CHOICES", "RECIPES", "MAX_SEED", "DEVICE_PATTERN"]
@@ -85,7 +85,9 @@ class TrainConfig:
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ..., ``"mps"``; None picks CUDA when available (one GPU per
             process).
         tensorboard: also log to ``output_dir/tensorboard`` (needs the ``tensorboard`` extra).
-        sigma, paf_width: target encoder parameters (Gaussian sigma in input pixels, PAF half-width in cells).
+        sigma, paf_width: target encoder parameters (Gaussian sigma in input pixels, PAF half-width in cells); None
+            keeps those of the model's codec (:class:`~openpose_py.codec.PafCodec`), and the trained weights carry
+            the values used in theirs.
 
     Every number must be finite; a value out of its range raises :class:`TrainConfigError` naming the option.
     """
@@ -122,8 +124,8 @@ class TrainConfig:
     workers: int = 2
     device: str | None = None
     tensorboard: bool = False
-    sigma: float = 7.0
-    paf_width: float = 1.0
+    sigma: float | None = None
+    paf_width: float | None = None
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     data: DatasetConfig = field(default_factory=DatasetConfig)
 
@@ -138,10 +140,9 @@ class TrainConfig:
             object.__setattr__(self, "freeze", tuple(self.freeze))
         if isinstance(self.arch_options, Mapping):
             object.__setattr__(self, "arch_options", tuple(sorted(self.arch_options.items())))
-        for name in _FINITE:  # first: inf would pass the range checks below, and nan fail them misleadingly
-            if not math.isfinite(getattr(self, name)):
-                raise TrainConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
-        checks = (
+        # first: inf would pass the range checks below, and nan fail them misleadingly
+        check_finite(self, _FINITE, what="a finite number", error=TrainConfigError)
+        check_all((
             (0 <= self.seed <= MAX_SEED, f"seed must lie in [0, {MAX_SEED}], got {self.seed}"),
             (self.device is None or re.fullmatch(DEVICE_PATTERN, self.device) is not None,
              f"unknown device {self.device!r}; training runs on cpu, cuda, cuda:N or mps"),
@@ -169,7 +170,7 @@ class TrainConfig:
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
             (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
-            (self.sigma > 0.0 and self.paf_width > 0.0,
+            ((self.sigma is None or self.sigma > 0.0) and (self.paf_width is None or self.paf_width > 0.0),
              f"sigma and paf_width must be positive, got {self.sigma} and {self.paf_width}"),
             (self.distill == 0.0 or self.starts_trained,
              f"distill keeps what a trained initial network knew; init {self.init!r} has nothing to keep"),
@@ -177,10 +178,7 @@ class TrainConfig:
              "warmup_steps and early_stop_patience must be >= 0"),
             (not (set(self.freeze) - set(FREEZE_CHOICES)),
              f"freeze takes {', '.join(FREEZE_CHOICES)}, got {', '.join(self.freeze)}"),
-        )
-        for ok, message in checks:
-            if not ok:
-                raise TrainConfigError(message)
+        ), error=TrainConfigError)
 
     @property
     def starts_trained(self) -> bool:

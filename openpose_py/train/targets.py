@@ -1,8 +1,10 @@
 """Training targets of a batch, and the step-0 check of those targets against a network's predictions.
 
 The check runs a network once over training samples and reports its loss against our targets, per stage and per
-branch, next to a random network's: a pretrained network should sit far below the random one, and a branch where it
-does not points to a target convention (sigma, PAF width, channel order) that differs from the one it learnt. Next to
+branch, next to a random network's: a pretrained network should sit far below the random one. The target convention
+(sigma, PAF width, channel order) is the weights' own codec (:class:`~openpose_py.codec.PafCodec`, carried in their
+file), so a branch far from its targets no longer means a convention the network never learnt, unless ``sigma`` or
+``paf_width`` were set to differ from it. Next to
 the losses it gives each branch's target scale (:func:`target_scales`): a network can sit far below the random one
 and still be asked for smaller outputs than it gives (a scale under 1), which fine-tuning then lowers on every image.
 """
@@ -17,10 +19,9 @@ from torch import Tensor, nn
 
 from .. import models
 from ..data.coco import Batch, CocoKeypoints, collate
-from ..encode import encode_heatmaps, encode_pafs
+from ..codec import HeadMaps, PafCodec
 from ..models.outputs import StageOutput
 from ..preprocess import normalise
-from ..skeleton import Skeleton
 from ..weights import WeightsSpec
 from .config import TrainConfig
 from .distributed import training_device
@@ -31,37 +32,33 @@ from .masks import unlabelled_part_masks
 __all__ = ["encode_targets", "batch_loss", "target_scales", "TargetCheck", "check_targets", "check_run_targets"]
 
 
-def encode_targets(batch: Batch, skeleton: Skeleton, stride: int, sigma: float,
-                   paf_width: float) -> tuple[Tensor, Tensor]:
-    """(heatmaps (B, K+1, h, w), PAFs (B, 2L, h, w)) of a batch, on its device."""
-    map_size = (batch.images.shape[2] // stride, batch.images.shape[3] // stride)
+def encode_targets(batch: Batch, codec: PafCodec) -> HeadMaps:
+    """(heatmaps (B, K+1, h, w), PAFs (B, 2L, h, w)) of a batch, on its device, by the model's codec."""
+    map_size = codec.map_size((batch.images.shape[3], batch.images.shape[2]))
     with torch.no_grad():
-        heatmaps = encode_heatmaps(batch.keypoints, map_size, stride, sigma)
-        pafs = encode_pafs(batch.keypoints, skeleton, map_size, stride, paf_width)
-    return heatmaps, pafs
+        return codec.encode(batch.keypoints, map_size)
 
 
-def _loss_inputs(batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float,
+def _loss_inputs(batch: Batch, spec: WeightsSpec,
                  mask_unlabelled: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None]:
     """(network input, heatmap targets, PAF targets, heatmap mask, PAF mask or None) of a batch."""
-    stride = spec.preprocess.stride
-    heatmaps, pafs = encode_targets(batch, spec.skeleton, stride, sigma, paf_width)
+    heatmaps, pafs = encode_targets(batch, spec.codec)
     mask, paf_mask = batch.masks, None
     if mask_unlabelled:
-        hm_mask, pf_mask = unlabelled_part_masks(batch.keypoints, spec.skeleton, tuple(heatmaps.shape[-2:]), stride)
+        hm_mask, pf_mask = unlabelled_part_masks(batch.keypoints, spec.skeleton, tuple(heatmaps.shape[-2:]),
+                                                 spec.codec.stride)
         mask, paf_mask = batch.masks * hm_mask, batch.masks * pf_mask
     return normalise(batch.images, spec.preprocess), heatmaps, pafs, mask, paf_mask
 
 
-def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, sigma: float, paf_width: float, *,
-               amp: bool = False, teacher: nn.Module | None = None, distill: float = 0.0,
-               mask_unlabelled: bool = False) -> LossReport:
-    """The network's masked loss on one batch (normalised as at inference, targets as in training): what a training
-    step optimises and what the step-0 check reports. ``amp`` runs the networks (not the loss) under float16
+def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, *, amp: bool = False,
+               teacher: nn.Module | None = None, distill: float = 0.0, mask_unlabelled: bool = False) -> LossReport:
+    """The network's masked loss on one batch (normalised as at inference, targets by ``spec.codec``): what a
+    training step optimises and what the step-0 check reports. ``amp`` runs the networks (not the loss) under float16
     autocast; ``teacher`` (a frozen network of the same architecture) adds the ``distill``-weighted distance of every
     stage to the teacher's (:func:`pose_loss`); ``mask_unlabelled`` leaves the parts annotated people lack out of the
     loss (:func:`openpose_py.train.masks.unlabelled_part_masks`)."""
-    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, sigma, paf_width, mask_unlabelled)
+    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, mask_unlabelled)
     with torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
         stages = network(x)
         if teacher is not None:
@@ -119,16 +116,16 @@ class TargetCheck:
         return "\n".join(rows)
 
 
-def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *, sigma: float, paf_width: float,
-                  num_samples: int = 8, seed: int = 0, device: torch.device | str = "cpu",
-                  mask_unlabelled: bool = False) -> TargetCheck:
+def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *, num_samples: int = 8, seed: int = 0,
+                  device: torch.device | str = "cpu", mask_unlabelled: bool = False) -> TargetCheck:
     """Run ``model`` (in eval mode) and a seeded random network of the same architecture once over the first
-    ``num_samples`` samples of ``dataset`` (augmentation draws 0..n-1) and compare their losses."""
+    ``num_samples`` samples of ``dataset`` (augmentation draws 0..n-1) and compare their losses, with the targets
+    of ``spec.codec``."""
     n = min(num_samples, len(dataset))
     batch = collate([dataset[(i, i)] for i in range(n)]).to(device)
     torch.manual_seed(seed)
     random_net = models.create(spec.architecture, **spec.builder_kwargs).to(device)
-    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, sigma, paf_width, mask_unlabelled)
+    x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, mask_unlabelled)
     reports, scales = [], {}
     for net in (model, random_net):
         was_training = net.training
@@ -146,11 +143,10 @@ def check_targets(model: nn.Module, spec: WeightsSpec, dataset: CocoKeypoints, *
 
 def check_run_targets(config: TrainConfig, num_samples: int = 8) -> TargetCheck:
     """:func:`check_targets` for a training configuration: its initial network (``config.init``), its samples
-    (augmented as configured) and its target parameters; nothing is trained or written."""
+    (augmented as configured) and the codec it would train with; nothing is trained or written."""
     device = training_device(config.device) if config.device else torch.device("cpu")
     model, spec = build_model(config)
     dataset = CocoKeypoints(config.images, config.annotations, spec.skeleton, config.augment, config.data,
                             seed=config.seed)
-    return check_targets(model.to(device), spec, dataset, sigma=config.sigma, paf_width=config.paf_width,
-                         num_samples=num_samples, seed=config.seed, device=device,
+    return check_targets(model.to(device), spec, dataset, num_samples=num_samples, seed=config.seed, device=device,
                          mask_unlabelled=config.mask_unlabelled)

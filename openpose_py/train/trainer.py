@@ -40,7 +40,7 @@ from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoi
 from .config import TrainConfig, TrainConfigError
 from .distributed import init_distributed
 from .divergence import DivergenceWatch, weights_finite
-from .initialise import build_model, load_state
+from .initialise import build_model, load_state, stored_codec
 from .loss import LossReport
 from .metrics import METRICS_NAME, MetricsSink, write_json
 from .optim import freeze, keep_frozen_norms_in_eval, make_optimizer, make_scheduler
@@ -112,8 +112,11 @@ class Trainer:
         if held_out:
             self.val_images, self.val_annotations = config.images, self.output_dir / VAL_SPLIT_NAME
         checkpoint = load_checkpoint(resume, map_location="cpu") if resume is not None else None
-        self.model, self.spec = build_model(config, load_init=checkpoint is None)
+        resumed_codec = stored_codec(checkpoint, str(resume)) if checkpoint is not None else None
+        self.model, self.spec = build_model(config, load_init=checkpoint is None, codec=resumed_codec)
         self.skeleton = self.spec.skeleton
+        # the targets are encoded by the codec the written weights carry: the convention cannot drift between them
+        assert self.spec.codec.skeleton == self.dataset.skeleton and self.spec.codec.stride == config.augment.stride
         # the initial network, frozen, for the distillation term (rebuilt from config.init when resuming)
         self.teacher: nn.Module | None = None
         if config.distill > 0:
@@ -177,9 +180,8 @@ class Trainer:
     def train_step(self, batch: Batch) -> LossReport:
         """One optimiser step on a (local) batch; returns its loss report."""
         batch = batch.to(self.device, non_blocking=True)
-        report = batch_loss(self.network, batch, self.spec, self.config.sigma, self.config.paf_width, amp=self.amp,
-                            teacher=self.teacher, distill=self.config.distill,
-                            mask_unlabelled=self.config.mask_unlabelled)
+        report = batch_loss(self.network, batch, self.spec, amp=self.amp, teacher=self.teacher,
+                            distill=self.config.distill, mask_unlabelled=self.config.mask_unlabelled)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(report.total).backward()
         self.scaler.step(self.optimizer)
@@ -358,6 +360,7 @@ class Trainer:
             "config": json.dumps(self.config.to_dict()),
             "best": self.tracker.state(),
             "spec": self.spec.name,
+            "codec": self.spec.codec.to_dict(),
         }
 
     def save(self) -> None:

@@ -20,6 +20,7 @@ from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
     from ..track import PoseTracker
+    from ..track.stream import TrackingStage
 
 __all__ = ["RunReport", "run_pipeline"]
 
@@ -195,6 +196,16 @@ def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, ma
             for f, d in zip(frames, detections)]
 
 
+def _tracking_stage(tracker: "PoseTracker | None", live: bool) -> "TrackingStage | None":
+    """The tracking step for ``tracker``: a file's frames wait for new people's ids to be decided (a few frames), a
+    live source's go out at once (a new person shows ``track_id`` -1 until its track is confirmed)."""
+    if tracker is None:
+        return None
+    from ..track.stream import TrackingStage
+
+    return TrackingStage(tracker, relabel=not live)
+
+
 def run_pipeline(
     estimator: "PoseEstimator",
     source: FrameSource | str | Path | int,
@@ -228,21 +239,20 @@ def run_pipeline(
         latest_only: for live sources (cameras, streams): when inference falls behind, drop the oldest waiting frames
             so that what is processed stays current. Ignored for files, which are always processed frame by frame.
         tracker: gives the people of each frame a ``track_id`` (and smooths them if it is set to), in frame order,
-            at each frame's timestamp.
+            at each frame's time and with its pixels (:class:`~openpose_py.track.stream.TrackingStage`).
 
     Returns:
         A :class:`RunReport`.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    if tracker is not None:
-        from ..track.stream import track_result
     owned = not isinstance(source, FrameSource)
     src = VideoSource(source, frames) if owned else source
     need_candidates = any(s.needs_candidates for s in sinks)
     need_maps = any(s.needs_maps for s in sinks)
     # the run's own event: the caller's ``stop`` is only watched, never set here
     latest_only = latest_only and src.info.live
+    tracking = _tracking_stage(tracker, src.info.live)
     # a live run keeps a single batch waiting, so the frame inferred next is at most one batch old
     waiting = batch_size if latest_only else queue_size * batch_size
     pipe = _Pipeline(threading.Event(), queue.Queue(waiting), queue.Queue(queue_size))
@@ -280,9 +290,8 @@ def run_pipeline(
                     batch.append(item)
                 if batch and not halted():
                     for result in _infer(estimator, batch, need_candidates, need_maps):
-                        if tracker is not None:
-                            result = track_result(tracker, result)
-                        pipe.put(pipe.results, result)
+                        for ready in tracking(result) if tracking is not None else [result]:
+                            pipe.put(pipe.results, ready)
             interrupted = not done and halted()
         except KeyboardInterrupt:  # raised by code in this thread (the estimator, say): signals only set the flag
             interrupted = True
@@ -298,6 +307,8 @@ def run_pipeline(
                 pipe.writer_began.wait(5.0)
             if pipe.writer_began.is_set():
                 # everything already queued is written first; the queue may be full, so this waits for room
+                for held in tracking.flush() if tracking is not None else ():
+                    pipe.results.put(held)
                 pipe.results.put(_END)
                 pipe.writer_done.wait()
             if reader in launched:

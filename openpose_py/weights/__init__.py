@@ -1,4 +1,5 @@
-"""Weights: what each registered network is (:mod:`.spec`, :mod:`.catalogue`), where its files are (:mod:`.places`,
+"""Weights: what each registered network is (:mod:`.spec`, :mod:`.catalogue`; its codec travels in the files'
+metadata, :mod:`.metadata`), where its files are (:mod:`.places`,
 :mod:`.store`), how they are fetched (:mod:`.download`), read (:mod:`.formats`) and loaded into a network
 (:mod:`.load`, :mod:`.shapes`).
 
@@ -16,8 +17,9 @@ from .places import (
     ENV_CACHE_DIR, ENV_OFFLINE, ENV_WEIGHTS_DIR, cache_dir, converted_path, is_offline, sha256_file, shipped_dir,
     weights_dir,
 )
+from .metadata import SPEC_METADATA_KEY, spec_from_json, spec_to_json
 from .registry import get_spec, list_specs, lookup, register_weights
-from .spec import SPEC_METADATA_KEY, PreprocessSpec, WeightsSource, WeightsSpec, spec_from_json, spec_to_json
+from .spec import PreprocessSpec, WeightsSource, WeightsSpec
 from .store import LocalFile, find_local, is_present, resolve
 
 __all__ = [

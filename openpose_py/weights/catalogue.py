@@ -3,6 +3,7 @@ provenance. The first entry, ``lightweight``, ships with the package."""
 
 from __future__ import annotations
 
+from ..codec import PafCodec
 from ..skeleton import COCO_18, get_skeleton
 from .registry import register_weights
 from .spec import PreprocessSpec, WeightsSource, WeightsSpec
@@ -33,6 +34,8 @@ register_weights(WeightsSpec(
                       "a931b8c3b9954124a13b64943fde8648bc6d15462871bbd4de6fbca065761270", 16435033, None,
                       "state_dict"),
     ),
+    # Lightweight OpenPose's training: Gaussian sigma 7 input pixels, PAF half-width 1 cell at stride 8
+    codec=PafCodec(COCO_18, stride=8, sigma=7.0, paf_width=1.0),
     arch_kwargs=(("num_refinement_stages", 1), ("variant", "hpe-0001")),
     aliases=("hpe-0001", "lightweight-coco18"),
     published="https://github.com/openvinotoolkit/open_model_zoo/tree/master/models/intel/human-pose-estimation-0001",
@@ -54,6 +57,7 @@ register_weights(WeightsSpec(
                       "https://download.01.org/opencv/openvino_training_extensions/models/human_pose_estimation/"
                       "checkpoint_iter_370000.pth", "state_dict"),
     ),
+    codec=PafCodec(COCO_18, stride=8, sigma=7.0, paf_width=1.0),
     arch_kwargs=(("num_refinement_stages", 1), ("variant", "original")),
     aliases=("lightweight-original",),
     published="https://github.com/Daniil-Osokin/lightweight-human-pose-estimation.pytorch",
@@ -67,11 +71,18 @@ _CMU_LICENSE = "CMU OpenPose academic or non-profit non-commercial research lice
 _CMU_PREPROCESS = PreprocessSpec(mean=128.0, std=256.0, channel_order="BGR", height=368, stride=8, pad_value=128.0,
                                  pad="bottom_right", interpolation="cubic")
 
+
+def _cmu_codec(skeleton_name: str) -> PafCodec:
+    """The CMU training's targets: Gaussian sigma 7 input pixels, PAF half-width 1 cell at stride 8."""
+    return PafCodec(get_skeleton(skeleton_name), stride=8, sigma=7.0, paf_width=1.0)
+
+
 register_weights(WeightsSpec(
     name="cmu-coco",
     architecture="cmu-coco",
     skeleton=COCO_18,
     preprocess=_CMU_PREPROCESS,
+    codec=_cmu_codec("COCO_18"),
     license=_CMU_LICENSE,
     description="CMU OpenPose COCO-18 (VGG-19, 6 stages x 2 branches, CVPR 2017), pose_iter_440000, 52.31 M "
                 "parameters; 61.8 AP on COCO test-dev with multi-scale testing (paper)",
@@ -94,6 +105,7 @@ register_weights(WeightsSpec(
     architecture="cmu-body25",
     skeleton=get_skeleton("BODY_25"),
     preprocess=_CMU_PREPROCESS,
+    codec=_cmu_codec("BODY_25"),
     license=_CMU_LICENSE,
     description="CMU OpenPose BODY_25 (VGG-19 front end, 4 PAF + 2 heatmap stages, PReLU; TPAMI 2019), "
                 "pose_iter_584000, 26.17 M parameters",
@@ -111,6 +123,7 @@ register_weights(WeightsSpec(
     architecture="cmu-mpi",
     skeleton=get_skeleton("MPI_15"),
     preprocess=_CMU_PREPROCESS,
+    codec=_cmu_codec("MPI_15"),
     license=_CMU_LICENSE,
     description="CMU OpenPose MPI-15 (the COCO design with 16 heatmaps and 28 PAFs), pose_iter_160000, "
                 "51.48 M parameters",

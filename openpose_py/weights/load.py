@@ -19,7 +19,8 @@ from .formats.safetensors_file import write_safetensors
 from .places import converted_path, record_converted, sha256_file, verified_converted
 from .registry import get_spec
 from .shapes import build, check_fits, infer_spec, load_strict
-from .spec import SPEC_METADATA_KEY, WeightsSpec, spec_from_json, spec_to_json
+from .metadata import SPEC_METADATA_KEY, spec_from_json, spec_to_json
+from .spec import WeightsSpec
 from .store import groups, locate, not_found_message
 
 __all__ = ["read_weights", "load_model", "save_weights", "import_weights"]

@@ -1,20 +1,20 @@
-"""What a set of weights is: :class:`WeightsSpec` (architecture, skeleton, pre-processing, licence, sources) and its
-JSON form stored in a weights file's metadata."""
+"""What a set of weights is: :class:`WeightsSpec` (architecture, skeleton, pre-processing, map convention, licence,
+sources). Its JSON form in a weights file's metadata is :mod:`.metadata`'s."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from ..errors import WeightsError
-from ..skeleton import Skeleton, get_skeleton
+from ..checks import check_choice, check_number
+from ..codec import PafCodec
+from ..skeleton import Skeleton
 
-__all__ = ["PreprocessSpec", "WeightsSource", "WeightsSpec", "SPEC_METADATA_KEY", "spec_to_json", "spec_from_json"]
+__all__ = ["PreprocessSpec", "WeightsSource", "WeightsSpec"]
 
-#: safetensors metadata key holding the JSON description of the weights (see :func:`spec_to_json`).
-SPEC_METADATA_KEY = "openpose_py.spec"
+ChannelOrder = Literal["BGR", "RGB"]
+Padding = Literal["bottom_right", "center"]
+Interpolation = Literal["linear", "cubic", "area"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,22 @@ class PreprocessSpec:
 
     mean: float = 128.0
     std: float = 256.0
-    channel_order: Literal["BGR", "RGB"] = "BGR"
+    channel_order: ChannelOrder = "BGR"
     height: int = 368
     stride: int = 8
     pad_value: float = 128.0
-    pad: Literal["bottom_right", "center"] = "bottom_right"
-    interpolation: Literal["linear", "cubic", "area"] = "cubic"
+    pad: Padding = "bottom_right"
+    interpolation: Interpolation = "cubic"
+
+    def __post_init__(self) -> None:
+        check_number("mean", self.mean, -1e6, 1e6)
+        check_number("std", self.std, 0.0, 1e6, low_open=True)
+        check_choice("channel_order", self.channel_order, get_args(ChannelOrder))
+        check_number("height", self.height, 1, integer=True)
+        check_number("stride", self.stride, 1, 64, integer=True)
+        check_number("pad_value", self.pad_value, 0.0, 255.0)
+        check_choice("pad", self.pad, get_args(Padding))
+        check_choice("interpolation", self.interpolation, get_args(Interpolation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +66,12 @@ class WeightsSource:
 
 @dataclass(frozen=True, slots=True)
 class WeightsSpec:
-    """A registered set of pretrained weights and everything needed to use them."""
+    """A registered set of pretrained weights and everything needed to use them.
+
+    ``codec`` is the convention of the network's maps (:class:`~openpose_py.codec.PafCodec`): what it was trained to
+    give and how it is decoded. Left out, it is the reference one for the entry's skeleton and stride (sigma 7, PAF
+    half-width 1, the default decoder); it must agree with the skeleton and the pre-processing's stride.
+    """
 
     name: str
     architecture: str  # name in openpose_py.models
@@ -69,46 +84,16 @@ class WeightsSpec:
     aliases: tuple[str, ...] = ()
     published: str = ""  # where a person obtains the file by hand (page or download script)
     extra: tuple[tuple[str, Any], ...] = field(default=())  # provenance and notes, e.g. ("trained_from", name)
+    codec: PafCodec = None  # type: ignore[assignment]  # None: the reference codec of skeleton and stride
+
+    def __post_init__(self) -> None:
+        if self.codec is None:
+            object.__setattr__(self, "codec", PafCodec(self.skeleton, self.preprocess.stride))
+        elif self.codec.skeleton != self.skeleton or self.codec.stride != self.preprocess.stride:
+            raise ValueError(f"weights {self.name!r}: the codec's {self.codec.skeleton.name} maps at stride "
+                             f"{self.codec.stride} do not match the entry's {self.skeleton.name} at stride "
+                             f"{self.preprocess.stride}")
 
     @property
     def builder_kwargs(self) -> dict[str, Any]:
         return dict(self.arch_kwargs)
-
-
-def spec_to_json(spec: WeightsSpec) -> str:
-    """JSON description of a spec for a weights file: name, architecture, arch kwargs, skeleton, preprocess..."""
-    kwargs = spec.builder_kwargs
-    try:
-        body = {
-            "name": spec.name, "architecture": spec.architecture, "arch_kwargs": kwargs,
-            "skeleton": spec.skeleton.name, "preprocess": dataclasses.asdict(spec.preprocess),
-            "license": spec.license, "description": spec.description, "published": spec.published,
-            "extra": dict(spec.extra),
-        }
-        return json.dumps(body, sort_keys=True)
-    except TypeError as exc:
-        raise ValueError(f"weights spec {spec.name!r} cannot be stored as JSON: {exc}") from None
-
-
-def spec_from_json(text: str, *, source: str = "metadata") -> WeightsSpec:
-    """Inverse of :func:`spec_to_json`; a registered entry's sources are kept when the name is registered."""
-    try:
-        body = json.loads(text)
-        skeleton = get_skeleton(body["skeleton"])
-        preprocess = PreprocessSpec(**body.get("preprocess", {}))
-        name, architecture = str(body["name"]), str(body["architecture"])
-        kwargs = dict(body.get("arch_kwargs", {}))
-        extra = dict(body.get("extra", {}))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WeightsError(f"{source}: invalid {SPEC_METADATA_KEY} metadata ({exc})") from None
-    from .registry import lookup
-
-    registered = lookup(name)
-    return WeightsSpec(
-        name=name, architecture=architecture, skeleton=skeleton, preprocess=preprocess,
-        license=str(body.get("license", "")), description=str(body.get("description", "")),
-        sources=registered.sources if registered else (), arch_kwargs=tuple(sorted(kwargs.items())),
-        published=str(body.get("published", "")), extra=tuple(sorted(extra.items())),
-    )
-
-

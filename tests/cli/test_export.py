@@ -34,6 +34,12 @@ def test_onnx_export_runs_at_other_sizes_and_matches_torch(invoke, tmp_path, lig
         final = lightweight_estimator.model(x)[-1]
     np.testing.assert_allclose(heatmaps, final.heatmaps.numpy(), atol=1e-3)
     np.testing.assert_allclose(pafs, final.pafs.numpy(), atol=1e-3)
+    # the weights spec and its codec travel in the file's metadata and read back as the loaded entry's
+    from openpose_py.backends.onnx import onnx_metadata
+    from openpose_py.weights import SPEC_METADATA_KEY, spec_from_json
+
+    spec = spec_from_json(onnx_metadata(out)[SPEC_METADATA_KEY])
+    assert spec.codec == lightweight_estimator.spec.codec and spec.preprocess == lightweight_estimator.spec.preprocess
 
 
 @needs_weights
@@ -42,8 +48,12 @@ def test_torchscript_export(invoke, tmp_path):
     result = invoke("export", "--format", "torchscript", "-o", out, "--input-size", "96x64")
     assert result.exit_code == 0, result.output
     assert max(_reported(result.stdout)) < 1e-4
-    heatmaps, pafs = torch.jit.load(str(out))(torch.zeros(1, 3, 64, 96))
+    extra = {"openpose_py.spec": ""}
+    heatmaps, pafs = torch.jit.load(str(out), _extra_files=extra)(torch.zeros(1, 3, 64, 96))
     assert heatmaps.shape == (1, 19, 8, 12) and pafs.shape == (1, 38, 8, 12)
+    from openpose_py.weights import get_spec, spec_from_json
+
+    assert spec_from_json(extra["openpose_py.spec"]).codec == get_spec("lightweight").codec
 
 
 def test_bad_input(invoke, tmp_path):

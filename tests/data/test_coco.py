@@ -13,7 +13,7 @@ import torch
 
 from openpose_py.data.coco import CocoKeypoints, DatasetConfig, collate, read_annotations
 from openpose_py.data.transforms import AugmentConfig
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError
 from openpose_py.skeleton import BODY_25, COCO_17_NAMES, COCO_18, MPI_15
 

@@ -11,7 +11,7 @@ import torch
 
 from openpose_py.data.coco import CocoKeypoints, DatasetConfig
 from openpose_py.data.transforms import AugmentConfig, AugmentParams, augment, draw_params
-from openpose_py.encode import encode_heatmaps
+from openpose_py.codec.encode import encode_heatmaps
 from openpose_py.skeleton import COCO_18
 
 

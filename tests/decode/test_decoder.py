@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from openpose_py.decode.decoder import PRESETS, DecoderConfig, decode
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.evaluate import keypoint_stats, load_coco
 from openpose_py.preprocess import PreprocessSpec, input_geometry
 from openpose_py.results import coco_results

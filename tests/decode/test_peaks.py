@@ -1,7 +1,7 @@
 import torch
 
 from openpose_py.decode.peaks import find_peaks, gaussian_blur
-from openpose_py.encode import encode_heatmaps
+from openpose_py.codec.encode import encode_heatmaps
 
 
 def _heatmaps(points):

@@ -35,8 +35,9 @@ def test_stream_round_trip_answers_each_frame_with_people_and_timing(server: Ser
             assert len(person["pose_keypoints_2d"]) == 18 * 3
             ids.append(person["person_id"])
             assert set(answer["timing"]) == {"decode_ms", "queue_ms", "infer_ms", "batch_size", "server_ms"}
-    # `serve` tracks each connection's people by default: the person of the clip keeps one id
-    assert ids == [[0]] * len(frames)
+    # `serve` tracks each connection's people by default: the person of the clip keeps one id, given once it has been
+    # seen in two frames (a live answer cannot wait: the first frame says -1)
+    assert ids == [[-1]] + [[0]] * (len(frames) - 1)
 
 
 def test_stream_refusals_keep_the_connection(server: Server) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openpose_py.track import OneEuroFilter, SmoothingConfig
+from openpose_py.track import OneEuroFilter, SmoothingConfig, TrackerConfig
 
 
 @pytest.mark.parametrize("speed", [3.0, 10.0])
@@ -44,3 +44,6 @@ def test_the_cli_defaults_are_the_library_defaults():
     opts, config = TrackingOptions(), SmoothingConfig()
     assert (opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) == (
         config.min_cutoff, config.beta, config.d_cutoff)
+    tracker = TrackerConfig()
+    assert (opts.track_max_age, opts.track_reid_time, opts.track_min_hits) == (
+        tracker.max_age, tracker.reid_time, tracker.min_hits)

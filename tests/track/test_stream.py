@@ -43,3 +43,20 @@ def test_one_array_or_an_unusable_rate_is_refused(estimator_160):
     for fps in (float("nan"), float("inf"), 0, "30"):
         with pytest.raises(ValueError, match="fps must be a positive finite number"):
             next(track_frames(estimator_160, [], fps=fps))
+
+
+def test_the_relabeller_labels_a_new_person_from_its_first_frame_and_keeps_a_false_detection_unlabelled():
+    from openpose_py.skeleton import COCO_18
+    from openpose_py.track import PoseTracker
+    from openpose_py.track.stream import Relabeller
+
+    from .conftest import person
+
+    tracker = PoseTracker(COCO_18)
+    relabeller = Relabeller(tracker)
+    out = []
+    for f in range(6):
+        people = [person(COCO_18, 0, 100 + 5 * f, 200)] + ([person(COCO_18, 1, 600, 200)] if f == 2 else [])
+        out += [done for done, _ in relabeller.push(tracker.update(people, f / 30.0))]
+    out += [done for done, _ in relabeller.flush()]
+    assert [[p.track_id for p in people] for people in out] == [[0], [0], [0, -1], [0], [0], [0]]

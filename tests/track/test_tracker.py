@@ -8,9 +8,11 @@ import pytest
 from openpose_py import PoseTracker, SmoothingConfig, TrackerConfig
 from openpose_py.skeleton import BODY_25, COCO_18, MPI_15, SKELETONS
 
-from .conftest import person
+from .conftest import painted, person
 
 FPS = 30.0
+#: the first tracker's behaviour: an id at first sight, no re-identification (these tests are about motion)
+AT_ONCE = dict(min_hits=1, reid_time=0.0)
 
 
 def ids_by_seed(out, seeds):
@@ -22,7 +24,7 @@ def ids_by_seed(out, seeds):
 def test_two_people_crossing_keep_their_ids_through_an_occlusion(skeleton):
     """A walks right, B walks left along the same line, both 12 px a frame; where they overlap only the one in front
     (A) is detected for five frames, then B reappears on the far side and must get its own id back."""
-    tracker = PoseTracker(skeleton, TrackerConfig(max_age=1.0))
+    tracker = PoseTracker(skeleton, TrackerConfig(max_age=1.0, **AT_ONCE))
     history = {0: set(), 1: set()}
     for f in range(60):
         xa, xb = 100 + 12 * f, 800 - 12 * f
@@ -38,7 +40,7 @@ def test_two_people_crossing_keep_their_ids_through_an_occlusion(skeleton):
 
 
 def test_a_missed_frame_keeps_the_id_and_the_prediction_bridges_the_gap():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5, **AT_ONCE))
     seen = []
     for f in range(30):
         if f in (10, 11, 12):  # three missed frames while moving 25 px a frame (a fast mover)
@@ -49,7 +51,7 @@ def test_a_missed_frame_keeps_the_id_and_the_prediction_bridges_the_gap():
 
 
 def test_someone_leaving_ends_the_track_and_newcomers_get_new_ids_never_reused():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.4))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.4, **AT_ONCE))
     ids = []
     for f in range(12):  # person 0 alone
         ids += [p.track_id for p in tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)]
@@ -66,7 +68,7 @@ def test_someone_leaving_ends_the_track_and_newcomers_get_new_ids_never_reused()
 
 
 def test_max_age_is_in_seconds_not_frames():
-    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5))
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=0.5, **AT_ONCE))
     assert tracker.update([person(COCO_18, 0, 200, 200)], 10.0)[0].track_id == 0
     assert tracker.update([person(COCO_18, 0, 200, 200)], 10.45)[0].track_id == 0, "0.45 s later: same track"
     assert tracker.update([person(COCO_18, 0, 200, 200)], 11.0)[0].track_id == 1, "0.55 s later: ended"
@@ -74,7 +76,7 @@ def test_max_age_is_in_seconds_not_frames():
 
 def test_smoothing_reduces_jitter_restarts_a_returning_keypoint_and_keeps_confidences():
     rng = np.random.default_rng(0)
-    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=1.0, beta=0.0))
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE), smoothing=SmoothingConfig(min_cutoff=1.0, beta=0.0))
     raw, out = [], []
     for f in range(60):
         missing = (4,) if 30 <= f < 35 else ()  # the right wrist vanishes for five frames
@@ -112,7 +114,7 @@ def test_bad_input_is_refused_with_clear_errors():
 def test_a_point_that_is_not_finite_is_missing_and_cannot_poison_the_tracks():
     """Failure: a hand-made person with x = NaN (score 0.9) entered the tracks, and every later update of any frame
     failed in the assignment ('matrix contains invalid numeric entries') until reset()."""
-    tracker = PoseTracker(COCO_18)
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE))
     bad = person(COCO_18, 0, 0, 0)
     nose = bad.keypoints[0]
     bad = type(bad)((type(nose)(nose.name, float("nan"), nose.y, nose.score),) + bad.keypoints[1:], bad.score, COCO_18)
@@ -130,7 +132,7 @@ def test_every_skeleton_has_positive_oks_sigmas_and_coco_keeps_cocos_values():
 
 
 def test_after_a_missed_frame_smoothing_restarts_from_the_new_detection():
-    tracker = PoseTracker(COCO_18, smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE), smoothing=SmoothingConfig(min_cutoff=0.5, beta=0.0))
     for f in range(10):
         tracker.update([person(COCO_18, 0, 200, 200)], f / FPS)
     tracker.update([], 10 / FPS)
@@ -138,3 +140,92 @@ def test_after_a_missed_frame_smoothing_restarts_from_the_new_detection():
     assert tracker.update([moved], 11 / FPS)[0].keypoints == moved.keypoints
     again = person(COCO_18, 0, 240, 200)
     assert tracker.update([again], 12 / FPS)[0].keypoints != again.keypoints, "filtering again from then on"
+
+
+RED, BLUE, GREEN, YELLOW = (40, 40, 200), (200, 60, 30), (50, 180, 50), (40, 200, 220)
+SIZE = (900, 500)
+
+
+def test_a_person_hidden_longer_than_max_age_gets_its_id_back_by_appearance():
+    """X (red and blue) walks right behind Y (green, standing in front), is hidden for 1.5 s, longer than max_age, and
+    comes back out on the side it went in: the pose-only tracker gives it a new id, appearance gives its own back."""
+    def run(config, with_image):
+        tracker = PoseTracker(COCO_18, config)
+        ids = {"x": set(), "y": set()}
+        for f in range(120):
+            t = f / FPS
+            hidden = 30 <= f < 75
+            x = person(COCO_18, 0, 200 + 5 * min(f, 30) - 5 * max(f - 75, 0), 240, height=180)
+            y = person(COCO_18, 1, 450, 260, height=220)
+            shown = [(y, GREEN, GREEN)] if hidden else [(x, RED, BLUE), (y, GREEN, GREEN)]
+            out = tracker.update([p for p, *_ in shown], t, image=painted(SIZE, shown[::-1]) if with_image else None)
+            for (p, *_), q in zip(shown, out):
+                ids["x" if p is x else "y"].add(q.track_id)
+        return {k: v - {-1} for k, v in ids.items()}
+
+    pose_only = run(TrackerConfig.pose_only(), False)
+    assert len(pose_only["x"]) == 2, pose_only
+    ids = run(TrackerConfig(max_age=1.0, reid_time=3.0), True)
+    assert len(ids["x"]) == len(ids["y"]) == 1 and ids["x"] != ids["y"], ids
+
+
+def test_a_stranger_entering_where_someone_left_gets_a_new_id():
+    """X (red and blue) walks off at the right; 0.3 s later Z (yellow) appears where X was last seen."""
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=1.0, reid_time=3.0))
+    seen = []
+    for f in range(60):
+        if 30 <= f < 39:
+            tracker.update([], f / FPS, image=painted(SIZE, []))
+            continue
+        p, colours = (person(COCO_18, 0, 700 + 4 * f, 250), (RED, BLUE)) if f < 30 else \
+            (person(COCO_18, 2, 820 - 4 * (f - 39), 250), (YELLOW, YELLOW))
+        seen.append(tracker.update([p], f / FPS, image=painted(SIZE, [(p, *colours)]))[0].track_id)
+    assert seen[1:30] == [0] * 29 and set(seen[31:]) == {1}, seen
+
+
+def test_a_one_frame_false_detection_gets_no_id_and_a_real_person_is_relabelled_from_its_first_frame():
+    tracker = PoseTracker(COCO_18)  # default: an id after 2 frames
+    real = [person(COCO_18, 0, 200 + 3 * f, 250) for f in range(5)]
+    ghost = person(COCO_18, 1, 700, 250)
+    out = [tracker.update([real[0]], 0.0), tracker.update([real[1], ghost], 1 / FPS)]
+    assert [p.track_id for p in out[0]] == [-1] and [p.track_id for p in out[1]] == [0, -1]
+    assert tracker.relabelled == ((1, 0, 0),), "frame 1's person 0 is track 0"
+    for f in range(2, 5):
+        assert [p.track_id for p in tracker.update([real[f]], f / FPS)] == [0]
+    assert tracker.active_ids == [0] and tracker.undecided_since is None
+
+
+@pytest.mark.parametrize("field, value", [
+    ("max_age", 0.0), ("max_age", float("nan")), ("min_similarity", float("nan")), ("velocity_weight", float("inf")),
+    ("appearance_weight", 1.5), ("reid_time", float("nan")), ("reid_time", -1.0), ("reid_similarity", 0.0),
+    ("min_hits", 0), ("min_hits", 1.5), ("min_hits", True), ("min_tolerance_px", float("nan")), ("motion", "yes"),
+    ("max_age", "1"),
+])
+def test_config_fields_are_checked(field, value):
+    with pytest.raises(ValueError, match=f"TrackerConfig.{field} must be"):
+        TrackerConfig(**{field: value})
+
+
+def test_frames_a_millisecond_apart_give_no_wild_velocity():
+    """Two detections 1 ms apart, 3 px of noise between them, then the same still person 0.2 s later: before, the
+    noise read as 3000 px/s flung the prediction 600 px away and the person got a new id."""
+    tracker = PoseTracker(COCO_18, TrackerConfig(**AT_ONCE))
+    ids = [tracker.update([person(COCO_18, 0, x, 300)], t)[0].track_id for x, t in ((300, 0.0), (303, 0.001),
+                                                                                  (300, 0.2), (300, 0.4))]
+    assert ids == [0, 0, 0, 0]
+
+
+def test_a_small_far_person_keeps_its_id_through_detector_noise():
+    """A person 30 px tall, 3 px of keypoint noise and 60% of its keypoints missing in each frame (as the network
+    gives far people): plain OKS loses it, the pixel tolerance keeps it one track."""
+    def ids(tolerance):
+        rng = np.random.default_rng(0)
+        tracker = PoseTracker(COCO_18, TrackerConfig(min_tolerance_px=tolerance, **AT_ONCE))
+        out = set()
+        for f in range(60):
+            missing = tuple(np.flatnonzero(rng.random(COCO_18.num_keypoints) < 0.6))
+            p = person(COCO_18, 0, 300 + f, 300, height=30, jitter=3.0, rng=rng, missing=missing)
+            out.add(tracker.update([p], f / FPS)[0].track_id)
+        return out
+    assert len(ids(0.0)) > 1, "plain OKS loses it"
+    assert ids(TrackerConfig().min_tolerance_px) == {0}

@@ -9,7 +9,7 @@ import torch
 
 from openpose_py import models
 from openpose_py.data import AugmentConfig, CocoKeypoints, collate
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.models.outputs import StageOutput
 from openpose_py.train.loss import masked_l2, pose_loss
 from openpose_py.preprocess import normalise
@@ -124,6 +124,7 @@ def test_crowds_and_people_without_keypoints_do_not_count_in_the_loss(tmp_path: 
     import numpy as np
     from pycocotools import mask as mask_utils
 
+    from openpose_py.codec import PafCodec
     from openpose_py.skeleton import COCO_18
     from openpose_py.train.targets import encode_targets
 
@@ -142,7 +143,7 @@ def test_crowds_and_people_without_keypoints_do_not_count_in_the_loss(tmp_path: 
     ds = CocoKeypoints(images, annotations, COCO_18, AugmentConfig.identity(crop_size=96))
     batch = collate([ds[0]])
     assert batch.keypoints.shape[1] == 1  # only the annotated person is a target
-    heatmaps, pafs = encode_targets(batch, COCO_18, 8, 7.0, 1.0)
+    heatmaps, pafs = encode_targets(batch, PafCodec(COCO_18, stride=8, sigma=7.0, paf_width=1.0))
     mask = batch.masks
     ignored, kept = mask[0, 0] == 0, mask[0, 0] == 1
     assert ignored.sum() >= 8  # both regions reach the 12x12 map

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.models.outputs import StageOutput
 from openpose_py.skeleton import COCO_18
 from openpose_py.train.loss import pose_loss

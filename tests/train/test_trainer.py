@@ -14,7 +14,7 @@ import torch
 
 from openpose_py import models
 from openpose_py.data import AugmentConfig, collate
-from openpose_py.encode import encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import encode_heatmaps, encode_pafs
 from openpose_py.errors import DatasetError
 from openpose_py.train.checkpoint import load_checkpoint
 from openpose_py.train.config import TrainConfig, TrainConfigError

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .grid import MapGrid
-from .skeleton import Skeleton
+from ..grid import MapGrid
+from ..skeleton import Skeleton
 
 __all__ = ["encode_heatmaps", "encode_pafs", "cell_centres", "GAUSSIAN_CUTOFF"]
 

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from openpose_py.encode import cell_centres, encode_heatmaps, encode_pafs
+from openpose_py.codec.encode import cell_centres, encode_heatmaps, encode_pafs
 from openpose_py.skeleton import COCO_18
 
 
