@@ -172,8 +172,8 @@ def test_the_table_comes_after_a_line_saying_what_was_measured(invoke, tmp_path)
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"labelled": False}, "{annotations}: no labelled person (an annotation with keypoints, not a crowd) in the 2 images "
-                          "evaluated, so there is no AP to measure"),  # was AP -1.000 and exit status 0
+    ({"labelled": False}, "{annotations}: no labelled person (an annotation with keypoints, not a crowd) in the 2 "
+                          "images evaluated, so there is no AP to measure"),  # was AP -1.000 and exit status 0
     ({"huge": True}, "image 2 of {annotations}: not a readable image: {images}/b.png: its header declares 60000 x "
                      "60000 pixels, more than OpenCV decodes"),  # was OpenCV's cv2.error and a traceback
 ], ids=["no labelled people", "huge header"])
