@@ -27,7 +27,7 @@ from .images import load_image
 from .results import Person, coco_results
 from .runs import RunContext, gather_to_root
 
-__all__ = ["STAT_NAMES", "EvalResult", "load_coco", "keypoint_stats", "evaluate"]
+__all__ = ["STAT_NAMES", "EvalResult", "load_coco", "keypoint_stats", "evaluate", "labelled_people"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class EvalResult:
     num_images: int
     results: tuple[dict[str, Any], ...]
     summary: str
+    num_people: int = 0  # labelled people (not crowds, with keypoints) in the evaluated images
 
     @property
     def ap(self) -> float:
@@ -59,7 +60,8 @@ class EvalResult:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready record: the ten stats, the number of images and of scored detections."""
-        return {**self.stats, "num_images": self.num_images, "num_detections": len(self.results)}
+        return {**self.stats, "num_images": self.num_images, "num_people": self.num_people,
+                "num_detections": len(self.results)}
 
 
 #: The category of every COCO keypoint result (:func:`openpose_py.results.coco_results`).
@@ -179,6 +181,10 @@ def evaluate(
         ids = ids[:max(0, max_images)]
     if not ids:
         raise DatasetError(f"{annotations_path} lists no images")
+    labelled = labelled_people(coco_gt, ids)
+    if not labelled:
+        raise DatasetError(f"{annotations_path}: no labelled person (an annotation with keypoints, not a crowd) in "
+                           f"the {len(ids)} images evaluated, so there is no AP to measure")
     infos = coco_gt.loadImgs(ctx.shard(ids))
     rows: list[tuple[int, list[dict[str, Any]]]] = []
     iterator: Iterable[dict[str, Any]] = infos
@@ -206,4 +212,10 @@ def evaluate(
     if results_path is not None:  # before scoring: the detections of a long run survive a scoring failure
         write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))
     stats, summary = keypoint_stats(coco_gt, results, ids)
-    return EvalResult(stats, len(ids), tuple(results), summary)
+    return EvalResult(stats, len(ids), tuple(results), summary, labelled)
+
+
+def labelled_people(coco_gt, image_ids: Sequence[int]) -> int:
+    """The people OKS scores in these images: annotations that are not crowds and have a labelled keypoint."""
+    anns = coco_gt.loadAnns(coco_gt.getAnnIds(imgIds=list(image_ids)))
+    return sum(1 for a in anns if a.get("num_keypoints", 0) > 0 and not a.get("iscrowd", 0))

@@ -3,6 +3,8 @@ takes. No torch: the CLI, the server and the video sources read and check pictur
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -11,8 +13,9 @@ import numpy as np
 
 from .atomic import write_bytes_atomic
 from .errors import ImageReadError, OutputError
+from .imageinfo import ImageHeader, TruncatedImage, read_header
 
-__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "encode_image", "write_image"]
+__all__ = ["to_uint8", "as_bgr", "load_image", "decode_image", "encode_image", "write_image", "not_found"]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -68,21 +71,60 @@ def load_image(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise ImageReadError(f"no such image file: {path}")
+        raise ImageReadError(not_found(path, "image file"))
     return decode_image(np.fromfile(str(path), dtype=np.uint8), str(path))
+
+
+def not_found(path: str | Path, what: str) -> str:
+    """Why nothing can be read at ``path``: ``no such <what>: path``, or that it is a symbolic link loop or a link to
+    nothing (which ``is_file()`` reports alike)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{path} is a symbolic link loop (it leads back to itself)"
+        if os.path.islink(path):
+            return f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
+    return f"no such {what}: {path}"
 
 
 def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
     """Decode an encoded image (JPEG, PNG, WebP... bytes) as uint8 BGR exactly as :func:`load_image` reads files,
-    or raise :class:`ImageReadError` naming ``name``."""
+    or raise :class:`ImageReadError` naming ``name``.
+
+    The picture is turned upright as its EXIF orientation says (a phone photo stored sideways), as browsers show it;
+    a JPEG, PNG or WebP whose bytes end early is refused from its header, before the decoder sees it.
+    """
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
-    image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    header = _header(buf, name)
+    try:
+        image = cv2.imdecode(buf, _DECODE_FLAGS) if buf.size else None
+    except cv2.error as exc:
+        size = f"its header declares {header.width} x {header.height} pixels, " if header else ""
+        reason = "more than OpenCV decodes" if "MAX_IMAGE_PIXELS" in str(exc) else "OpenCV cannot decode it"
+        raise ImageReadError(f"not a readable image: {name}: {size}{reason}") from None
     if image is None:
         raise ImageReadError(f"not a readable image: {name}")
     try:
         return as_bgr(image)
     except ImageReadError as exc:
         raise ImageReadError(f"{name}: {exc}") from None
+
+
+# any depth (16-bit kept for to_uint8) and any colour layout, with the EXIF orientation applied (IMREAD_UNCHANGED
+# would ignore it); an alpha channel is dropped, as as_bgr drops it
+_DECODE_FLAGS = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR
+
+
+def _header(buf: np.ndarray, name: str) -> ImageHeader | None:
+    """The JPEG/PNG/WebP header of ``buf``, None for other formats (OpenCV decides); a truncated picture is refused
+    here, so that the decoder's own complaint (libpng prints one on stderr) never comes."""
+    try:
+        return read_header(buf.tobytes())
+    except TruncatedImage as exc:
+        raise ImageReadError(f"not a readable image: {name}: {exc}") from None
+    except ImageReadError:
+        return None
 
 
 def encode_image(image: np.ndarray, extension: str = ".png", params: Sequence[int] = ()) -> bytes:

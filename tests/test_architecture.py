@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "train": 6, "serve": 6,
     "multiview": 6,
     "cli": 7, "__init__": 7,
+    "imageinfo": 0,
 }
 
 

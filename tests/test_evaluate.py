@@ -17,7 +17,7 @@ from .conftest import DEV_SET
 ANNOTATIONS = DEV_SET / "person_keypoints.json"
 IMAGES = DEV_SET / "images"
 
-pytestmark = pytest.mark.skipif(not ANNOTATIONS.is_file(), reason="shared COCO dev set not available")
+pytestmark = pytest.mark.shared("data/coco-val2017-dev/person_keypoints.json")
 
 
 def _gt_people(coco_gt, image_id: int, shift: float = 0.0) -> list[Person]:
@@ -76,7 +76,7 @@ def test_evaluate_with_annotations_as_people_scores_one(coco_gt, tmp_path):
     assert len(result.results) == sum(a["num_keypoints"] > 0 for a in coco_gt.dataset["annotations"])
     assert json.loads(out.read_text()) == list(result.results)
     assert list(out.parent.iterdir()) == [out]  # no temporary left behind
-    assert set(result.as_dict()) == {*STAT_NAMES, "num_images", "num_detections"}
+    assert set(result.as_dict()) == {*STAT_NAMES, "num_images", "num_people", "num_detections"}
 
 
 def test_displaced_and_missing_people_lower_the_scores(coco_gt):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -20,7 +21,7 @@ from .registry import RunnerOptions
 from .torch_runner import as_numpy
 
 __all__ = ["INT8_FLOAT_LAYERS", "OpenVinoRunner", "openvino_core", "find_int8_ir", "build_openvino",
-           "build_openvino_int8"]
+           "build_openvino_int8", "import_openvino"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class OpenVinoRunner:
     def __init__(self, path: str | Path, skeleton: Skeleton, *, threads: int | None = None,
                  input_affine: tuple[float, float] | None = None, precision: Literal["f32", "bf16"] = "f32",
                  float_layers: Sequence[str] = (), name: str = "openvino", cache: str | Path | None = None):
-        import openvino as ov
+        ov = import_openvino()
 
         self.name = name
         self.path = Path(path)
@@ -90,6 +91,27 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def import_openvino():
+    """The ``openvino`` module, imported with its usage telemetry off for this process.
+
+    Importing openvino starts Intel's telemetry (``openvino_telemetry``): with no consent file it writes a client
+    id and usage counts under ``~/intel`` and queues events to send. A pose estimator should not leave identifiers in
+    a user's home, so before the first import this process's consent check answers "declined"; the user's own
+    setting (``~/intel/openvino_telemetry``, ``opt_in_out --opt_in``) is neither read nor changed, and a program that
+    imported openvino before us keeps what it had.
+    """
+    if "openvino" not in sys.modules:
+        try:
+            from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
+        except ImportError:  # no telemetry package: openvino uses its stub
+            pass
+        else:
+            OptInChecker.check = lambda self, *args, **kwargs: ConsentCheckResult.DECLINED
+    import openvino
+
+    return openvino
+
+
 @functools.lru_cache(maxsize=None)
 def openvino_core():
     """The process's one ``openvino.Core``, shared by every OpenVINO runner and kept until exit.
@@ -100,7 +122,7 @@ def openvino_core():
     handler (a DataLoader's SIGCHLD, say) kills the process with SIGSEGV. One Core that lives as long as the process
     cannot be freed out of order; code that needs a Core of its own should take this one.
     """
-    import openvino as ov
+    ov = import_openvino()
 
     return ov.Core()
 
@@ -108,7 +130,7 @@ def openvino_core():
 def _strip_input_normalisation(model, mean: float, std: float):
     """Feed the IR's first non-normalising layer directly, after checking the removed Multiply/Add computes
     ``(pixel - mean) / std``; raises WeightsError otherwise (the runner's input would be normalised twice)."""
-    import openvino as ov
+    ov = import_openvino()
 
     param = model.get_parameters()[0]
     node = param.output(0).get_target_inputs().pop().get_node()

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..runs.ledger import count
 from .options import EstimatorOptions, build_estimator, check_weights_name, estimator_options
 from .overwrites import refuse_overwriting_inputs
 
@@ -44,7 +45,8 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
              results_json: Path | None, max_images: int | None, compare_to: str | None, as_json: bool) -> None:
     """COCO keypoint AP/AR (pycocotools, OKS) of a model on an annotated image set.
 
-    Prints pycocotools' ten-number keypoint table (AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl).
+    Prints what was measured (model, backend, height, scales, images and labelled people), then pycocotools'
+    ten-number keypoint table (AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl).
     Under torchrun each process runs every N-th image and rank 0 scores all the detections together: the same AP
     as one process (--compare-to then runs on rank 0 alone).
 
@@ -87,9 +89,18 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
             record["responses"] = compared
         click.echo(json.dumps(record))
     else:
+        click.echo(_measured(estimator, estimator_options, person_score, result))
         click.echo(result.summary.rstrip("\n"))
         if compared is not None:
             click.echo(_response_table(compared))
+
+
+def _measured(estimator: Any, opts: EstimatorOptions, person_score: str, result: Any) -> str:
+    """The line above the table: what was measured, on what."""
+    scales = ", ".join(f"{s:g}" for s in opts.scales)
+    return (f"{opts.weights or opts.model} on {estimator.backend}, height {estimator.preprocess_spec.height}, "
+            f"scales {scales}{' + flip' if opts.flip else ''}, decoder {opts.decoder}, person score {person_score}: "
+            f"{count(result.num_images, 'image')}, {count(result.num_people, 'person')} labelled")
 
 
 def _compare(estimator: Any, opts: EstimatorOptions, compare_to: str, images: Path, annotations: Path,

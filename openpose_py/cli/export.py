@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
 import click
 
-from ..errors import OutputError, first_line
+from ..errors import OpenPoseError, OutputError, first_line
 from ..limits import DEFAULT_LIMITS
 from .options import DEFAULT_MODEL
 from .overwrites import refuse_overwriting_inputs
@@ -53,6 +54,12 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
       openpose-py export --format onnx -o lightweight.onnx
       openpose-py export --format torchscript --model lightweight -o lightweight.pt
     """
+    if fmt == "torchscript" and (static or opset is not None):
+        raise click.UsageError("--static and --opset apply to --format onnx only")
+    missing = [name for name in ("onnx", "onnxruntime") if fmt == "onnx" and importlib.util.find_spec(name) is None]
+    if missing:  # torch's own message, "Module onnx is not installed!", names no way out
+        raise OpenPoseError(f"`export --format onnx` needs the onnx extra ({', '.join(missing)} missing): "
+                            "pip install 'openpose-py[onnx]'")
     import torch
 
     from ..backends import ONNX_OPSET, OnnxRuntimeRunner, TorchRunner, export_onnx, export_torchscript, \
@@ -61,8 +68,6 @@ def export(fmt: str, output: Path, model: str, weights: Path | None, input_size:
     from ..video import ensure_writable_dir
     from ..weights import SPEC_METADATA_KEY, load_model, spec_to_json
 
-    if fmt == "torchscript" and (static or opset is not None):
-        raise click.UsageError("--static and --opset apply to --format onnx only")
     refuse_overwriting_inputs([weights] if weights is not None else [], [("--output", output)])
     ensure_writable_dir(output.parent)  # before loading anything
     net, spec = load_model(weights if weights is not None else model)

@@ -45,7 +45,7 @@ __all__ = ["image"]
 @click.option("--part-candidates", is_flag=True, help="Add every keypoint candidate to the JSON (needs --json-dir).")
 @keypoint_scale_option
 @render_options
-@click.option("--strict", is_flag=True, help="Fail on an unreadable image instead of skipping it.")
+@click.option("--strict", is_flag=True, help="Stop at the first unreadable image (it goes to --failures) instead of going on.")
 @click.option("--verbose", "-v", is_flag=True, help="Print one line per image instead of a progress bar.")
 @run_options
 def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir: Path | None,
@@ -57,7 +57,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
 
     PATH may be an image file, a folder (searched recursively for image files), a glob such as 'shots/*.jpg', or
     @LIST, a text file naming one such input per line. Without any output option, one line per image is printed.
-    An unreadable image is skipped with a warning (and a line in --failures) and the run ends with status 1.
+    An unreadable image fails with a warning (and a line in --failures), the run goes on and ends with status 1.
 
     Under torchrun each process takes every N-th image (N processes) and writes its outputs itself:
     torchrun --nproc-per-node 4 --no-python openpose-py image photos/ --json-dir out/
@@ -121,7 +121,7 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
         bar = Progress(len(todo), "image", ctx, enabled=not verbose)
 
         def fail(path: Path, reason: str) -> None:
-            bar.write(f"Warning: skipped {reason}")
+            bar.write(f"Warning: failed: {reason}")
             failures.add(path, reason)
             bar.update(1)
 
@@ -140,6 +140,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
             report = run_pipeline(estimator, source, sinks, progress=progress)
         except OpenPoseError:
             bar.close()
+            if strict and source.skipped:  # the unreadable image that stopped the run
+                failures.add(*source.skipped[-1])
             click.echo(f"Stopped by an error after {len(finished)} images: the outputs finished before it are "
                        "kept.", err=True)
             raise

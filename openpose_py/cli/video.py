@@ -274,7 +274,7 @@ def _collection(inputs: list[str], lists: list[Path], estimator_options: Estimat
                 try:
                     src = VideoSource(source, frames)
                 except VideoError as exc:
-                    bar.write(f"Warning: skipped {exc}")
+                    bar.write(f"Warning: failed: {exc}")
                     failures.add(source, str(exc))
                     continue
                 final = outputs(name)

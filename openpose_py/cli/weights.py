@@ -38,7 +38,10 @@ def weights() -> None:
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 def list_cmd(names: tuple[str, ...]) -> None:
     """Registered weights: architecture, skeleton, licence, whether they can be used here, where each file is and
-    whether its sha256 matches, and where each file is published."""
+    whether its sha256 matches, and where each file is published.
+
+    Each file is 'needed' (the set of files in use, or the only set), 'optional' (another set that could stand in
+    for the one in use: its absence is fine) or 'one of' (several sets, none here yet: any one is enough)."""
     from ..weights import cache_dir, find_local, is_present, list_specs, shipped_dir, weights_dir
 
     specs = [_spec_or_usage_error(n) for n in names] or list_specs()
@@ -52,14 +55,41 @@ def list_cmd(names: tuple[str, ...]) -> None:
         click.echo(f"\n{spec.name}{aliases}: {ready}")
         click.echo(f"  {spec.architecture}, {spec.skeleton.name}, licence: {spec.license}")
         click.echo(f"  {spec.description}")
-        for found in find_local(spec):
+        files = find_local(spec)
+        roles = _roles(spec, files)
+        for found in files:
             where = f"{found.path} ({found.location})" if found.path else "not found"
-            click.echo(f"  {found.source.filename:<36} {_STATUS_TEXT[found.status]:<20} {where}")
+            click.echo(f"  {roles[found.source.filename]:<9} {found.source.filename:<36} "
+                       f"{_STATUS_TEXT[found.status]:<20} {where}")
         for source in spec.sources:
             if not source.companion:
-                click.echo(f"  source: {source.filename} <- {source.url or 'no download URL (obtain by hand)'}")
+                by_hand = "no download URL (optional; obtain by hand)" if roles[source.filename] == "optional" \
+                    else "no download URL (obtain by hand)"
+                click.echo(f"  source: {source.filename} <- {source.url or by_hand}")
         if spec.published:
             click.echo(f"  published: {spec.published}")
+
+
+def _roles(spec, files) -> dict[str, str]:
+    """Each file's part: ``needed`` (the file set in use, or the only set), ``optional`` (another set that could
+    stand in for it), or ``one of`` (several sets, none here yet: any one of them is enough)."""
+    from ..weights.store import groups
+
+    usable = {"ok", "unverified", "converted"}
+    status = {}
+    for found in files:
+        status.setdefault(found.source.filename, set()).add(found.status)
+    sets = [(primary, *companions) for primary, companions in groups(spec)]
+
+    def complete(members) -> bool:
+        return "converted" in status[members[0].filename] or all(status[m.filename] & usable for m in members)
+
+    in_use = next((i for i, members in enumerate(sets) if complete(members)), None)
+    roles = {}
+    for i, members in enumerate(sets):
+        role = "needed" if in_use == i or len(sets) == 1 else "optional" if in_use is not None else "one of"
+        roles.update((m.filename, role) for m in members)
+    return roles
 
 
 @weights.command("fetch")

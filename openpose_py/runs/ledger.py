@@ -77,21 +77,28 @@ def count(n: int, unit: str) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
+def _pace(done: int, seconds: float, unit: str, digits: int) -> str:
+    """``2.0 images/s``; under one per second (three long videos) ``41.3 s/video``, never ``0.0 videos/s``."""
+    rate = done / seconds if seconds > 0 else 0.0
+    if 0 < rate < 1:
+        return f"{seconds / done:.1f} s/{unit}"
+    return f"{rate:.{digits}f} {unit}s/s"
+
+
 def summary_lines(summaries: Sequence[RunSummary], failures_path: Path | None = None) -> list[str]:
     """The final summary: a line per process when there are several, then the totals."""
     unit = summaries[0].unit if summaries else "input"
     lines = []
     if len(summaries) > 1:
         lines += [f"rank {s.rank}: {s.done} done, {s.skipped} skipped, {s.failed} failed, {count(s.people, 'person')}, "
-                  f"{s.throughput:.2f} {unit}s/s" for s in summaries]
+                  f"{_pace(s.done, s.seconds, unit, 2)}" for s in summaries]
     done = sum(s.done for s in summaries)
     skipped = sum(s.skipped for s in summaries)
     failed = sum(s.failed for s in summaries)
     people = sum(s.people for s in summaries)
     seconds = max((s.seconds for s in summaries), default=0.0)
-    rate = done / seconds if seconds > 0 else 0.0
     total = (f"{count(done, unit)} done, {skipped} skipped, {failed} failed, {count(people, 'person')}, "
-             f"{rate:.1f} {unit}s/s")
+             f"{_pace(done, seconds, unit, 1)}")
     if len(summaries) > 1:
         total = f"all {len(summaries)} processes: {total}"
     lines.append(total)

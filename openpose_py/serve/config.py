@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..results import Person
 from ..skeleton import Skeleton
+from .protocols import header_capped_protocol, oversize_answering_ws_protocol
 
 __all__ = ["ServeConfig", "StreamSession", "Tracker", "SessionFactory", "default_session", "TOKEN_ENV",
            "uvicorn_options"]
@@ -59,6 +61,8 @@ class ServeConfig:
             290 MB while it decodes).
         max_connections: open connections (and WebSocket streams) beyond which new ones are answered 503.
         body_timeout_s: seconds a request body may take to arrive in full (then 408).
+        max_header_bytes, max_header_fields: the largest header section (request line and fields) and the most
+            header fields one request may send (then 431 and the connection closed).
         model_name: the name ``/v1/models`` reports.
     """
 
@@ -72,6 +76,8 @@ class ServeConfig:
     max_inflight_pixels: int = 4 * 4096 * 4096
     max_connections: int = 256
     body_timeout_s: float = 30.0
+    max_header_bytes: int = 64 * 1024
+    max_header_fields: int = 100
     model_name: str = "lightweight"
     extra: dict[str, str] = field(default_factory=dict)  # more facts for /v1/models (backend, ...)
 
@@ -83,6 +89,8 @@ class ServeConfig:
         if self.max_inflight_pixels < self.max_pixels:
             raise ValueError(f"max_inflight_pixels ({self.max_inflight_pixels}) must hold at least one picture of "
                              f"max_pixels ({self.max_pixels})")
+        if self.max_header_bytes < 1024 or self.max_header_fields < 8:
+            raise ValueError("max_header_bytes must be at least 1024 and max_header_fields at least 8")
         if self.max_connections < 1 or not self.body_timeout_s > 0:
             raise ValueError("max_connections and body_timeout_s must be positive")
         if self.token is not None and not self.token.strip():
@@ -91,6 +99,15 @@ class ServeConfig:
 
 def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
     """How uvicorn runs a server of ``config``: WebSocket frames up to the body limit, through wsproto (uvicorn's
-    default WebSocket code logs a traceback for a text frame that is not UTF-8), connections capped, quiet logs."""
-    return {"ws": "wsproto", "ws_max_size": config.max_body_bytes, "limit_concurrency": config.max_connections,
-            "timeout_graceful_shutdown": 5, "log_level": "warning"}
+    default WebSocket code logs a traceback for a text frame that is not UTF-8; larger frames are answered 413),
+    header sections capped, connections capped, quiet logs."""
+    return {"ws": oversize_answering_ws_protocol(), "ws_max_size": config.max_body_bytes, "limit_concurrency": config.max_connections,
+            "timeout_graceful_shutdown": 5, "log_level": "warning", **_http_protocol(config)}
+
+
+def _http_protocol(config: ServeConfig) -> dict[str, Any]:
+    """The HTTP protocol with the header caps: httptools' (answers 431), else h11's own cap on the header section
+    (answers 400)."""
+    if importlib.util.find_spec("httptools") is None:
+        return {"http": "h11", "h11_max_incomplete_event_size": config.max_header_bytes}
+    return {"http": header_capped_protocol(config.max_header_bytes, config.max_header_fields)}

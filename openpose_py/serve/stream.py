@@ -20,6 +20,7 @@ from ..inference import Detection
 from ..results import openpose_json
 from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import StreamSession
+from .protocols import OVERSIZE
 from .uploads import ApiError, check_upload, decode_upload
 
 if TYPE_CHECKING:
@@ -88,10 +89,11 @@ async def _answer(state: "ServerState", session: StreamSession, message: dict[st
     config = state.config
     data = message.get("bytes")
     try:
+        size = message.get(OVERSIZE, 0 if data is None else len(data))  # uvicorn drops an over-size frame's bytes
+        if size > config.max_body_bytes:
+            raise ApiError(413, f"frame of {size} bytes is over this server's limit of {config.max_body_bytes}")
         if data is None:
             raise ApiError(415, "send each frame as a binary WebSocket message holding a JPEG, PNG or WebP picture")
-        if len(data) > config.max_body_bytes:
-            raise ApiError(413, f"frame of {len(data)} bytes is over this server's limit of {config.max_body_bytes}")
         if not limit.allow(received):
             raise ApiError(429, f"more than {config.max_stream_fps:g} frames per second on this connection; "
                                 "frame dropped (wait for each answer before sending the next frame)")

@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from ..errors import ImageReadError
 from ..images import decode_image
-from .imageinfo import ImageHeader, TruncatedImage, UnsupportedImageType, read_header
+from ..imageinfo import ImageHeader, TruncatedImage, UnsupportedImageType, read_header
 
 __all__ = ["ApiError", "PixelBudget", "read_body", "check_upload", "decode_upload"]
 
@@ -118,7 +118,7 @@ async def decode_upload(data: bytes, header: ImageHeader) -> np.ndarray:
         image = await run_in_threadpool(decode_image, data, f"uploaded {header.format.upper()}")
     except ImageReadError as exc:
         raise ApiError(400, str(exc)) from None
-    if image.shape[:2] != (header.height, header.width):
+    if image.shape[:2] not in ((header.height, header.width), (header.width, header.height)):  # EXIF may turn it
         raise ApiError(400, f"the {header.format.upper()} header says {header.width} x {header.height} pixels but "
                             f"the picture decodes to {image.shape[1]} x {image.shape[0]}")
     return image

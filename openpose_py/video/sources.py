@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import CameraError, ImageReadError, VideoError
-from ..images import load_image
+from ..images import load_image, not_found
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -163,7 +163,7 @@ def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str,
             for p in files:
                 found.setdefault(str(p), p.stem)
         else:
-            raise error(f"no such file or folder: {text}")
+            raise error(not_found(text, "file or folder"))
     by_name: dict[str, str] = {}
     for p, name in found.items():
         if name in by_name:
@@ -175,8 +175,9 @@ def _expand(inputs: Sequence[str | Path], extensions: frozenset[str], what: str,
 class ImageSource(FrameSource):
     """Image files as frames, in the given order.
 
-    An unreadable file is skipped and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
-    reason)`` when given (from the reader thread), else logged. With ``strict`` it raises :class:`ImageReadError`.
+    An unreadable file is left out and remembered in :attr:`skipped`, with a warning: passed to ``on_skip(path,
+    reason)`` when given (from the reader thread), else logged. With ``strict`` it is remembered and raises
+    :class:`ImageReadError`.
     ``indices`` are the frames' indices (default 0, 1, ...): a share of a larger list keeps the full list's.
     """
 
@@ -196,13 +197,13 @@ class ImageSource(FrameSource):
             try:
                 image = load_image(path)
             except ImageReadError as exc:
+                self.skipped.append((path, str(exc)))
                 if self.strict:
                     raise
-                self.skipped.append((path, str(exc)))
                 if self.on_skip is not None:
                     self.on_skip(path, str(exc))
                 else:
-                    log.warning("skipping %s", exc)
+                    log.warning("failed: %s", exc)
                 continue
             yield Frame(index, image, name, path)
 
@@ -248,7 +249,7 @@ class VideoSource(FrameSource):
             path = Path(text)
             self.label = str(path)
             if not path.is_file():
-                raise VideoError(f"no such video file: {path}")
+                raise VideoError(not_found(path, "video file"))
             self.cap = cv2.VideoCapture(str(path))
             if not self.cap.isOpened():
                 raise VideoError(f"not a readable video: {path}")

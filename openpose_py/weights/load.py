@@ -83,15 +83,17 @@ def _cache_conversion(sha256: str, tensors: Mapping[str, Any], spec: WeightsSpec
 
 
 def _registered_state_dict(spec: WeightsSpec) -> dict[str, Any]:
+    checked = set()  # each cached conversion is looked at once (a corrupt one is reported once)
     for primary, _ in groups(spec):
         cached = verified_converted(primary.sha256) if primary.sha256 else None
+        checked.add(primary.sha256)
         if cached is not None:
             converted = _read_converted(cached)
             if converted is not None:
                 return converted[0]
     located = locate(spec)
     key = located.source.sha256 or sha256_file(located.path)  # unpublished hash: key by the local copy's
-    cached = verified_converted(key) if located.source.format != "safetensors" else None
+    cached = verified_converted(key) if located.source.format != "safetensors" and key not in checked else None
     if cached is not None:
         converted = _read_converted(cached)
         if converted is not None:

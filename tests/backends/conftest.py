@@ -12,14 +12,14 @@ from openpose_py.images import load_image
 from openpose_py.models.lightweight import lightweight
 from openpose_py.preprocess import PreprocessSpec, preprocess
 
-from ..conftest import DEV_SET, WEIGHTS_DIR
+from ..conftest import DEV_SET, WEIGHTS_DIR, require_shared
 
 HPE = WEIGHTS_DIR / "hpe-0001"
 IR = HPE / "human-pose-estimation-0001.xml"
 DEV_IMAGES = DEV_SET / "images"
 SPEC = PreprocessSpec(mean=128.0, std=255.0, height=368)
 
-needs_weights = pytest.mark.skipif(not IR.is_file(), reason="hpe-0001 weights not available")
+needs_weights = pytest.mark.shared("weights/hpe-0001/human-pose-estimation-0001.xml")
 
 
 class TinySpec:
@@ -54,6 +54,7 @@ def real(lightweight_estimator):
 
 @pytest.fixture(scope="session")
 def dev_images():
+    require_shared(DEV_IMAGES)
     return [load_image(p) for p in sorted(DEV_IMAGES.glob("*.jpg"))[:2]]
 
 

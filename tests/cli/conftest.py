@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from openpose_py.cli import cli
 
-SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", Path(__file__).resolve().parents[2].parent / "shared")).resolve()
+from ..conftest import SHARED
 WEIGHTS = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR") or SHARED / "weights")
 MEDIA = SHARED / "data" / "openpose-media"
 SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
@@ -24,8 +24,9 @@ FIVE_FRAMES = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
 # a low network height keeps the real network cheap on CI's two cores; the code path is the same as at 368
 LOW = ("--height", "160", "--threads", "2")
 
-needs_weights = pytest.mark.skipif(not (WEIGHTS / "hpe-0001").is_dir() or not MEDIA.is_dir(),
-                                   reason="shared weights/data not present")
+# skipped without ../shared (an error under CI=true): tests/conftest.py, require_shared
+needs_weights = pytest.mark.shared("weights/hpe-0001", "data/openpose-media")
+needs_videos = pytest.mark.shared("data/videos")
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
 import pytest
 
-from .conftest import error_of, needs_weights
+from .conftest import LOW, error_of, needs_weights
 
 STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 
@@ -55,8 +57,8 @@ def test_table_output_and_person_score_option(invoke, dev_set):
                     "--height", "160", "--person-score", "part_mean")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 10
-    assert all(line.lstrip().startswith(("Average Precision", "Average Recall")) for line in lines)
+    assert len(lines) == 11 and lines[0].endswith("person score part_mean: 2 images, 1 person labelled"), lines[0]
+    assert all(line.lstrip().startswith(("Average Precision", "Average Recall")) for line in lines[1:])
 
 
 @needs_weights
@@ -108,7 +110,7 @@ def test_compare_to_reports_how_the_responses_at_the_annotated_people_differ(inv
 
     table = invoke(*common, "--weights", halved, "--compare-to", "lightweight")
     assert table.exit_code == 0, table.output
-    assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 14
+    assert "limbs passing the PAF test" in table.stdout and len(table.stdout.strip().splitlines()) == 15
     wrong = invoke(*common, "--compare-to", tmp_path / "nothing-here")
     assert wrong.exit_code == 2 and "neither a weights file nor a registered name" in error_of(wrong)
 
@@ -132,3 +134,51 @@ def test_a_malformed_record_is_one_line_and_writes_no_results(invoke, dev_set, t
     assert result.exit_code != 0
     assert error_of(result) == f"{bad}: {message}"
     assert not out.exists()
+
+
+def _small_set(folder, *, labelled: bool = True, huge: bool = False):
+    """Two plain pictures (one claiming 60000 x 60000 pixels in its header when ``huge``) and their annotations:
+    one person with two labelled keypoints on each, or none."""
+    from openpose_py.skeleton import COCO_17_NAMES
+
+    from ..test_images import png_claiming
+
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((120, 100, 3), 90, np.uint8))
+    if huge:
+        (folder / "b.png").write_bytes(png_claiming(60_000, 60_000))
+    else:
+        cv2.imwrite(str(folder / "b.png"), np.full((120, 100, 3), 90, np.uint8))
+    keypoints = [0] * 51
+    keypoints[0:3], keypoints[15:18] = [30, 20, 2], [40, 35, 2]
+    person = {"id": 10, "image_id": 1, "category_id": 1, "iscrowd": 0, "keypoints": keypoints, "num_keypoints": 2,
+              "bbox": [10.0, 10.0, 60.0, 80.0], "area": 4800.0}
+    doc = {"images": [{"id": 1, "file_name": "a.png", "height": 120, "width": 100},
+                      {"id": 2, "file_name": "b.png", "height": 120, "width": 100}],
+           "annotations": [person, {**person, "id": 11, "image_id": 2}] if labelled else [],
+           "categories": [{"id": 1, "name": "person", "keypoints": list(COCO_17_NAMES), "skeleton": []}]}
+    (folder / "ann.json").write_text(json.dumps(doc))
+    return folder, folder / "ann.json"
+
+
+def test_the_table_comes_after_a_line_saying_what_was_measured(invoke, tmp_path):
+    images, annotations = _small_set(tmp_path / "set")
+    result = invoke("eval", "--images", images, "--annotations", annotations, "--backend", "torch", *LOW)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("lightweight on torch, height 160, scales 1, decoder default, person score sum: 2 images, "
+                        "2 people labelled")
+    assert lines[1].startswith(" Average Precision")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"labelled": False}, "{annotations}: no labelled person (an annotation with keypoints, not a crowd) in the 2 "
+                          "images evaluated, so there is no AP to measure"),  # was AP -1.000 and exit status 0
+    ({"huge": True}, "image 2 of {annotations}: not a readable image: {images}/b.png: its header declares 60000 x "
+                     "60000 pixels, more than OpenCV decodes"),  # was OpenCV's cv2.error and a traceback
+], ids=["no labelled people", "huge header"])
+def test_a_set_eval_cannot_score_is_a_one_line_error(invoke, tmp_path, bad, message):
+    images, annotations = _small_set(tmp_path / "set", **bad)
+    result = invoke("eval", "--images", images, "--annotations", annotations, *LOW)
+    assert result.exit_code == 1
+    assert error_of(result) == message.format(annotations=annotations, images=images)

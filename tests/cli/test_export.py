@@ -83,3 +83,18 @@ def test_bad_input(invoke, tmp_path):
     assert error_of(result).endswith("w.safetensors is an input: writing it would replace the input")
     assert (tmp_path / "w.safetensors").read_bytes() == b"weights"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "w.safetensors"]
+
+
+def test_onnx_export_without_the_onnx_extra_names_the_extra(tmp_path):
+    """Failure: the user saw torch's "Module onnx is not installed!"; the extra to install is named instead, before
+    any model loads (onnx is hidden from a fresh interpreter to stand for a machine without it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.modules['onnx'] = None\nfrom openpose_py.cli import main\n"
+            f"main(['export', '--format', 'onnx', '-o', {str(tmp_path / 'm.onnx')!r}])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("Error: `export --format onnx` needs the onnx extra (onnx missing): "
+                                   "pip install 'openpose-py[onnx]'")
+    assert files_under(tmp_path) == []

@@ -14,6 +14,8 @@ from openpose_py.errors import ImageReadError, OutputError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
+from ..conftest import require_shared
+from ..test_images import png_claiming, sideways_jpeg
 from .conftest import LOW, MEDIA, error_of, files_under, needs_weights
 
 PHOTOS = ("COCO_val2014_000000000192.jpg", "COCO_val2014_000000000241.jpg", "COCO_val2014_000000000328.jpg")
@@ -22,6 +24,7 @@ PHOTOS = ("COCO_val2014_000000000192.jpg", "COCO_val2014_000000000241.jpg", "COC
 @pytest.fixture
 def photos(tmp_path):
     """A folder with three real photos, one corrupt JPEG and a text file (which folder expansion ignores)."""
+    require_shared(MEDIA)
     folder = tmp_path / "photos"
     (folder / "more").mkdir(parents=True)
     shutil.copy(MEDIA / PHOTOS[0], folder)
@@ -39,7 +42,7 @@ def test_folder_run_writes_json_renders_and_coco_results_and_skips_a_corrupt_ima
                     "--coco-json", out / "coco.json", "--threads", "2")
     # the corrupt image is skipped, the others done; the run says so and ends with status 1
     assert result.exit_code == 1, result.output
-    assert "broken.jpg" in result.stderr and "skipped" in result.stderr
+    assert f"Warning: failed: not a readable image: {photos / 'broken.jpg'}" in result.stderr
     assert "3 images done, 0 skipped, 1 failed" in result.stderr
     stems = ["COCO_val2014_000000000192", "COCO_val2014_000000000241", "more/COCO_val2014_000000000328"]
     assert files_under(out) == sorted(["coco.json", *(f"json/{s}_keypoints.json" for s in stems),
@@ -119,6 +122,7 @@ def test_a_render_that_cannot_be_written_stops_the_run_and_keeps_the_finished_js
         assert cv2.imread(str(renders / name)) is not None
 
 
+@needs_weights
 def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
     (tmp_path / "empty").mkdir()
     photo = str(MEDIA / PHOTOS[0])
@@ -139,6 +143,7 @@ def test_usage_errors_exit_2_before_any_work(invoke, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["empty"], "no output directory was created"
 
 
+@needs_weights
 def test_an_unwritable_output_directory_fails_before_the_network_runs(invoke, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -164,3 +169,48 @@ def test_console_script_runs_and_reports_errors_in_one_line(console, tmp_path):
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines()[-1] == "Error: none of the 1 images could be read"
     assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == []
+
+
+def _pictures_around_a_huge_one(folder):
+    """Two small plain pictures with, between them by name, a 70-byte PNG whose header claims 60000 x 60000."""
+    folder.mkdir()
+    for name in ("a.png", "z.png"):
+        cv2.imwrite(str(folder / name), np.full((48, 64, 3), 90, np.uint8))
+    (folder / "m_huge.png").write_bytes(png_claiming(60_000, 60_000))
+    return folder
+
+
+def test_a_header_claiming_a_huge_picture_fails_that_image_and_the_run_goes_on(invoke, tmp_path):
+    """Failure: OpenCV's cv2.error ended the run with a traceback; z.png was never done, --failures never written."""
+    folder = _pictures_around_a_huge_one(tmp_path / "in")
+    out = tmp_path / "out"
+    result = invoke("image", folder, "--json-dir", out, "--failures", tmp_path / "failed.jsonl", *LOW)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    reason = f"not a readable image: {folder / 'm_huge.png'}: its header declares 60000 x 60000 pixels, more than " \
+             "OpenCV decodes"
+    assert f"Warning: failed: {reason}" in result.stderr and "Traceback" not in result.output
+    assert "2 images done, 0 skipped, 1 failed" in result.stderr
+    assert files_under(out) == ["a_keypoints.json", "z_keypoints.json"]
+    assert [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()] == [
+        {"input": str(folder / "m_huge.png"), "rank": 0, "reason": reason}]
+
+
+def test_strict_mode_writes_the_image_that_stopped_it_to_failures(invoke, tmp_path):
+    folder = _pictures_around_a_huge_one(tmp_path / "in")
+    result = invoke("image", folder, "--json-dir", tmp_path / "out", "--strict", "--failures",
+                    tmp_path / "failed.jsonl", *LOW)
+    assert result.exit_code == 1 and isinstance(result.exception, ImageReadError)
+    assert "60000 x 60000" in error_of(result)
+    records = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
+    assert [r["input"] for r in records] == [str(folder / "m_huge.png")]
+
+
+def test_a_sideways_phone_photo_is_rendered_upright(invoke, tmp_path):
+    """Failure: the EXIF orientation was ignored and the render came out sideways."""
+    upright = np.full((48, 64, 3), 90, np.uint8)
+    upright[:8, :16] = 250
+    (tmp_path / "phone.jpg").write_bytes(sideways_jpeg(upright))
+    result = invoke("image", tmp_path / "phone.jpg", "--render-dir", tmp_path / "out", *LOW)
+    assert result.exit_code == 0, result.output
+    rendered = cv2.imread(str(tmp_path / "out" / "phone_rendered.png"))
+    assert rendered.shape == (48, 64, 3) and rendered[:8, :16].mean() > 200

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import DEV_SET, SHARED
+from ..conftest import DEV_SET, SHARED, require_shared
 from .conftest import error_of, files_under
 
 VIDEO = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
@@ -18,6 +18,7 @@ VIDEO = SHARED / "data" / "videos" / "five_frames_960x540.mp4"
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
     """A folder with photos, a video, an input list and an annotation file, as a user's would be."""
+    require_shared(DEV_SET, VIDEO)
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(sorted((DEV_SET / "images").glob("*.jpg"))[0], folder / "a.jpg")

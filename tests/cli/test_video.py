@@ -14,7 +14,7 @@ from openpose_py.errors import OutputError, VideoError
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import COCO_18
 
-from .conftest import FIVE_FRAMES, LOW, SELFIE, error_of, files_under, finish_or_dump, needs_weights
+from .conftest import FIVE_FRAMES, LOW, SELFIE, error_of, files_under, finish_or_dump, needs_videos, needs_weights
 
 
 def _frames(path) -> tuple[int, float, int, int]:
@@ -50,6 +50,7 @@ def test_start_end_step_select_frames_and_name_files_by_source_index(invoke, tmp
     assert list(doc) == ["version", "people", "part_candidates"]
 
 
+@needs_videos
 def test_bad_sources_and_outputs_fail_with_one_line_errors_and_no_files(invoke, tmp_path):
     (tmp_path / "text.mp4").write_text("not a video")
     (tmp_path / "empty").mkdir()

@@ -10,7 +10,7 @@ from openpose_py.cli.display import DisplaySink
 from openpose_py.errors import CameraError, OpenPoseError
 from openpose_py.video import Frame, FrameResult, StreamInfo
 
-from .conftest import FIVE_FRAMES, LOW, error_of, files_under, needs_weights
+from .conftest import FIVE_FRAMES, LOW, error_of, files_under, needs_videos, needs_weights
 
 
 @needs_weights
@@ -29,12 +29,14 @@ def test_a_camera_that_does_not_exist_is_named_in_the_error(invoke, tmp_path):
         assert expected in error_of(result)
 
 
+@needs_videos
 def test_headless_without_any_output_is_a_usage_error(invoke, tmp_path):
     result = invoke("webcam", "--camera", FIVE_FRAMES, "--no-display")
     assert result.exit_code == 2 and "--no-display without --output, --json-dir or --tracks-csv" in error_of(result)
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_videos
 def test_without_a_display_the_error_suggests_no_display(invoke, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -101,3 +101,16 @@ def test_import_converts_an_ir_into_the_cache(invoke, tmp_path, monkeypatch):
     (tmp_path / "lonely.xml").write_text("<net/>")
     lonely = invoke("weights", "import", tmp_path / "lonely.xml")
     assert lonely.exit_code == 1 and "lonely.bin" in error_of(lonely)
+
+
+def test_list_says_which_files_are_needed_and_which_are_optional(invoke):
+    """Failure: the default model was 'ready' yet a line said 'hpe0001_float32_ir_names.pth missing, no download URL
+    (obtain by hand)', which reads as something broken; it is an alternative to the shipped IR."""
+    out = invoke("weights", "list", "lightweight", "cmu-coco").stdout
+    rows = {(ln.split()[0], ln.split()[-1] if "not found" not in ln else "missing", ln.split()[1]): ln
+            for ln in out.splitlines() if ln.startswith("  ") and ln.split()[0] in ("needed", "optional", "one")}
+    assert ("needed", "(shipped)", "human-pose-estimation-0001.xml") in rows
+    assert ("needed", "(shipped)", "human-pose-estimation-0001.bin") in rows
+    assert ("optional", "missing", "hpe0001_float32_ir_names.pth") in rows
+    assert "source: hpe0001_float32_ir_names.pth <- no download URL (optional; obtain by hand)" in out
+    assert "one of    body_pose_model.pth" in out and "one of    pose_iter_440000.caffemodel" in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,9 +16,10 @@ from openpose_py.weights.formats.openvino.hpe0001 import hpe0001_ir_layers, ir_t
 from openpose_py.preprocess import PreprocessSpec, preprocess
 from openpose_py.skeleton import BODY_25, COCO_18
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+from ..conftest import SHARED
+
 HPE = SHARED / "weights" / "hpe-0001"
-needs_shared = pytest.mark.skipif(not HPE.is_dir(), reason="shared weights not available")
+needs_shared = pytest.mark.shared("weights/hpe-0001")
 
 
 def _layer_map() -> list[tuple[str, tuple[int, ...], str]]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,8 +12,8 @@ from openpose_py.weights.formats.caffe.prototxt import read_prototxt
 from openpose_py.models import available, create, final_output
 from openpose_py.skeleton import BODY_25, COCO_18, MPI_15
 
-WEIGHTS_DIR = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR")
-                   or Path(__file__).resolve().parents[2].parent / "shared" / "weights")
+from ..conftest import WEIGHTS_DIR, require_shared
+
 PROTOTXTS = {
     "cmu-coco": "coco/pose_deploy_linevec.prototxt",
     "cmu-body25": "body_25/pose_deploy.prototxt",
@@ -31,8 +29,7 @@ CAFFE_TYPE = {nn.Conv2d: "Convolution", nn.ReLU: "ReLU", nn.PReLU: "PReLU", nn.M
 def case(request):
     """(architecture name, network, parsed prototxt), one network built per architecture."""
     path = WEIGHTS_DIR / "cmu-openpose-prototxt" / PROTOTXTS[request.param]
-    if not path.is_file():
-        pytest.skip(f"official prototxt not available: {path}")
+    require_shared(path)
     torch.manual_seed(0)
     return request.param, create(request.param).eval(), read_prototxt(path)
 

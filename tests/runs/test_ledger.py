@@ -43,3 +43,6 @@ def test_the_summary_has_a_line_per_process_then_totals_and_where_the_failures_a
     ]
     assert summary_lines([RunSummary(0, 3, 0, 0, 9, 1.5, unit="image")]) == [
         "3 images done, 0 skipped, 0 failed, 9 people, 2.0 images/s"]
+    # three long videos: the pace per video, not "0.0 videos/s"
+    assert summary_lines([RunSummary(0, 3, 0, 0, 9, 124.0, unit="video")]) == [
+        "3 videos done, 0 skipped, 0 failed, 9 people, 41.3 s/video"]

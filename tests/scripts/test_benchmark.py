@@ -27,6 +27,7 @@ def _run(bench, capsys, *args) -> dict:
     return json.loads(lines[0])
 
 
+@pytest.mark.shared("data/coco-val2017-dev")
 def test_images_mode_reports_every_stage(bench, capsys):
     record = _run(bench, capsys, "--images", DEV_SET / "images", "--max-images", "2", *TINY)
     assert record["mode"] == "images" and record["images"] == 2 and record["timed_images"] == 2
@@ -42,6 +43,7 @@ def test_images_mode_reports_every_stage(bench, capsys):
     assert record["network_gmac_per_s"] > 0
 
 
+@pytest.mark.shared("data/coco-val2017-dev")
 def test_random_weights_time_a_network_without_its_weights_file(bench, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENPOSE_PY_WEIGHTS_DIR", str(tmp_path))  # nothing to find: the weights are not needed
     monkeypatch.setenv("OPENPOSE_PY_OFFLINE", "1")
@@ -52,6 +54,7 @@ def test_random_weights_time_a_network_without_its_weights_file(bench, capsys, m
         bench.main(["--images", str(DEV_SET / "images"), "--random-weights", "--weights", str(tmp_path / "w.pth")])
 
 
+@pytest.mark.shared("data/coco-val2017-dev")
 def test_batches_on_a_cpu_backend(bench, capsys, tmp_path):
     record = _run(bench, capsys, "--images", DEV_SET / "images", "--max-images", "3", "--batch-size", "2",
                   "--backend", "onnxruntime", "--compare-torch", *TINY)
@@ -60,6 +63,7 @@ def test_batches_on_a_cpu_backend(bench, capsys, tmp_path):
     assert 0 <= record["max_abs_diff_heatmaps"] < 1e-3 and 0 <= record["max_abs_diff_pafs"] < 1e-3
 
 
+@pytest.mark.shared("data/videos/five_frames_960x540.mp4")
 def test_video_mode_runs_the_library_pipeline(bench, capsys, tmp_path):
     out = tmp_path / "rendered.mp4"
     record = _run(bench, capsys, "--video", VIDEO, "--max-frames", "3", "--render-output", out, "--height", "128",

@@ -13,7 +13,7 @@ import pytest
 from ..conftest import REPO_ROOT
 from .conftest import load_script
 
-needs_clip = pytest.mark.skipif(not load_script("gpu_check").CLIP.is_file(), reason="shared data not present")
+needs_clip = pytest.mark.shared(load_script("gpu_check").CLIP)
 
 
 def test_the_runs_are_both_models_both_precisions_both_batches_and_a_video_each():

@@ -17,10 +17,11 @@ from typing import Iterator
 
 import pytest
 
+from ..conftest import SHARED, require_shared
+
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install -e '.[serve]')")
 httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is not installed")
 
-SHARED = Path(os.environ.get("OPENPOSE_PY_SHARED", Path(__file__).resolve().parents[2].parent / "shared")).resolve()
 WEIGHTS = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR") or SHARED / "weights")
 MEDIA = SHARED / "data" / "openpose-media"
 SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
@@ -63,8 +64,7 @@ def console_script() -> str:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Server:
     """``openpose-py serve`` with a token and small limits; stopped with SIGINT (as Ctrl-C) at the end."""
-    if not (WEIGHTS / "hpe-0001").is_dir() or not MEDIA.is_dir():
-        pytest.skip("shared weights/data not present")
+    require_shared(WEIGHTS / "hpe-0001", MEDIA)
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
     env = {**os.environ, "OPENPOSE_PY_WEIGHTS_DIR": str(WEIGHTS), "OPENPOSE_PY_OFFLINE": "1"}
@@ -103,6 +103,7 @@ def selfie_frames(count: int, width: int = 320) -> list:
     """The first ``count`` frames of the selfie clip, BGR, scaled to ``width`` pixels wide."""
     import cv2
 
+    require_shared(SELFIE)
     cap = cv2.VideoCapture(str(SELFIE))
     frames = []
     try:

@@ -7,6 +7,7 @@ import socket
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 from openpose_py.serve import ServeConfig, create_app
@@ -57,3 +58,22 @@ def test_pictures_beyond_the_budget_get_503_and_a_stalled_body_408(estimator_160
             answer = sock.recv(4096)
         assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 3 s" in answer
         assert time.monotonic() - started < 20
+
+
+@pytest.mark.shared("data/openpose-media/COCO_val2014_000000000192.jpg")
+def test_a_phone_photo_stored_sideways_is_answered_upright(estimator_160) -> None:
+    """Failure: the EXIF orientation was ignored, so a portrait phone photo (stored sideways, orientation 6) found
+    fewer people, at sideways coordinates, and rendered sideways."""
+    from ..conftest import MEDIA_PHOTO
+    from ..test_images import centres, sideways_jpeg
+
+    upright = cv2.imread(str(MEDIA_PHOTO))
+    plain = cv2.imencode(".jpg", upright, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    with in_process_server(create_app(estimator_160, ServeConfig(max_batch=1))) as url:
+        answers = [httpx.post(url + "/v1/pose", content=data, timeout=60) for data in (plain, sideways_jpeg(upright))]
+        render = httpx.post(url + "/v1/pose", params={"render": "true"}, content=sideways_jpeg(upright), timeout=60)
+    found = [centres(np.array([p["pose_keypoints_2d"] for p in a.json()["people"]]).reshape(-1, 18, 3))
+             for a in answers]
+    assert len(found[0]) >= 3 and found[1].shape == found[0].shape
+    assert np.abs(found[1] - found[0]).max() < 16, found  # the same people where they are in the upright photo
+    assert cv2.imdecode(np.frombuffer(render.content, np.uint8), cv2.IMREAD_COLOR).shape == upright.shape

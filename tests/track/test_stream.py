@@ -18,6 +18,7 @@ def estimator_160():
     return PoseEstimator.from_pretrained("lightweight", height=160)
 
 
+@pytest.mark.shared("data/videos/selfie_upper_body.mp4")
 def test_track_yields_the_estimators_people_with_one_stable_id(estimator_160):
     with VideoSource(SELFIE, FrameRange(0, 6, 2)) as source:
         frames = list(source)

@@ -18,7 +18,7 @@ from ..conftest import SHARED
 
 SELFIE = SHARED / "data" / "videos" / "selfie_upper_body.mp4"
 
-needs_shared = pytest.mark.skipif(not SELFIE.is_file(), reason="shared data not present")
+needs_shared = pytest.mark.shared("data/videos/selfie_upper_body.mp4")
 
 
 class FakeEstimator:

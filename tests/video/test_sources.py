@@ -37,6 +37,15 @@ def test_expand_image_paths_handles_files_folders_globs_and_mistakes(tmp_path):
     assert [name for _, name in expand_image_paths([str(tmp_path / "**" / "*.jpg")])] == ["a", "c"]
     with pytest.raises(ImageReadError, match="no such file or folder"):
         expand_image_paths([tmp_path / "missing.jpg"])
+    # a link to itself or to nothing is named as such, not as a missing file (it was "no such file or folder")
+    (tmp_path / "loop.jpg").symlink_to("loop.jpg")
+    with pytest.raises(ImageReadError, match=r"loop.jpg is a symbolic link loop \(it leads back to itself\)$"):
+        expand_image_paths([tmp_path / "loop.jpg"])
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    with pytest.raises(ImageReadError, match="gone.jpg is a symbolic link to .*deleted.jpg, which does not exist"):
+        expand_image_paths([tmp_path / "gone.jpg"])
+    with pytest.raises(VideoError, match="loop.jpg is a symbolic link loop"):
+        VideoSource(tmp_path / "loop.jpg")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ImageReadError, match="no images"):
         expand_image_paths([tmp_path / "empty"])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from pathlib import Path
 
 import pytest
 
 from openpose_py import weights as W
 from openpose_py.weights import registry
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
-needs_shared = pytest.mark.skipif(not (SHARED_WEIGHTS / "hpe-0001").is_dir(), reason="shared weights not available")
+from ..conftest import WEIGHTS_DIR as SHARED_WEIGHTS
+
+needs_shared = pytest.mark.shared("weights/hpe-0001")
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB of known bytes
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -17,15 +17,17 @@ from openpose_py.models.lightweight import LightweightOpenPose
 from openpose_py.preprocess import preprocess
 from openpose_py.weights import get_spec
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+from ...conftest import SHARED, require_shared
+
 HPE = SHARED / "weights" / "hpe-0001"
 XML = HPE / "human-pose-estimation-0001.xml"
 IMAGE = SHARED / "data" / "openpose-media" / "COCO_val2014_000000000192.jpg"
-needs_shared = pytest.mark.skipif(not HPE.is_dir(), reason="shared weights not available")
+needs_shared = pytest.mark.shared("weights/hpe-0001")
 
 
 @pytest.fixture(scope="module")
 def reference() -> dict[str, torch.Tensor]:
+    require_shared(HPE)
     return torch.load(HPE / "hpe0001_float32_ir_names.pth", weights_only=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,12 +9,12 @@ import pytest
 from openpose_py.errors import WeightsError, WeightsNotFoundError
 from openpose_py.weights.formats.caffe.prototxt import read_prototxt
 
-WEIGHTS_DIR = Path(os.environ.get("OPENPOSE_PY_WEIGHTS_DIR")
-                   or Path(__file__).resolve().parents[3].parent / "shared" / "weights")
+from ...conftest import WEIGHTS_DIR
+
 COCO = WEIGHTS_DIR / "cmu-openpose-prototxt" / "coco" / "pose_deploy_linevec.prototxt"
 
 
-@pytest.mark.skipif(not COCO.is_file(), reason="official prototxts not available")
+@pytest.mark.shared("weights/cmu-openpose-prototxt/coco/pose_deploy_linevec.prototxt")
 def test_official_definition():
     net = read_prototxt(COCO)
     assert list(net.input) == ["image"] and list(net.input_dim)[:2] == [1, 3]

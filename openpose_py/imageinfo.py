@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..errors import ImageReadError
+from .errors import ImageReadError
 
 __all__ = ["ImageHeader", "UnsupportedImageType", "TruncatedImage", "read_header", "FORMATS"]
 

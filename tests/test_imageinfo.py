@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from openpose_py.errors import ImageReadError
-from openpose_py.serve.imageinfo import TruncatedImage, UnsupportedImageType, read_header
+from openpose_py.imageinfo import TruncatedImage, UnsupportedImageType, read_header
 
 
 @pytest.mark.parametrize("ext, params, fmt", [
