@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 
 import numpy as np
 import pytest
@@ -287,3 +288,30 @@ def test_make_runner_choices_and_errors(tiny, tiny_onnx, cache):
         make_runner("onnxruntime", tiny, _Spec, dtype=torch.bfloat16, cache=cache)
     with pytest.raises(WeightsError, match="no INT8 OpenVINO IR holds"):
         make_runner("openvino-int8", tiny, _Spec)
+
+
+def test_openvino_runs_overlapping_calls_side_by_side_with_the_same_outputs(tiny_onnx):
+    """One call at a time runs on the latency request; once calls overlap (a collection's batches in flight at once),
+    the runner switches to its streams, and each call still gets its own input's maps."""
+    runner = OpenVinoRunner(tiny_onnx, COCO_18, threads=2)
+    generator = torch.Generator().manual_seed(2)
+    inputs = [torch.randn(1, 3, 96, 128, generator=generator) for _ in range(4)]
+    expected = [runner(x) for x in inputs]
+    assert runner.streams == 1, "calls one after another keep the latency request"
+    start = threading.Barrier(2)
+    wrong: list[int] = []
+
+    def work(offset: int) -> None:
+        start.wait()
+        for i in range(60):
+            k = (i + offset) % len(inputs)
+            out = runner(inputs[k])
+            if max(max_abs_difference(out, expected[k]).values()) > 1e-5:
+                wrong.append(k)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert runner.streams == 2 and not wrong
