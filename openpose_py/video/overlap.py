@@ -80,8 +80,16 @@ class Overlap:
 
         return [track_result(self._tracker, r) for r in results]
 
-    def close(self) -> None:
-        """Wait for the batches in flight (their results are dropped) and end the worker threads."""
+    def close(self) -> list[FrameResult]:
+        """End the worker threads, after the batches in flight: the results of those that finished, oldest first, up
+        to the first that failed (for a run ending on an error of its own, which keeps its finished frames)."""
+        out: list[FrameResult] = []
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        while self._pending:
+            future = self._pending.popleft()
+            if future.cancelled() or future.exception() is not None:
+                break
+            out += self._tracked(future.result())
         self._pending.clear()
+        return out

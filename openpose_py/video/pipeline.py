@@ -203,11 +203,10 @@ def run_pipeline(
 
     A reader thread decodes frames ahead (at most ``queue_size`` batches waiting), the calling thread runs the
     estimator on batches of ``batch_size`` frames (two at once where that pays, :mod:`.overlap`), and a writer thread
-    opens, feeds and closes the sinks. Ctrl-C
-    (KeyboardInterrupt in the calling thread, which the CLI also raises for SIGTERM and SIGHUP; while the run lasts, a
-    signal's KeyboardInterrupt is taken as a stop request instead of being raised) or setting ``stop`` ends the run
-    cleanly: frames already inferred are written, every sink is closed with its outputs kept, and the
-    report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with the
+    opens, feeds and closes the sinks. Ctrl-C (KeyboardInterrupt in the calling thread, which the CLI also raises for
+    SIGTERM and SIGHUP; while the run lasts, a signal's KeyboardInterrupt is taken as a stop request instead of being
+    raised) or setting ``stop`` ends the run cleanly: frames already inferred are written, every sink is closed with
+    its outputs kept, and the report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with the
     frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
 
     Args:
@@ -280,7 +279,8 @@ def run_pipeline(
         except BaseException as exc:
             failure = exc
         finally:
-            inference.close()
+            for result in inference.close():  # batches in flight when an error came: their finished frames
+                pipe.put(pipe.results, result)
             signalled = pipe.signalled
             pipe.stop.set()
             # a stop signal (Ctrl-C, SIGTERM) while the outputs are finished cannot cut that short (it only sets the

@@ -18,10 +18,12 @@ from .conftest import SELFIE, FakeEstimator, needs_shared
 
 
 class SlowEstimator(FakeEstimator):
-    """The stand-in estimator, taking 20 ms per batch and recording how many batches ran at once."""
+    """The stand-in estimator, taking 20 ms per batch and recording how many batches ran at once; it fails on the
+    frame ``fail_on`` of :func:`_frames`."""
 
-    def __init__(self, fail_at: int | None = None) -> None:
-        super().__init__(fail_at, ValueError("batch failed"))
+    def __init__(self, fail_on: int | None = None) -> None:
+        super().__init__()
+        self.fail_on = fail_on
         self.running = 0
         self.most = 0
         self.lock = threading.Lock()
@@ -32,6 +34,8 @@ class SlowEstimator(FakeEstimator):
             self.most = max(self.most, self.running)
         try:
             time.sleep(0.02)
+            if any(im.mean() == 10 * self.fail_on for im in images if self.fail_on is not None):
+                raise ValueError("batch failed")
             return super().predict_batch(images)
         finally:
             with self.lock:
@@ -58,7 +62,7 @@ def test_results_come_back_in_order_with_up_to_workers_batches_at_once(workers):
 
 
 def test_an_error_is_raised_where_its_batch_is_handed_back():
-    overlap = Overlap(SlowEstimator(fail_at=2), candidates=False, maps=False, workers=2)
+    overlap = Overlap(SlowEstimator(fail_on=1), candidates=False, maps=False, workers=2)
     frames = _frames(3)
     assert overlap.submit(frames[:1]) == []
     assert [r.frame.index for r in overlap.submit(frames[1:2])] == [0], "the first batch comes back whole"
@@ -92,3 +96,15 @@ def test_the_default_backend_overlaps_batches_and_finds_the_same_people(tmp_path
     assert len(sink.people) == 8 and all(sink.people)
     for got, want in zip(sink.people, expected):
         assert [round(p.score, 3) for p in got] == [round(p.score, 3) for p in want]
+
+
+def test_closing_on_an_error_keeps_the_batches_that_finished_up_to_the_first_failure():
+    overlap = Overlap(SlowEstimator(fail_on=2), candidates=False, maps=False, workers=2)
+    frames = _frames(3)
+    assert overlap.submit(frames[:1]) == [] and [r.frame.index for r in overlap.submit(frames[1:2])] == [0]
+    overlap.submit(frames[2:3])  # batch 2 comes back; batch 3 (failing) is in flight
+    assert Overlap(SlowEstimator(), False, False, workers=2).close() == []
+    assert overlap.close() == [], "the failed batch is dropped, and nothing is raised"
+    kept = Overlap(SlowEstimator(), False, False, workers=2)
+    kept.submit(frames[:1])
+    assert [r.frame.index for r in kept.close()] == [0], "a finished batch in flight is handed back"
