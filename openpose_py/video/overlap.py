@@ -27,10 +27,12 @@ __all__ = ["Overlap", "overlap_workers", "infer"]
 _PARALLEL_BACKENDS = ("openvino", "openvino-int8")
 
 
-def overlap_workers(estimator: "PoseEstimator") -> int:
-    """Batches worth keeping in flight for ``estimator``: 2 for an OpenVINO backend or a GPU, else 1."""
+def overlap_workers(estimator: "PoseEstimator", live: bool = False) -> int:
+    """Batches worth keeping in flight for ``estimator``: 2 for an OpenVINO backend or a GPU, else 1; 1 for a
+    ``live`` run that drops stale frames (a camera), so that the frame it shows is as current as it can be."""
     device = getattr(getattr(estimator, "device", None), "type", None)
-    return 2 if getattr(estimator, "backend", None) in _PARALLEL_BACKENDS or device == "cuda" else 1
+    parallel = getattr(estimator, "backend", None) in _PARALLEL_BACKENDS or device == "cuda"
+    return 2 if parallel and not live else 1
 
 
 def infer(estimator: "PoseEstimator", frames: Sequence[Frame], candidates: bool, maps: bool) -> list[FrameResult]:

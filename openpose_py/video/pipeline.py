@@ -204,10 +204,10 @@ def run_pipeline(
     A reader thread decodes frames ahead (at most ``queue_size`` batches waiting), the calling thread runs the
     estimator on batches of ``batch_size`` frames (two at once where that pays, :mod:`.overlap`), and a writer thread
     opens, feeds and closes the sinks. Ctrl-C (KeyboardInterrupt in the calling thread, which the CLI also raises for
-    SIGTERM and SIGHUP; while the run lasts, a signal's KeyboardInterrupt is taken as a stop request instead of being
-    raised) or setting ``stop`` ends the run cleanly: frames already inferred are written, every sink is closed with
-    its outputs kept, and the report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with the
-    frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
+    SIGTERM and SIGHUP; while the run lasts, a signal's KeyboardInterrupt is taken as a stop request) or setting
+    ``stop`` ends the run cleanly: frames already inferred are written, every sink is closed with its outputs kept,
+    and the report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with
+    the frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
 
     Args:
         estimator: a :class:`~openpose_py.inference.PoseEstimator` (anything with ``predict_batch``, and
@@ -243,7 +243,7 @@ def run_pipeline(
     reader = _thread("openpose-reader", _reader, pipe.reader_began, pipe.reader_done, src, pipe, latest_only)
     writer = _thread("openpose-writer", _writer, pipe.writer_began, pipe.writer_done, sinks, src.info, pipe, progress)
     launched: list[threading.Thread] = []
-    inference = Overlap(estimator, need_candidates, need_maps, overlap_workers(estimator), tracker)
+    inference = Overlap(estimator, need_candidates, need_maps, overlap_workers(estimator, latest_only), tracker)
 
     def halted() -> bool:  # the writer failed, the caller asked to stop, or a stop signal came
         return pipe.stop.is_set() or requested.is_set() or pipe.signalled

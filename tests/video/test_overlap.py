@@ -86,6 +86,7 @@ def test_the_default_backend_overlaps_batches_and_finds_the_same_people(tmp_path
 
     estimator = PoseEstimator.from_pretrained(height=128, threads=2)
     assert estimator.backend.startswith("openvino") and overlap_workers(estimator) == 2
+    assert overlap_workers(estimator, live=True) == 1, "a camera infers its newest frame, one at a time"
     assert overlap_workers(FakeEstimator()) == 1, "a stand-in (or torch on the CPU) runs one batch at a time"
     sink = _Collect()
     with VideoSource(SELFIE, FrameRange(end=8)) as source:
