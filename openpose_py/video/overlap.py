@@ -87,10 +87,11 @@ class Overlap:
         to the first that failed (for a run ending on an error of its own, which keeps its finished frames)."""
         out: list[FrameResult] = []
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # not cancelled: a batch handed over a moment ago may not have started yet, and its frames are kept too
+            self._pool.shutdown(wait=True)
         while self._pending:
             future = self._pending.popleft()
-            if future.cancelled() or future.exception() is not None:
+            if future.exception() is not None:
                 break
             out += self._tracked(future.result())
         self._pending.clear()

@@ -109,3 +109,12 @@ def test_closing_on_an_error_keeps_the_batches_that_finished_up_to_the_first_fai
     kept = Overlap(SlowEstimator(), False, False, workers=2)
     kept.submit(frames[:1])
     assert [r.frame.index for r in kept.close()] == [0], "a finished batch in flight is handed back"
+
+
+def test_closing_keeps_a_batch_handed_over_just_before():
+    """Failure: closing right after a submit cancelled the batch when no worker had picked it up yet (a busy
+    machine), and a truncated video lost its last good frame."""
+    for _ in range(20):
+        overlap = Overlap(SlowEstimator(), False, False, workers=2)
+        overlap.submit(_frames(1))
+        assert [r.frame.index for r in overlap.close()] == [0]
