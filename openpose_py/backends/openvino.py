@@ -48,9 +48,9 @@ class OpenVinoRunner:
     (every thread on the one input: the shortest path for a single photo). The first time a call comes while another
     is running (a collection or a video whose batches overlap, :mod:`openpose_py.video.overlap`), the network is
     compiled a second time with :data:`STREAMS` streams, the threads split between them, and from then on every call
-    takes one of its infer requests: two inputs run side by side, each on its own cores (on 2 busy cores the pipeline
-    ran 1.37x the photos and 1.43x the video frames per second of one batch at a time: docs/benchmarks.md,
-    "Collections and video: two batches in flight").
+    takes one of its infer requests: two inputs run side by side, each on its own cores (measured against one batch
+    at a time in docs/benchmarks.md, "Collections and video: two batches in flight": a gain on video, mixed on photo
+    collections, on a busy machine).
     """
 
     name = "openvino"
