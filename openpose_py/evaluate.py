@@ -23,6 +23,7 @@ import numpy as np
 
 from .atomic import ensure_writable_dir, write_bytes_atomic
 from .errors import DatasetError, ImageReadError
+from .evaluate_parts import PartsScore, add_scores, score_parts
 from .images import load_image
 from .results import Person, coco_results
 from .runs import RunContext, gather_to_root
@@ -52,6 +53,7 @@ class EvalResult:
     results: tuple[dict[str, Any], ...]
     summary: str
     num_people: int = 0  # labelled people (not crowds, with keypoints) in the evaluated images
+    parts: PartsScore | None = None  # hands, face, feet against COCO-WholeBody labels (evaluate's ``parts``)
 
     @property
     def ap(self) -> float:
@@ -60,8 +62,9 @@ class EvalResult:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready record: the ten stats, the number of images and of scored detections."""
-        return {**self.stats, "num_images": self.num_images, "num_people": self.num_people,
-                "num_detections": len(self.results)}
+        record = {**self.stats, "num_images": self.num_images, "num_people": self.num_people,
+                  "num_detections": len(self.results)}
+        return record if self.parts is None else {**record, "parts": self.parts.as_dict()}
 
 
 #: The category of every COCO keypoint result (:func:`openpose_py.results.coco_results`).
@@ -146,6 +149,7 @@ def evaluate(
     progress: bool = False,
     max_images: int | None = None,
     context: "RunContext | None" = None,
+    parts: Sequence[str] = (),
 ) -> EvalResult | None:
     """COCO keypoint AP of ``estimator`` on a COCO-format set.
 
@@ -162,6 +166,7 @@ def evaluate(
         context: in a run of several processes (torchrun, inside :func:`openpose_py.runs.process_group`), this
             process's place: it runs its share of the images, rank 0 gathers every share's detections and scores
             them all, in the single-process order, so the AP is the single-process AP. Other ranks return None.
+        parts: also score these parts (``"hands"``, ``"face"``, ``"feet"``) against COCO-WholeBody labels (``.parts``).
 
     Raises:
         DatasetError: missing folder, unreadable annotations, an image that is missing or unreadable, or people
@@ -186,7 +191,7 @@ def evaluate(
         raise DatasetError(f"{annotations_path}: no labelled person (an annotation with keypoints, not a crowd) in "
                            f"the {len(ids)} images evaluated, so there is no AP to measure")
     infos = coco_gt.loadImgs(ctx.shard(ids))
-    rows: list[tuple[int, list[dict[str, Any]]]] = []
+    rows: list[tuple[int, list[dict[str, Any]], PartsScore | None]] = []
     iterator: Iterable[dict[str, Any]] = infos
     if progress:
         from tqdm import tqdm
@@ -199,20 +204,22 @@ def evaluate(
         except ImageReadError as exc:
             raise DatasetError(f"image {info['id']} of {annotations_path}: {exc}") from exc
         people = estimator(image)
+        scored = score_parts(people, coco_gt.loadAnns(coco_gt.getAnnIds(imgIds=[info["id"]])), parts) if parts else None
         try:
-            rows.append((info["id"], coco_results(people, info["id"])))
+            rows.append((info["id"], coco_results(people, info["id"]), scored))
         except ValueError as exc:
             raise DatasetError(f"cannot evaluate on COCO: {exc}") from exc
     shares = gather_to_root(rows, ctx)
     if shares is None:
         return None
-    results = [entry for _, entries in sorted((row for share in shares for row in share), key=lambda r: r[0])
-               for entry in entries]
+    ordered = sorted((row for share in shares for row in share), key=lambda r: r[0])
+    results = [entry for _, entries, _ in ordered for entry in entries]
+    part_scores = add_scores(row[2] for row in ordered) if parts else None
     log.info("evaluated %d images, %d detections", len(ids), len(results))
     if results_path is not None:  # before scoring: the detections of a long run survive a scoring failure
         write_bytes_atomic(results_path, json.dumps(results).encode("ascii"))
     stats, summary = keypoint_stats(coco_gt, results, ids)
-    return EvalResult(stats, len(ids), tuple(results), summary, labelled)
+    return EvalResult(stats, len(ids), tuple(results), summary, labelled, part_scores)
 
 
 def labelled_people(coco_gt, image_ids: Sequence[int]) -> int:

@@ -18,7 +18,8 @@ Sections (``--only`` picks some):
   and feet against OpenPose's, PCK@0.1 of OpenPose's person box (longer side), people matched one-to-one (Hungarian)
   by mean distance; OpenPose's points with confidence >= ``--min-conf`` are the reference.
 - ``speed``: one 1280x720 frame with two people (the slp frame's person twice, side by side): the median time per
-  frame of the body alone, body + each part, and body + all parts, interleaved in one run.
+  frame of the body alone, body + each part, and body + all parts, interleaved in one run; and the body network's
+  own time (its runner's calls within the body-only frames), which the issue takes as the budget of the parts.
 
 Example:
   nice python scripts/parts_eval.py --threads 2 > parts.jsonl
@@ -35,9 +36,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from openpose_py import PoseEstimator
+from openpose_py.evaluate_parts import PART_NAMES, add_scores, box_of, face_nme, pck, score_parts
+from openpose_py.evaluate_parts import match_people as match
 from openpose_py.parts import PartsConfig, PartsEstimator
 from openpose_py.results import read_openpose_json
 from openpose_py.skeleton import BODY_25
@@ -45,84 +46,39 @@ from openpose_py.skeleton import BODY_25
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 COCO = SHARED / "data" / "mmpose-samples" / "coco"
 OFFICIAL = SHARED / "data" / "openpose-official-json"
-FEET_WB = ("LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel")  # COCO-WholeBody's foot order
 
 
 def emit(**record) -> None:
     print(json.dumps(record), flush=True)
 
 
-def pck(pred: np.ndarray, ref: np.ndarray, visible: np.ndarray, scale: float, alpha: float) -> tuple[int, int]:
-    """(correct, counted) over the visible reference points; NaN predictions are wrong."""
-    d = np.linalg.norm(pred[:, :2] - ref[:, :2], axis=1)
-    ok = np.isfinite(d) & (d <= alpha * scale)
-    return int((ok & visible).sum()), int(visible.sum())
-
-
-def box_of(points: np.ndarray) -> tuple[float, float, float, float]:
-    x0, y0 = np.nanmin(points[:, :2], axis=0)
-    x1, y1 = np.nanmax(points[:, :2], axis=0)
-    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
-
-
-def match(found: list, refs: list[np.ndarray]) -> dict[int, int]:
-    """Reference index -> found person index, one-to-one by mean distance of the common body points (COCO-17)."""
-    if not found or not refs:
-        return {}
-    ours = np.stack([p.to_coco17() for p in found])
-    cost = np.full((len(refs), len(found)), 1e9)
-    for r, ref in enumerate(refs):
-        both = (ref[None, :, 2] > 0) & (ours[:, :, 2] > 0)
-        d = np.linalg.norm(ours[:, :, :2] - ref[None, :, :2], axis=2)
-        n = both.sum(axis=1)
-        cost[r] = np.where(n > 0, (d * both).sum(axis=1) / np.maximum(n, 1), 1e9)
-    rows, cols = linear_sum_assignment(cost)
-    return {int(r): int(c) for r, c in zip(rows, cols) if cost[r, c] < 1e8}
-
-
-def face_nme(pred: np.ndarray, gt: np.ndarray, box_side: float) -> tuple[float, float]:
-    err = np.linalg.norm(pred[:68, :2] - gt[:, :2], axis=1)[gt[:, 2] > 0].mean()
-    return err / box_side, err / np.linalg.norm(gt[36, :2] - gt[45, :2])
-
-
 def wholebody(est: PoseEstimator) -> None:
+    """Given boxes (with and without the presence check) here; from the body through the library's scoring, the one
+    ``openpose-py eval --hand --face --feet`` reports."""
     doc = json.loads((COCO / "test_coco_wholebody.json").read_text())
     images = {im["id"]: cv2.imread(str(COCO / im["file_name"])) for im in doc["images"]}
-    people = {i: est(img) for i, img in images.items()}
     ungated = PartsEstimator(PartsConfig(presence=0.0))  # every crop's points, however unsure the network is
     tallies: dict[str, list] = {}
     for ann in doc["annotations"]:
         img = images[ann["image_id"]]
-        body = np.asarray(ann["keypoints"], float).reshape(17, 3)
-        found = people[ann["image_id"]]
-        hit = match(found, [body]).get(0)
-        person = found[hit] if hit is not None else None
-        for side, part in (("left", "left_hand"), ("right", "right_hand")):
+        for side in ("left", "right"):
             if not ann[f"{side}hand_valid"]:
                 continue
             gt = np.asarray(ann[f"{side}hand_kpts"], float).reshape(21, 3)
             box = ann[f"{side}hand_box"]
-            given = est.hands_in_boxes(img, [box])[0]
-            tallies.setdefault("hand_given", []).append(pck(given, gt, gt[:, 2] > 0, max(box[2:]), 0.2))
-            forced = ungated.hands_in_boxes(img, [box])[0]
-            tallies.setdefault("hand_given_no_presence_check", []).append(
-                pck(forced, gt, gt[:, 2] > 0, max(box[2:]), 0.2))
-            mine = person.part_array(part) if person is not None else np.full((21, 3), np.nan)
-            tallies.setdefault("hand_body", []).append(pck(mine, gt, gt[:, 2] > 0, max(box[2:]), 0.2))
+            for mode, runner in (("hand_given", est), ("hand_given_no_presence_check", ungated)):
+                pred = runner.hands_in_boxes(img, [box])[0]
+                tallies.setdefault(mode, []).append(pck(pred, gt, gt[:, 2] > 0, max(box[2:]), 0.2))
         if ann["face_valid"]:
             gt = np.asarray(ann["face_kpts"], float).reshape(68, 3)
             box = ann["face_box"]
-            for mode, pred in (("face_given", est.faces_in_boxes(img, [box])[0]),
-                               ("face_body", person.part_array("face") if person is not None else None)):
-                ok = pred is not None and np.isfinite(pred[:68]).all()
-                tallies.setdefault(mode, []).append(face_nme(pred, gt, np.sqrt(box[2] * box[3])) if ok else None)
-        if ann["foot_valid"] and person is not None:
-            gt = np.asarray(ann["foot_kpts"], float).reshape(6, 3)
-            mine = np.stack([[k.x, k.y, k.score] if (k := person[n]) is not None else [np.nan] * 3 for n in FEET_WB])
-            given_pts = gt[:, 2] > 0
-            given_pts[[1, 4]] = False  # small toes are never given (FEET_NOT_GIVEN)
-            tallies.setdefault("feet_body", []).append(pck(mine, gt, given_pts, max(ann["bbox"][2:]), 0.1))
+            pred = est.faces_in_boxes(img, [box])[0]
+            ok = np.isfinite(pred[:68]).all()
+            tallies.setdefault("face_given", []).append(face_nme(pred, gt, np.sqrt(box[2] * box[3])) if ok else None)
     report_tallies("coco_wholebody_4_photos", tallies)
+    from_body = add_scores(score_parts(est(img), [a for a in doc["annotations"] if a["image_id"] == i], PART_NAMES)
+                           for i, img in images.items())
+    emit(dataset="coco_wholebody_4_photos", metric="from_body", **from_body.as_dict())
 
 
 def report_tallies(dataset: str, tallies: dict[str, list]) -> None:
@@ -163,9 +119,7 @@ def slp(est: PoseEstimator) -> None:
                 tallies.setdefault(f"face_{mode}", []).append(None)
                 continue
             x, y, w, h = box_of(ref[:68])
-            err = np.nanmean(np.linalg.norm(pred[:70, :2] - ref[:70, :2], axis=1))
-            tallies.setdefault(f"face_{mode}", []).append((err / np.sqrt(w * h), err / np.linalg.norm(
-                ref[36, :2] - ref[45, :2])))
+            tallies.setdefault(f"face_{mode}", []).append(face_nme(pred, ref, np.sqrt(w * h)))
     cap.release()
     report_tallies("slp_9_frames_vs_openpose", tallies)
 
@@ -226,23 +180,44 @@ def speed(est: PoseEstimator, repeats: int, threads: int | None) -> None:
                 "body+hands+face": dict(hands=True, face=True),
                 "body+hands+face+feet": dict(hands=True, face=True, feet=True)}
     shared = PartsEstimator(PartsConfig(threads=threads))
+    network = _TimedRunner(est._runner)  # the body network's own time, inside the "body" variant's frames
     views = {}
     for name, chosen in variants.items():
-        view = PoseEstimator(est.model, est.spec, runner=est._runner, decoder=est.decoder,
+        view = PoseEstimator(est.model, est.spec, runner=network, decoder=est.decoder,
                              parts=PartsConfig(threads=threads, **chosen))
         view.parts._networks = shared._networks  # one copy of each landmark network for every variant
         views[name] = view
         view(two)  # warm up (loads the networks once)
     times: dict[str, list[float]] = {n: [] for n in views}
+    times["body network alone"] = []
     for _ in range(repeats):
         for name, view in views.items():  # interleaved, so a busy moment of the machine hits every variant
+            network.times.clear()
             t = time.perf_counter()
             people = view(two)
             times[name].append(time.perf_counter() - t)
+            if name == "body":
+                times["body network alone"].append(sum(network.times))
     for name, ts in times.items():
         emit(dataset="1280x720_two_people", variant=name, people=len(people), repeats=repeats, threads=threads,
              median_ms=1000 * float(np.median(ts)), p10_ms=1000 * float(np.percentile(ts, 10)),
              p90_ms=1000 * float(np.percentile(ts, 90)), backend=est.backend)
+
+
+class _TimedRunner:
+    """The body network's runner, noting how long each call takes."""
+
+    def __init__(self, runner) -> None:
+        self.runner, self.times = runner, []
+
+    def __call__(self, x):
+        t = time.perf_counter()
+        out = self.runner(x)
+        self.times.append(time.perf_counter() - t)
+        return out
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "multiview": 6,
     "cli": 7, "__init__": 7,
     "imageinfo": 0,
+    "evaluate_parts": 5,
 }
 
 

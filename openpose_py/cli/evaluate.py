@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..runs.ledger import count
-from .options import EstimatorOptions, build_estimator, check_weights_name, estimator_options
+from .options import EstimatorOptions, build_estimator, check_weights_name, estimator_options, parts_options
 from .overwrites import refuse_overwriting_inputs
 
 __all__ = ["eval_cmd", "PERSON_SCORES", "DEFAULT_PERSON_SCORE"]
@@ -28,6 +28,7 @@ DEFAULT_PERSON_SCORE = "sum"
 @click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="COCO-format person keypoint annotations (e.g. person_keypoints_val2017.json).")
 @estimator_options
+@parts_options
 @click.option("--person-score", type=click.Choice(PERSON_SCORES), default=DEFAULT_PERSON_SCORE, show_default=True,
               help="Score given to each person for the AP ranking: sum of part and limb scores, their mean, the "
                    "mean keypoint score, or the sum times (parts - 1).")
@@ -54,15 +55,21 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     share that fell, and the limbs that stopped or started passing the decoder's PAF test. Judging fine-tuned
     weights on a few held-out photos, this tells a systematic loss (most responses fall) from a scattered one.
 
+    With --hand, --face or --feet, the parts are scored too where the annotations label them (COCO-WholeBody:
+    lefthand_kpts, righthand_kpts, face_kpts, foot_kpts and their boxes): hands PCK@0.2 of the hand box, face NME
+    (normalised by the square root of the face box's area), feet PCK@0.1 of the person box (heels and big toes).
+
     \b
     Examples:
       openpose-py eval --images val2017/ --annotations person_keypoints_val2017.json
       openpose-py eval --images val2017/ --annotations ann.json --backend openvino-int8 --threads 2 --json
       torchrun --nproc-per-node 4 --no-python openpose-py eval --images val2017/ --annotations ann.json
+      openpose-py eval --images coco/ --annotations coco_wholebody_val.json --hand --face --feet
       openpose-py eval --images held_out/ --annotations held_out.json --backend torch \\
           --weights runs/ft/weights.safetensors --compare-to lightweight
     """
     from ..evaluate import evaluate
+    from ..evaluate_parts import parts_table
     from ..runs import RunContext, process_group
     from .collection import rank_estimator_options
 
@@ -71,8 +78,10 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     opts = rank_estimator_options(estimator_options, ctx)
     with process_group(ctx, opts.device):
         estimator = build_estimator(opts, person_score=person_score)
+        parts = tuple(name for name, on in (("hands", opts.hand), ("face", opts.face), ("feet", opts.feet)) if on)
         result = evaluate(estimator, images, annotations, results_path=results_json,
-                          progress=not as_json and sys.stderr.isatty(), max_images=max_images, context=ctx)
+                          progress=not as_json and sys.stderr.isatty(), max_images=max_images, context=ctx,
+                          parts=parts)
     if result is None:  # a process other than rank 0 of a torchrun launch: rank 0 reports for all
         return
     compared = None
@@ -91,6 +100,8 @@ def eval_cmd(images: Path, annotations: Path, estimator_options: EstimatorOption
     else:
         click.echo(_measured(estimator, estimator_options, person_score, result))
         click.echo(result.summary.rstrip("\n"))
+        if result.parts is not None:
+            click.echo(parts_table(result.parts))
         if compared is not None:
             click.echo(_response_table(compared))
 

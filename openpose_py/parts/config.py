@@ -20,7 +20,8 @@ class PartsConfig:
             no parts (their parts are present but every point is missing): their hands and faces are too small.
         hand_passes: 1 takes each hand crop once, turned along the forearm; 2 crops again around the first pass's
             hand, turned so the wrist-to-middle-finger line points up (MediaPipe's own tracking crop).
-        face_passes: the same for faces (the second crop is levelled by the eye corners).
+        face_passes: the same for faces (the second crop is levelled by the eye corners); for hands and faces alike the
+            second pass runs only where the first crop was clearly unlike the second's.
         presence: the networks' presence score under which a hand or a face counts as not there (all its points
             missing).
         iris: pupils from MediaPipe's iris network (else the pupils are missing).

@@ -27,12 +27,14 @@ def crop_matrices(centres: np.ndarray, sizes: np.ndarray, angles: np.ndarray, ou
     return mats
 
 
-def take_crops(image_rgb: np.ndarray, mats: np.ndarray, out: int) -> np.ndarray:
-    """(N, out, out, 3) float32 crops in 0..1 (outside the image: black, as MediaPipe pads)."""
-    crops = np.zeros((len(mats), out, out, 3), np.float32)
+def take_crops(image: np.ndarray, mats: np.ndarray, out: int) -> np.ndarray:
+    """(N, out, out, 3) uint8 crops of ``image``, in its channel order (outside the image: black, as MediaPipe
+    pads); each warped straight into its place in the batch."""
+    crops = np.empty((len(mats), out, out, 3), np.uint8)
     for i, m in enumerate(mats):
-        crops[i] = cv2.warpAffine(image_rgb, m, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    return crops * np.float32(1.0 / 255.0)
+        cv2.warpAffine(image, m, (out, out), dst=crops[i], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                       borderValue=0)
+    return crops
 
 
 def to_image(points: np.ndarray, mats: np.ndarray) -> np.ndarray:

@@ -60,15 +60,15 @@ class PartsEstimator:
     def hands_in_boxes(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """(N, 21, 3) x, y, score in image pixels for N hand boxes ``[x, y, w, h]``; NaN where no hand is found or
         the box is unusable (NaN, no area, outside the image). Raises ``BoxError`` for an array of the wrong shape."""
-        rgb = _rgb(image)
-        crops = box_crops(boxes, (rgb.shape[1], rgb.shape[0]), _HAND_BOX_SCALE, "hand")
-        return _valid_only(self._hands(rgb), crops, HAND_POINTS)
+        bgr = _bgr(image)
+        crops = box_crops(boxes, (bgr.shape[1], bgr.shape[0]), _HAND_BOX_SCALE, "hand")
+        return _valid_only(self._hands(bgr), crops, HAND_POINTS)
 
     def faces_in_boxes(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """(N, 70, 3) x, y, score in image pixels for N face boxes ``[x, y, w, h]``; NaN as :meth:`hands_in_boxes`."""
-        rgb = _rgb(image)
-        crops = box_crops(boxes, (rgb.shape[1], rgb.shape[0]), _FACE_BOX_SCALE, "face")
-        return _valid_only(self._faces(rgb), crops, FACE_POINTS)
+        bgr = _bgr(image)
+        crops = box_crops(boxes, (bgr.shape[1], bgr.shape[0]), _FACE_BOX_SCALE, "face")
+        return _valid_only(self._faces(bgr), crops, FACE_POINTS)
 
     # ---- from bodies -------------------------------------------------------------------------------------------------
     def add_parts(self, image: np.ndarray, people: list[Person]) -> list[Person]:
@@ -78,7 +78,7 @@ class PartsEstimator:
         cfg = self.config
         if not cfg.any or not people:
             return [to_body25(p) for p in people] if cfg.feet else list(people)
-        rgb = _rgb(image)
+        bgr = _bgr(image)
         sizes = person_sizes(people)
         big = np.flatnonzero(sizes >= cfg.min_person_size)
         if cfg.max_people is not None and len(big) > cfg.max_people:
@@ -86,12 +86,12 @@ class PartsEstimator:
         chosen = [people[i] for i in big]
         parts: dict[str, np.ndarray] = {}
         if cfg.hands:
-            both = _valid_only(self._hands(rgb), _concat(hand_crops(chosen, "L"), hand_crops(chosen, "R")),
+            both = _valid_only(self._hands(bgr), _concat(hand_crops(chosen, "L"), hand_crops(chosen, "R")),
                                HAND_POINTS)
             parts["left_hand"], parts["right_hand"] = both[:len(chosen)], both[len(chosen):]
         if cfg.face:
-            parts["face"] = _valid_only(self._faces(rgb), face_crops(chosen), FACE_POINTS)
-        feet = find_feet(self.network("pose"), rgb, chosen, presence=cfg.presence, batch=cfg.batch) if cfg.feet \
+            parts["face"] = _valid_only(self._faces(bgr), face_crops(chosen), FACE_POINTS)
+        feet = find_feet(self.network("pose"), bgr, chosen, presence=cfg.presence, batch=cfg.batch) if cfg.feet \
             else None
         out = []
         row = {int(i): r for r, i in enumerate(big)}
@@ -103,20 +103,22 @@ class PartsEstimator:
         return out
 
     # ---- networks over crops -----------------------------------------------------------------------------------------
-    def _hands(self, rgb: np.ndarray) -> Callable[[Crops], np.ndarray]:
+    def _hands(self, bgr: np.ndarray) -> Callable[[Crops], np.ndarray]:
         cfg = self.config
-        return lambda crops: find_hands(self.network("hand"), rgb, crops, passes=cfg.hand_passes,
+        return lambda crops: find_hands(self.network("hand"), bgr, crops, passes=cfg.hand_passes,
                                         presence=cfg.presence, batch=cfg.batch)
 
-    def _faces(self, rgb: np.ndarray) -> Callable[[Crops], np.ndarray]:
+    def _faces(self, bgr: np.ndarray) -> Callable[[Crops], np.ndarray]:
         cfg = self.config
         iris = self.network("iris") if cfg.iris else None
-        return lambda crops: find_faces(self.network("face"), iris, rgb, crops, passes=cfg.face_passes,
+        return lambda crops: find_faces(self.network("face"), iris, bgr, crops, passes=cfg.face_passes,
                                         presence=cfg.presence, batch=cfg.batch)
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(as_bgr(image)[:, :, ::-1])
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """The picture as the crops are cut from it: uint8 BGR, not copied when it already is (the networks take BGR
+    crops and swap the channels themselves, :class:`LandmarkNetwork`)."""
+    return as_bgr(image)
 
 
 def _concat(a: Crops, b: Crops) -> Crops:

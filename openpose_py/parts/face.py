@@ -1,12 +1,13 @@
 """Faces: MediaPipe's 468-point face mesh on face crops -> OpenPose's 70 face points (68 iBUG landmarks through a fixed
-index table, and the two pupils from MediaPipe's iris network on eye crops)."""
+index table, and the two pupils from MediaPipe's iris network on eye crops). A second pass crops again around the
+first mesh, levelled by the eye corners, where the first crop was clearly off (as for hands: :func:`.passes.fits`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import RETRY, Crops, crops_around, run_crops, sigmoid
+from .passes import RETRY, Crops, crops_around, fits, run_crops, sigmoid
 
 __all__ = ["FACE_FROM_MESH", "find_faces", "FACE_POINTS"]
 
@@ -45,7 +46,7 @@ def _level(mesh: np.ndarray) -> np.ndarray:
     return np.arctan2(v[:, 1], v[:, 0])
 
 
-def _pupils(iris: LandmarkNetwork, image_rgb: np.ndarray, mesh: np.ndarray, batch: int) -> np.ndarray:
+def _pupils(iris: LandmarkNetwork, image_bgr: np.ndarray, mesh: np.ndarray, batch: int) -> np.ndarray:
     """(N, 2, 2) right and left pupil centres from eye crops of each mesh (left eyes seen mirrored, as MediaPipe)."""
     n = len(mesh)
     a = np.concatenate([mesh[:, outer] for outer, _ in _EYES])
@@ -55,20 +56,23 @@ def _pupils(iris: LandmarkNetwork, image_rgb: np.ndarray, mesh: np.ndarray, batc
     # the crop's x axis runs outer -> inner corner: towards the nose for both eyes; MediaPipe's network wants the
     # right eye's view (nose on the right) and a mirrored view of the left, which is what the left eye's direction
     # already gives when its corners are taken outer -> inner. Mirror none.
-    centres, _ = run_crops(iris, _decode_iris, image_rgb, crops, batch)
+    centres, _ = run_crops(iris, _decode_iris, image_bgr, crops, batch)
     return np.stack([centres[:n, 0], centres[n:, 0]], axis=1)
 
 
-def find_faces(network: LandmarkNetwork, iris: LandmarkNetwork | None, image_rgb: np.ndarray, crops: Crops, *,
+def find_faces(network: LandmarkNetwork, iris: LandmarkNetwork | None, image_bgr: np.ndarray, crops: Crops, *,
                passes: int = 2, presence: float = 0.5, batch: int = 32) -> np.ndarray:
     """(N, 70, 3) x, y, score in image pixels for N face crops, NaN where no face is there (presence below
     ``presence``); pupils NaN without ``iris``. Each point's score is the face's presence score."""
-    mesh, score = run_crops(network, _decode_mesh, image_rgb, crops, batch)
+    mesh, score = run_crops(network, _decode_mesh, image_bgr, crops, batch)
     if passes == 2 and len(crops):
         found = np.flatnonzero(score >= RETRY * presence)  # a doubtful first crop may still be a near miss
+        retake = crops_around(mesh[found], _level(mesh[found]), _FACE_SCALE)
+        # only where the first crop was clearly off the face it found, or the first pass is unsure a face is there
+        off = ~fits(crops.select(found), retake) | (score[found] < presence)
+        found, retake = found[off], retake.select(np.flatnonzero(off))
         if len(found):
-            again, again_score = run_crops(network, _decode_mesh, image_rgb,
-                                           crops_around(mesh[found], _level(mesh[found]), _FACE_SCALE), batch)
+            again, again_score = run_crops(network, _decode_mesh, image_bgr, retake, batch)
             better = again_score >= score[found]
             mesh[found[better]] = again[better]
             score[found[better]] = again_score[better]
@@ -77,7 +81,7 @@ def find_faces(network: LandmarkNetwork, iris: LandmarkNetwork | None, image_rgb
     if len(keep):
         out[keep, :68, :2] = mesh[keep][:, list(FACE_FROM_MESH)]
         if iris is not None:
-            out[keep, 68:, :2] = _pupils(iris, image_rgb, mesh[keep], batch)
+            out[keep, 68:, :2] = _pupils(iris, image_bgr, mesh[keep], batch)
         out[keep, :, 2] = score[keep, None]
         out[keep, 68:, 2] = score[keep, None] if iris is not None else np.nan
     return out

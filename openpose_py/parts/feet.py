@@ -70,14 +70,14 @@ def _person_crops(people: list[Person]) -> Crops:
                  np.where(has_hips, 2.0 * _PERSON_SCALE * reach, around.sizes), angles)
 
 
-def find_feet(network: LandmarkNetwork, image_rgb: np.ndarray, people: list[Person], *, presence: float = 0.5,
+def find_feet(network: LandmarkNetwork, image_bgr: np.ndarray, people: list[Person], *, presence: float = 0.5,
               batch: int = 32) -> np.ndarray:
     """(P, 6, 3) BODY_25 foot points (LBigToe, LSmallToe, LHeel, RBigToe, RSmallToe, RHeel) of each person, NaN
     where not found (small toes always)."""
     out = np.full((len(people), 6, 3), np.nan)
     if not people:
         return out
-    points, score = run_crops(network, _decode, image_rgb, _person_crops(people), batch)
+    points, score = run_crops(network, _decode, image_bgr, _person_crops(people), batch)
     visibility = points[..., 2]
     joints = body_points(people, ("LAnkle", "RAnkle", "LKnee", "RKnee"))
     near = _ANKLE_AGREEMENT * person_sizes(people)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import RETRY, Crops, crops_around, run_crops, up_angle
+from .passes import RETRY, Crops, crops_around, fits, run_crops, up_angle
 
 __all__ = ["find_hands", "HAND_POINTS"]
 
 HAND_POINTS = 21
 _SCALE, _SHIFT_UP = 2.0, 0.1  # MediaPipe's hand rect from landmarks: twice the hand, moved up a tenth
-_SAME_TURN, _SAME_PLACE, _SAME_SIZE = np.radians(15.0), 0.08, 1.2  # a first crop this close needs no second pass
 
 
 def _decode(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -31,28 +30,19 @@ def _retake(points: np.ndarray) -> Crops:
     return crops_around(points, up_angle(points[:, 0], tip), _SCALE, _SHIFT_UP)
 
 
-def _fits(first: Crops, retake: Crops) -> np.ndarray:
-    """(N,) whether a first crop already is about the second pass's: turned within ``_SAME_TURN`` of it, centred
-    within ``_SAME_PLACE`` of its side and of a side within ``_SAME_SIZE``; a second pass there pays nothing."""
-    turn = np.abs((retake.angles - first.angles + np.pi) % (2 * np.pi) - np.pi)
-    shift = np.hypot(*(retake.centres - first.centres).T) / retake.sizes
-    ratio = first.sizes / retake.sizes
-    return (turn < _SAME_TURN) & (shift < _SAME_PLACE) & (np.abs(np.log(ratio)) < np.log(_SAME_SIZE))
-
-
-def find_hands(network: LandmarkNetwork, image_rgb: np.ndarray, crops: Crops, *, passes: int = 2,
+def find_hands(network: LandmarkNetwork, image_bgr: np.ndarray, crops: Crops, *, passes: int = 2,
                presence: float = 0.5, batch: int = 32) -> np.ndarray:
     """(N, 21, 3) x, y, score in image pixels for N hand crops; NaN rows where the network says no hand is there
     (presence below ``presence``). Each point's score is the hand's presence score (the network gives no per-point
     confidence)."""
-    points, score = run_crops(network, _decode, image_rgb, crops, batch)
+    points, score = run_crops(network, _decode, image_bgr, crops, batch)
     if passes == 2 and len(crops):
         found = np.flatnonzero(score >= RETRY * presence)  # a doubtful first crop may still be a near miss
         retake = _retake(points[found])
-        keep = _fits(crops.select(found), retake)
+        keep = fits(crops.select(found), retake) & (score[found] >= presence)  # a sure first pass in a fitting crop
         found, retake = found[~keep], retake.select(np.flatnonzero(~keep))
         if len(found):
-            again, again_score = run_crops(network, _decode, image_rgb, retake, batch)
+            again, again_score = run_crops(network, _decode, image_bgr, retake, batch)
             better = again_score >= score[found]
             points[found[better]] = again[better]
             score[found[better]] = again_score[better]

@@ -14,10 +14,11 @@ import numpy as np
 from .crops import crop_matrices, take_crops, to_image
 from .networks import LandmarkNetwork
 
-__all__ = ["Crops", "run_crops", "crops_around", "up_angle", "sigmoid", "RETRY"]
+__all__ = ["Crops", "run_crops", "crops_around", "fits", "up_angle", "sigmoid", "RETRY"]
 
 #: A first pass at least this fraction of the presence bar gets a second crop: a doubtful first crop may be a near miss.
 RETRY = 0.2
+_SAME_TURN, _SAME_PLACE, _SAME_SIZE = np.radians(15.0), 0.08, 1.2  # a first crop this close needs no second pass
 
 #: decode(outputs of one batch) -> (points (n, K, 2 + C) in crop pixels, with C extra values per point that are
 #: carried as they are, presence (n,) in 0..1)
@@ -39,7 +40,7 @@ class Crops:
         return Crops(self.centres[rows], self.sizes[rows], self.angles[rows])
 
 
-def run_crops(network: LandmarkNetwork, decode: Decoder, image_rgb: np.ndarray, crops: Crops, batch: int,
+def run_crops(network: LandmarkNetwork, decode: Decoder, image_bgr: np.ndarray, crops: Crops, batch: int,
               flip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(points (N, K, 2 + C) in image pixels, presence (N,)) of every crop, ``batch`` crops per network call.
 
@@ -54,7 +55,7 @@ def run_crops(network: LandmarkNetwork, decode: Decoder, image_rgb: np.ndarray, 
     points, presence = [], []
     for start in range(0, len(crops), batch):
         part = mats[start:start + batch]
-        pts, pres = decode(network(take_crops(image_rgb, part, size)))
+        pts, pres = decode(network(take_crops(image_bgr, part, size)))
         pts = pts.astype(np.float64)
         pts[..., :2] = to_image(pts[..., :2], part)
         points.append(pts)
@@ -62,6 +63,15 @@ def run_crops(network: LandmarkNetwork, decode: Decoder, image_rgb: np.ndarray, 
     if not points:
         return np.zeros((0, 0, 2)), np.zeros(0)
     return np.concatenate(points), np.concatenate(presence)
+
+
+def fits(first: Crops, retake: Crops) -> np.ndarray:
+    """(N,) whether a first crop already is about the second pass's: turned within ``_SAME_TURN`` of it, centred
+    within ``_SAME_PLACE`` of its side and of a side within ``_SAME_SIZE``; a second pass there pays nothing."""
+    turn = np.abs((retake.angles - first.angles + np.pi) % (2 * np.pi) - np.pi)
+    shift = np.hypot(*(retake.centres - first.centres).T) / retake.sizes
+    ratio = first.sizes / retake.sizes
+    return (turn < _SAME_TURN) & (shift < _SAME_PLACE) & (np.abs(np.log(ratio)) < np.log(_SAME_SIZE))
 
 
 def up_angle(base: np.ndarray, tip: np.ndarray) -> np.ndarray:

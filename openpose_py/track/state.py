@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .one_euro import FilterState, empty_state
+from .parts import PART_POINTS
 
 __all__ = ["Tracks"]
 
@@ -29,6 +30,7 @@ class Tracks:
     colour_n: np.ndarray  # (N, L) observations behind each colour (0: never seen)
     pending: np.ndarray  # (N,) object: a tentative track's earlier (update, person index) pairs, for relabelling
     filt: FilterState  # (N, K) smoothing memory
+    part_filt: FilterState  # (N, PART_POINTS) smoothing memory of the hands and face (track.parts)
 
     @classmethod
     def empty(cls, k: int, limbs: int) -> "Tracks":
@@ -44,7 +46,7 @@ class Tracks:
         for i in range(n):
             pending[i] = []
         return cls(ids, xy, seen, np.zeros((n, 2)), np.full(n, t), np.full(n, t), np.full(n, frame, np.int64),
-                   np.ones(n, np.int64), colour, colour_n, pending, empty_state((n, k)))
+                   np.ones(n, np.int64), colour, colour_n, pending, empty_state((n, k)), empty_state((n, PART_POINTS)))
 
     def select(self, rows: np.ndarray) -> "Tracks":
         return Tracks(*(FilterState(*(a[rows] for a in v)) if isinstance(v, FilterState) else v[rows]

@@ -9,7 +9,7 @@ never gets one; :attr:`PoseTracker.relabelled` says which earlier people a confi
 earlier frames can be labelled too). At confirmation a track is first compared, by appearance, with the lost tracks
 (unseen for at most ``reid_time`` seconds, near where they were last seen): a returning person gets its id back,
 anyone else the next new id. Ids are never given to two people (until :meth:`reset`). Optionally each track's
-keypoints are smoothed by a One-Euro filter (:mod:`.one_euro`).
+keypoints, hands and face are smoothed by a One-Euro filter (:mod:`.one_euro`, :mod:`.parts`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .appearance import limb_colours
 from .association import MIN_LIMBS, match_live, match_lost, near_lost
 from .motion import observe
 from .one_euro import FilterState, SmoothingConfig, smooth
+from .parts import has_parts, parts_array, with_parts_at
 from .config import TrackerConfig
 from .state import Tracks
 
@@ -243,12 +244,23 @@ class PoseTracker:
         smoothed, state = smooth(state, det_xy, det_ok, t, self.smoothing)
         for mine, new in zip(tracks.filt, state):
             mine[track_of] = new
-        return [_moved(p, int(i), xy) for p, i, xy in zip(people, ids, smoothed)]
+        moved = [_moved(p, int(i), xy) for p, i, xy in zip(people, ids, smoothed)]
+        if not has_parts(people):
+            return moved
+        parts = parts_array(people)  # hands and face through their own filters, restarting as the body's do
+        parts_ok = np.isfinite(parts).all(axis=-1)
+        state = FilterState(*(a[track_of] for a in tracks.part_filt))
+        state = state._replace(alive=state.alive & (state.t >= (t if previous is None else previous)))
+        smoothed, state = smooth(state, np.where(parts_ok[..., None], parts[..., :2], 0.0), parts_ok, t,
+                                 self.smoothing)
+        for mine, new in zip(tracks.part_filt, state):
+            mine[track_of] = new
+        return [with_parts_at(p, xy) for p, xy in zip(moved, smoothed)]
 
 
 def _moved(person: Person, track_id: int, xy: np.ndarray) -> Person:
     """``person`` with id ``track_id`` and its present keypoints at ``xy`` (K, 2); scores unchanged. Its hands and
-    face go with it as they were found (they are not smoothed)."""
+    face go with it (``_smoothed`` moves them to their filtered places)."""
     keypoints = tuple([None if kp is None else Keypoint(kp.name, x, y, kp.score)
                        for kp, (x, y) in zip(person.keypoints, xy.tolist())])
     return replace(person, keypoints=keypoints, track_id=track_id)

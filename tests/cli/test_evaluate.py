@@ -182,3 +182,21 @@ def test_a_set_eval_cannot_score_is_a_one_line_error(invoke, tmp_path, bad, mess
     result = invoke("eval", "--images", images, "--annotations", annotations, *LOW)
     assert result.exit_code == 1
     assert error_of(result) == message.format(annotations=annotations, images=images)
+
+
+@needs_weights
+@pytest.mark.shared("data/mmpose-samples/coco/test_coco_wholebody.json")
+def test_hands_face_and_feet_beside_the_body_ap(invoke, shared_dir):
+    coco = shared_dir / "data" / "mmpose-samples" / "coco"
+    args = ("eval", "--images", coco, "--annotations", coco / "test_coco_wholebody.json", *LOW, "--hand", "--face",
+            "--feet")
+    record = _json_line(invoke(*args, "--json"))
+    assert record["num_images"] == 4 and 0.0 <= record["AP"] <= 1.0
+    parts = record["parts"]  # the labelled instances are counted whatever is found
+    assert (parts["hands"]["hands"], parts["hands"]["points"], parts["face"]["faces"]) == (10, 210, 4)
+    assert (parts["feet"]["people"], parts["feet"]["points"]) == (10, 25)
+    assert 0.0 <= parts["hands"]["pck@0.2"] <= 1.0 and parts["face"]["found"] >= 1 and parts["feet"]["pck@0.1"] > 0.5
+    table = invoke(*args[:-3], "--face")  # without --hand/--feet: the face line only
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.strip().splitlines()
+    assert lines[-2] == "Parts (COCO-WholeBody labels):" and lines[-1].startswith(" face   NME"), lines[-3:]
