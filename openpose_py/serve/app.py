@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, AsyncIterator
 
@@ -29,12 +27,11 @@ from .auth import BearerTokenMiddleware
 from .batcher import MicroBatcher
 from .config import ServeConfig, SessionFactory, default_session
 from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, PartInfo, SkeletonInfo
+from .state import ServerState, warm_up
 from .stream import detect_people, run_stream
-from .uploads import ApiError, PixelBudget, check_upload, decode_upload, read_body
+from .uploads import ApiError, check_upload, decode_upload, read_body
 
 __all__ = ["create_app", "ServerState"]
-
-log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _DESCRIPTION = """\
@@ -65,22 +62,6 @@ _IMAGE_BODY = {
 }
 
 
-@dataclass(slots=True)
-class ServerState:
-    """Everything one app owns (no module-level state): its estimator, batcher, settings and open streams."""
-
-    estimator: PoseEstimator
-    config: ServeConfig
-    batcher: MicroBatcher
-    session_factory: SessionFactory
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    streams: int = 0
-    pixels: PixelBudget = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pixels = PixelBudget(self.config.max_inflight_pixels)
-
-
 def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                session_factory: SessionFactory = default_session) -> FastAPI:
     """A FastAPI app serving ``estimator``; ``session_factory`` makes each WebSocket stream's session (tracking)."""
@@ -91,7 +72,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await batcher.start()
-        warmup = asyncio.get_running_loop().create_task(_warm_up(state))
+        warmup = asyncio.get_running_loop().create_task(warm_up(state))
         yield
         warmup.cancel()
         await batcher.stop()
@@ -101,6 +82,21 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     app.state.server = state
     if config.token is not None:
         app.add_middleware(BearerTokenMiddleware, token=config.token)
+    _add_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_info_routes(app, state)
+    _add_pose_route(app, state)
+
+    @app.websocket("/v1/stream")
+    async def stream(websocket: WebSocket) -> None:
+        """Binary frames (JPEG/PNG/WebP) in; one JSON text message (schemas.StreamFrame) out per frame."""
+        await run_stream(websocket, state)
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every refusal as ``{"error": "<one line>"}``: the API's own, unknown paths and methods, invalid options."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -119,7 +115,10 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                              for e in exc.errors())
         return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+def _add_info_routes(app: FastAPI, state: ServerState) -> None:
+    """The page, the health probes and what the server runs (its model and skeleton)."""
+    estimator, config, batcher = state.estimator, state.config, state.batcher
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -154,6 +153,11 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     @app.get("/v1/skeleton", response_model=SkeletonInfo, summary="Keypoints, drawn limbs and render colours")
     async def skeleton() -> SkeletonInfo:
         return _skeleton_info(estimator)
+
+
+def _add_pose_route(app: FastAPI, state: ServerState) -> None:
+    """``POST /v1/pose``: one picture's people as OpenPose JSON, or the picture with them drawn."""
+    estimator, config, batcher = state.estimator, state.config, state.batcher
 
     @app.post("/v1/pose", summary="People in one picture, as OpenPose 1.3 JSON (or the rendered picture)",
               response_class=Response, openapi_extra=_IMAGE_BODY,
@@ -202,13 +206,6 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                             scale=scale, offset=offset)
         return Response(format_openpose_json(doc), media_type="application/json", headers=headers)
 
-    @app.websocket("/v1/stream")
-    async def stream(websocket: WebSocket) -> None:
-        """Binary frames (JPEG/PNG/WebP) in; one JSON text message (schemas.StreamFrame) out per frame."""
-        await run_stream(websocket, state)
-
-    return app
-
 
 def _skeleton_info(estimator: PoseEstimator) -> SkeletonInfo:
     """The served people's skeleton (BODY_25 when feet are found) and the tables of the parts found."""
@@ -233,19 +230,6 @@ def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> 
         return encode_image(draw_people(image, people, style), ".png")
     except OutputError:
         raise ApiError(500, "could not encode the rendered picture") from None
-
-
-async def _warm_up(state: ServerState) -> None:
-    """Run the network once (first calls allocate and tune) before reporting ready."""
-    started = time.perf_counter()
-    height = state.estimator.preprocess_spec.height
-    try:
-        await state.batcher.detect(np.zeros((height, height * 4 // 3, 3), np.uint8))
-    except Exception:  # stays not ready: /readyz keeps answering 503
-        log.exception("warm-up failed")
-        return
-    state.ready.set()
-    log.info("ready: model warmed up in %.1f s", time.perf_counter() - started)
 
 
 def _version() -> str:
