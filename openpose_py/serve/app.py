@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, AsyncIterator
+from typing import Annotated, AsyncIterator, Callable
 
 import numpy as np
-from fastapi import FastAPI, Query, Request, WebSocket
+from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..decode.fields import tunable_fields
 from ..errors import OutputError
 from ..images import encode_image
 from ..inference import PoseEstimator
@@ -175,17 +177,13 @@ def _add_pose_route(app: FastAPI, state: ServerState) -> None:
         part_candidates: Annotated[bool, Query(description="Add every keypoint candidate to the JSON.")] = False,
         number_people_max: Annotated[int | None, Query(ge=-1, description="Keep at most this many people, best "
                                                        "first (-1: all). Default: the server's.")] = None,
-        peak_threshold: Annotated[float | None, Query(ge=0, le=1, description="Heatmap peak threshold.")] = None,
-        paf_threshold: Annotated[float | None, Query(ge=0, le=1, description="Limb (PAF) score threshold.")] = None,
-        min_parts: Annotated[int | None, Query(ge=1, le=100, description="Fewest keypoints per person.")] = None,
-        min_mean_score: Annotated[float | None, Query(ge=0, description="Lowest person score / parts.")] = None,
+        decoder_fields: Annotated[dict[str, float], Depends(_decoder_query())] = {},
     ) -> Response:
         if keypoint_scale not in (0, 3, 4):
             raise ApiError(422, f"invalid request: keypoint_scale must be 0, 3 or 4, got {keypoint_scale}")
         data = await read_body(request, config.max_body_bytes, config.body_timeout_s)
         header = check_upload(data, config.max_pixels)
-        overrides = {k: v for k, v in (("peak_threshold", peak_threshold), ("paf_threshold", paf_threshold),
-                                       ("min_parts", min_parts), ("min_mean_score", min_mean_score)) if v is not None}
+        overrides: dict[str, float | None] = dict(decoder_fields)
         if number_people_max is not None:
             overrides["max_people"] = None if number_people_max < 0 else number_people_max
         try:
@@ -205,6 +203,21 @@ def _add_pose_route(app: FastAPI, state: ServerState) -> None:
         doc = openpose_json(detection.people, part_candidates=detection.part_candidates if part_candidates else None,
                             scale=scale, offset=offset)
         return Response(format_openpose_json(doc), media_type="application/json", headers=headers)
+
+
+def _decoder_query() -> Callable[..., dict[str, float]]:
+    """A dependency taking each tunable decoder field (``decode.fields``) as an optional query parameter, its range
+    from the decoder's table in the OpenAPI; the decoder checks the values (one message for the CLI, API and server).
+    It answers the fields given."""
+    params = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        f.kind | None, Query(description=f"{f.help} In [{f.low:g}, {f.high:g}]. Default: the server's.",
+                             json_schema_extra={"minimum": f.low, "maximum": f.high})]) for f in tunable_fields()]
+
+    def given(**values: float | None) -> dict[str, float]:
+        return {name: value for name, value in values.items() if value is not None}
+
+    given.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return given
 
 
 def _skeleton_info(estimator: PoseEstimator) -> SkeletonInfo:
