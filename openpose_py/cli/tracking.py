@@ -110,6 +110,6 @@ def tracks_sinks(opts: TrackingOptions) -> list["FrameSink"]:
     """The tracks table sink, if ``--tracks-csv`` was given (its directory is probed now)."""
     if opts.tracks_csv is None:
         return []
-    from ..track.table import TracksTableSink
+    from ..video.sinks import TracksTableSink
 
     return [TracksTableSink(opts.tracks_csv)]

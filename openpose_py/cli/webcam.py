@@ -53,7 +53,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         raise click.UsageError("--no-display without --output, --json-dir or --tracks-csv would show and keep "
                                "nothing; add an output")
     from ..video import FrameSink, JsonSink, VideoSink, VideoSource, is_stream_url
-    from .display import DisplaySink, check_display
+    from ..video.sinks import DisplaySink, check_display
 
     if not no_display:
         check_display()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 
 from ..results import Person
+from ..video.sources import NOMINAL_FPS, frame_time
 from .one_euro import SmoothingConfig
 from .tracker import PoseTracker, TrackerConfig
 
@@ -21,15 +22,6 @@ if TYPE_CHECKING:
     from ..video.sources import Frame
 
 __all__ = ["NOMINAL_FPS", "frame_time", "Relabeller", "TrackingStage", "track_frames"]
-
-#: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
-NOMINAL_FPS = 30.0
-
-
-def frame_time(frame: "Frame") -> float:
-    """A frame's time in seconds: its own timestamp, else its index at :data:`NOMINAL_FPS`."""
-    return frame.timestamp if frame.timestamp is not None else frame.index / NOMINAL_FPS
-
 
 class Relabeller:
     """Holds each frame's tracked people until the tracker has confirmed (or dropped) every tentative track they hold

@@ -19,6 +19,8 @@ from ..errors import CameraError, ImageReadError, VideoError
 from ..images import load_image, not_found
 
 __all__ = [
+    "NOMINAL_FPS",
+    "frame_time",
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "FrameRange",
@@ -79,6 +81,15 @@ class Frame:
     name: str
     path: Path | None = None
     timestamp: float | None = None
+
+
+#: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
+NOMINAL_FPS = 30.0
+
+
+def frame_time(frame: Frame) -> float:
+    """A frame's time in seconds: its own timestamp, else its index at :data:`NOMINAL_FPS`."""
+    return frame.timestamp if frame.timestamp is not None else frame.index / NOMINAL_FPS
 
 
 @dataclass(frozen=True, slots=True)
