@@ -19,8 +19,8 @@ class DecoderField(NamedTuple):
     name: str
     low: float
     high: float
-    integer: bool
-    optional: bool
+    integer: bool = False
+    optional: bool = False
     help: str = ""
 
     @property
