@@ -145,17 +145,17 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     if tracking_options.smooth is None:  # flicker is what pose videos for image generation must not have
         tracking_options = replace(tracking_options, smooth=render.style == "controlnet" and tracking_options.track)
     quiet_video_backends()
-    one = inputs[0]
-    if len(inputs) == 1 and inputs_from is None and sources[0] == one and not Path(one).is_dir() \
-            and not glob.has_magic(one):  # a folder or a glob is a collection, even when it names one video
+    single = inputs[0]
+    if len(inputs) == 1 and inputs_from is None and sources[0] == single and not Path(single).is_dir() \
+            and not glob.has_magic(single):  # a folder or a glob is a collection, even when it names one video
         given = [flag for flag, value in (("--skip-existing", skip_existing), ("--failures", failures_path),
                                           ("--summary-json", summary_json)) if value]
         if given:
             raise click.UsageError(f"{', '.join(given)}: for several inputs (a folder, @LIST or --inputs-from); "
                                    "one video is one unit of work")
-        refuse_overwriting_inputs([one, *lists],
+        refuse_overwriting_inputs([single, *lists],
                                   [("--output", output), ("--tracks-csv", tracking_options.tracks_csv)])
-        _one_video(one, estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
+        _one_video(single, estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
     else:
         if tracking_options.tracks_csv is not None:
             raise click.UsageError("--tracks-csv: for one video; with several inputs each video's JSON carries its "

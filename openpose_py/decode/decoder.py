@@ -142,11 +142,11 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
     connections = match_limbs(candidates, config.matching)
     peak_scores = peaks.score.tolist()
     partial = assemble(connections.tolist(), peak_scores, skeleton)
-    people = _finish(partial, peaks, peak_scores, skeleton, config)
+    people = _kept_people(partial, peaks, peak_scores, skeleton, config)
     return Decoded(people, peaks)
 
 
-def _finish(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
+def _kept_people(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
             config: DecoderConfig) -> list[Person]:
     xy = peaks.xy.tolist()
     counted = skeleton.counted

@@ -241,8 +241,8 @@ class PoseTracker:
         # a keypoint missing from the previous frame (or its whole person was) restarts rather than slide from there
         state = state._replace(alive=state.alive & (state.t >= (t if previous is None else previous)))
         smoothed, state = smooth(state, det_xy, det_ok, t, self.smoothing)
-        for mine, new in zip(tracks.filt, state):
-            mine[track_of] = new
+        for stored, new in zip(tracks.filt, state):  # each filter array of every track, updated for these tracks
+            stored[track_of] = new
         return [_moved(p, int(i), xy) for p, i, xy in zip(people, ids, smoothed)]
 
 

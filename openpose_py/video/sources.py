@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Sequence
 import cv2
 import numpy as np
 
+from ..checks import check_all
 from ..errors import CameraError, ImageReadError, VideoError
 from ..images import load_image, not_found
 
@@ -51,12 +52,9 @@ class FrameRange:
     step: int = 1
 
     def __post_init__(self) -> None:
-        if self.start < 0:
-            raise ValueError("start must be >= 0")
-        if self.step < 1:
-            raise ValueError("step must be >= 1")
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
+        check_all([(self.start >= 0, "start must be >= 0"), (self.step >= 1, "step must be >= 1"),
+                   (self.end is None or self.end > self.start,
+                    f"end ({self.end}) must be greater than start ({self.start})")])
 
     def count(self, total: int | None) -> int | None:
         """How many frames this range selects from a video of ``total`` frames (None if unknown)."""
@@ -219,10 +217,11 @@ class ImageSource(FrameSource):
             yield Frame(index, image, name, path)
 
 
-def _parse_camera(spec: str | int) -> int | None:
-    if isinstance(spec, int):
-        return spec
-    return int(spec) if re.fullmatch(r"\d+", spec.strip()) else None
+def _parse_camera(camera: str | int) -> int | None:
+    """A camera's index from its name as given (``0``, ``"1"``); None for anything else (a file, a URL)."""
+    if isinstance(camera, int):
+        return camera
+    return int(camera) if re.fullmatch(r"\d+", camera.strip()) else None
 
 
 def is_stream_url(text: str) -> bool:
