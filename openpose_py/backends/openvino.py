@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import queue
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -20,7 +22,7 @@ from ..skeleton import Skeleton
 from .registry import RunnerOptions
 from .torch_runner import as_numpy
 
-__all__ = ["INT8_FLOAT_LAYERS", "OpenVinoRunner", "openvino_core", "find_int8_ir", "build_openvino",
+__all__ = ["INT8_FLOAT_LAYERS", "STREAMS", "OpenVinoRunner", "openvino_core", "find_int8_ir", "build_openvino",
            "build_openvino_int8", "import_openvino"]
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 #: 2). Quantising their inputs alone moves the decoded people about as far from float32 as quantising every layer;
 #: in float they add about 6% to the INT8 network's time.
 INT8_FLOAT_LAYERS: tuple[str, ...] = ("conv1", "conv2_1/dw", "conv2_1/sep")
+#: Inputs an OpenVINO runner runs side by side once its calls overlap (see :class:`OpenVinoRunner`).
+STREAMS = 2
 
 
 class OpenVinoRunner:
@@ -42,6 +46,14 @@ class OpenVinoRunner:
     :func:`_keep_float`); ``precision`` is the precision of every layer that is not quantised. ``cache`` is a folder
     where OpenVINO keeps compiled networks: a later start reuses them (compiling the INT8 IR took 0.9 s, loading it
     from the cache 0.3 s); None compiles every time.
+
+    Calls may come from several threads at once. One call at a time runs on one infer request compiled for latency
+    (every thread on the one input: the shortest path for a single photo). The first time a call comes while another
+    is running (a collection or a video whose batches overlap, :mod:`openpose_py.video.overlap`), the network is
+    compiled a second time with :data:`STREAMS` streams, the threads split between them, and from then on every call
+    takes one of its infer requests: two inputs run side by side, each on its own cores (measured against one batch
+    at a time in docs/benchmarks.md, "Collections and video: two batches in flight": a gain on video, mixed on photo
+    collections, on a busy machine).
     """
 
     name = "openvino"
@@ -73,12 +85,51 @@ class OpenVinoRunner:
             config["CACHE_DIR"] = str(cache)
         self.compiled = core.compile_model(model, "CPU", config)
         self._request = self.compiled.create_infer_request()
+        self._model, self._config = model, config
+        self._lock = threading.Lock()
+        self._solo_busy = False
+        self._pool: queue.Queue | None = None  # the streams' infer requests, once calls have overlapped
+
+    @property
+    def streams(self) -> int:
+        """Inputs the runner runs side by side: 1, or :data:`STREAMS` once calls have overlapped."""
+        return 1 if self._pool is None else self._pool.maxsize
 
     def __call__(self, x: Tensor) -> StageOutput:
-        self._request.infer({0: as_numpy(x)})
-        heatmaps = self._request.get_output_tensor(self._order[0]).data.copy()
-        pafs = self._request.get_output_tensor(self._order[1]).data.copy()
+        request, pool = self._acquire()
+        try:
+            request.infer({0: as_numpy(x)})
+            heatmaps = request.get_output_tensor(self._order[0]).data.copy()
+            pafs = request.get_output_tensor(self._order[1]).data.copy()
+        finally:
+            if pool is None:
+                self._solo_busy = False
+            else:
+                pool.put(request)
         return StageOutput(torch.from_numpy(heatmaps), torch.from_numpy(pafs))
+
+    def _acquire(self):
+        """(infer request, the pool to give it back to or None for the latency request) for one call."""
+        with self._lock:
+            if self._pool is None and not self._solo_busy:
+                self._solo_busy = True
+                return self._request, None
+            if self._pool is None:
+                self._pool = self._streams_pool()
+            pool = self._pool
+        return pool.get(), pool
+
+    def _streams_pool(self) -> queue.Queue:
+        """The network compiled for :data:`STREAMS` inputs at once, as a pool of one infer request per stream."""
+        threads = self._config.get("INFERENCE_NUM_THREADS")
+        config = {**self._config, "PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": STREAMS}
+        compiled = openvino_core().compile_model(self._model, "CPU", config)
+        streams = int(compiled.get_property("NUM_STREAMS"))
+        log.info("inputs overlap: OpenVINO runs %d streams (%s threads)", streams, threads or "all")
+        pool: queue.Queue = queue.Queue(maxsize=streams)
+        for _ in range(streams):
+            pool.put(compiled.create_infer_request())
+        return pool
 
 
 def _writable(folder: Path) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 
 from ..runs.context import STOP_SIGNALS
+from .overlap import Overlap, overlap_workers
 from .sinks import FrameResult, FrameSink
 from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
 
@@ -186,16 +187,6 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             pipe.writer_error = pipe.writer_error or exc
 
 
-def _infer(estimator: "PoseEstimator", frames: list[Frame], candidates: bool, maps: bool) -> list[FrameResult]:
-    images = [f.image for f in frames]
-    if not (candidates or maps):
-        return [FrameResult(f, tuple(p), None, None) for f, p in zip(frames, estimator.predict_batch(images))]
-    # one network pass gives people, candidates and maps alike
-    detections = estimator.detect_batch(images, maps=maps)
-    return [FrameResult(f, tuple(d.people), tuple(d.part_candidates) if candidates else None, d.maps)
-            for f, d in zip(frames, detections)]
-
-
 def _tracking_stage(tracker: "PoseTracker | None", live: bool) -> "TrackingStage | None":
     """The tracking step for ``tracker``: a file's frames wait for new people's ids to be decided (a few frames), a
     live source's go out at once (a new person shows ``track_id`` -1 until its track is confirmed)."""
@@ -222,12 +213,12 @@ def run_pipeline(
     """Estimate poses on every frame of ``source`` and hand the results to ``sinks``, in frame order.
 
     A reader thread decodes frames ahead (at most ``queue_size`` batches waiting), the calling thread runs the
-    estimator on batches of ``batch_size`` frames, and a writer thread opens, feeds and closes the sinks. Ctrl-C
-    (KeyboardInterrupt in the calling thread, which the CLI also raises for SIGTERM and SIGHUP; while the run lasts, a
-    signal's KeyboardInterrupt is taken as a stop request instead of being raised) or setting ``stop`` ends the run
-    cleanly: frames already inferred are written, every sink is closed with its outputs kept, and the
-    report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with the
-    frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
+    estimator on batches of ``batch_size`` frames (two at once where that pays, :mod:`.overlap`), and a writer thread
+    opens, feeds and closes the sinks. Ctrl-C (KeyboardInterrupt in the calling thread, which the CLI also raises for
+    SIGTERM and SIGHUP; while the run lasts, a signal's KeyboardInterrupt is taken as a stop request) or setting
+    ``stop`` ends the run cleanly: frames already inferred are written, every sink is closed with its outputs kept,
+    and the report says ``interrupted``. Any other error (a truncated video, a full disk) also closes the sinks with
+    the frames finished before it kept, then propagates; ``progress`` has by then been called once per kept frame.
 
     Args:
         estimator: a :class:`~openpose_py.inference.PoseEstimator` (anything with ``predict_batch``, and
@@ -264,6 +255,7 @@ def run_pipeline(
     reader = _thread("openpose-reader", _reader, pipe.reader_began, pipe.reader_done, src, pipe, latest_only)
     writer = _thread("openpose-writer", _writer, pipe.writer_began, pipe.writer_done, sinks, src.info, pipe, progress)
     launched: list[threading.Thread] = []
+    inference = Overlap(estimator, need_candidates, need_maps, overlap_workers(estimator, latest_only), tracking)
 
     def halted() -> bool:  # the writer failed, the caller asked to stop, or a stop signal came
         return pipe.stop.is_set() or requested.is_set() or pipe.signalled
@@ -288,10 +280,10 @@ def run_pipeline(
                     if isinstance(item, _Failure):
                         raise item.error
                     batch.append(item)
-                if batch and not halted():
-                    for result in _infer(estimator, batch, need_candidates, need_maps):
-                        for ready in tracking(result) if tracking is not None else [result]:
-                            pipe.put(pipe.results, ready)
+                for result in inference.submit(batch) if batch and not halted() else ():
+                    pipe.put(pipe.results, result)
+            for result in inference.drain():
+                pipe.put(pipe.results, result)
             interrupted = not done and halted()
         except KeyboardInterrupt:  # raised by code in this thread (the estimator, say): signals only set the flag
             interrupted = True
@@ -299,6 +291,8 @@ def run_pipeline(
         except BaseException as exc:
             failure = exc
         finally:
+            for result in inference.close():  # batches in flight when an error came: their finished frames
+                pipe.put(pipe.results, result)
             signalled = pipe.signalled
             pipe.stop.set()
             # a stop signal (Ctrl-C, SIGTERM) while the outputs are finished cannot cut that short (it only sets the

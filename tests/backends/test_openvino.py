@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
+import torch
 
 from openpose_py import COCO_18
 from openpose_py.backends import (
@@ -103,3 +106,30 @@ def test_runners_freed_in_creation_order_leave_signal_handling_intact(tiny_onnx)
     done = subprocess.run([sys.executable, "-c", _SIGNAL_AFTER_RUNNERS, str(tiny_onnx)], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "alive", (done.returncode, done.stderr[-2000:])
+
+
+def test_openvino_runs_overlapping_calls_side_by_side_with_the_same_outputs(tiny_onnx):
+    """One call at a time runs on the latency request; once calls overlap (a collection's batches in flight at once),
+    the runner switches to its streams, and each call still gets its own input's maps."""
+    runner = OpenVinoRunner(tiny_onnx, COCO_18, threads=2)
+    generator = torch.Generator().manual_seed(2)
+    inputs = [torch.randn(1, 3, 96, 128, generator=generator) for _ in range(4)]
+    expected = [runner(x) for x in inputs]
+    assert runner.streams == 1, "calls one after another keep the latency request"
+    start = threading.Barrier(2)
+    wrong: list[int] = []
+
+    def work(offset: int) -> None:
+        start.wait()
+        for i in range(60):
+            k = (i + offset) % len(inputs)
+            out = runner(inputs[k])
+            if max(max_abs_difference(out, expected[k]).values()) > 1e-5:
+                wrong.append(k)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert runner.streams == 2 and not wrong

@@ -16,19 +16,34 @@ from .conftest import load_script
 needs_clip = pytest.mark.shared(load_script("gpu_check").CLIP)
 
 
-def test_the_runs_are_both_models_both_precisions_both_batches_and_a_video_each():
+def test_the_runs_are_every_network_both_precisions_both_batches_and_two_1080p_videos():
     gpu = load_script("gpu_check")
     runs = gpu.runs("cuda", list(gpu.MODELS), ["float32", "float16"], [1, 8], 10, 368, Path("im"), Path("v.mp4"))
     expected = []
-    for model in ("lightweight", "cmu-coco"):
+    for model in ("lightweight", "cmu-coco", "cmu-body25", "cmu-mpi"):
         expected += [f"{model} {d} batch {b}" for d in ("float32", "float16") for b in (1, 8)]
-        expected.append(f"{model} video float32 batch 1")
+        if model in ("lightweight", "cmu-coco"):
+            expected.append(f"{model} video 1080p float32 batch 8")
     assert [label for label, _ in runs] == expected
     for label, args in runs:
         assert args[args.index("--device") + 1] == "cuda" and args[args.index("--height") + 1] == "368"
-        assert ("--random-weights" in args) == label.startswith("cmu-coco"), "no cmu-coco weights offline"
+        assert ("--random-weights" in args) == label.startswith("cmu-"), "no VGG-19 weights offline"
         assert ("--compare-torch" in args) == ("float16" in label), "reduced precision is checked against float32"
         assert ("--video" in args) == ("video" in label)
+
+
+def test_the_section_gives_the_command_and_each_goal():
+    gpu = load_script("gpu_check")
+    records = [{"label": "lightweight float16 batch 8", "mode": "images", "fps": 512.0, "device": "cuda:0"},
+               {"label": "lightweight float32 batch 1", "mode": "images", "fps": 210.0, "device": "cuda:0"},
+               {"label": "cmu-coco float32 batch 8", "mode": "images", "fps": 120.5, "device": "cuda:0",
+                "random_weights": True},
+               {"failed": "cmu-mpi float32 batch 1", "reason": "over its 60 s limit"}]
+    text = gpu.table(records, "python3 scripts/gpu_check.py --out /tmp/o", 250.0)
+    assert "python3 scripts/gpu_check.py --out /tmp/o" in text and "It took 250 s." in text
+    assert "- lightweight: best 512.0 frames/s (lightweight float16 batch 8) against the goal of 400: met" in text
+    assert "- cmu-coco: best 120.5 frames/s (cmu-coco float32 batch 8) against the goal of 150: not met" in text
+    assert "| cmu-coco float32 batch 8 (untrained) |" in text and "- cmu-mpi float32 batch 1: over its 60 s" in text
 
 
 def _check(tmp_path: Path, *args: str) -> tuple[Path, list[dict]]:
@@ -43,26 +58,24 @@ def _check(tmp_path: Path, *args: str) -> tuple[Path, list[dict]]:
 
 
 @needs_clip
-def test_it_runs_end_to_end_and_records_a_failing_run(tmp_path):
-    out, records = _check(tmp_path, "--models", "lightweight,no-such-model", "--dtypes", "float32,bfloat16",
-                          "--batches", "2", "--repeat", "1", "--frames", "3", "--height", "96", "--limit", "300")
+def test_a_tiny_dry_run_on_the_cpu_runs_end_to_end_and_records_a_failing_run(tmp_path):
+    out, records = _check(tmp_path, "--models", "lightweight,no-such-model", "--video-models", "lightweight",
+                          "--dtypes", "float32", "--batches", "2", "--images", "2", "--repeat", "1", "--frames", "2",
+                          "--height", "64", "--limit", "120")
     good = [r for r in records if "failed" not in r]
-    assert [r["label"] for r in good] == ["lightweight float32 batch 2", "lightweight bfloat16 batch 2",
-                                          "lightweight video float32 batch 1"]
-    assert [r["mode"] for r in good] == ["images", "images", "video"] and good[2]["frames"] == 3
-    assert all(r["device"] == "cpu" and r["height"] == 96 and r["fps"] > 0 for r in good)
-    assert "max_abs_diff_pafs" in good[1] and "max_abs_diff_pafs" not in good[0]
-    failed = [r for r in records if "failed" in r]
-    assert [r["failed"] for r in failed] == ["no-such-model float32 batch 2", "no-such-model bfloat16 batch 2",
-                                             "no-such-model video float32 batch 1"]
-    assert all("no-such-model" in r["reason"] for r in failed), failed
-    table = (out / "gpu.md").read_text()
-    assert table.count("| lightweight ") == 3 and "Failed:" in table
+    assert [r["label"] for r in good] == ["lightweight float32 batch 2", "lightweight video 1080p float32 batch 2"]
+    assert [r["mode"] for r in good] == ["images", "video"] and good[1]["frames"] == 2 and good[1]["json"]
+    assert all(r["device"] == "cpu" and r["height"] == 64 and r["fps"] > 0 for r in good)
+    assert [(r["failed"], "no-such-model" in r["reason"]) for r in records if "failed" in r] == [
+        ("no-such-model float32 batch 2", True)]
+    section = (out / "gpu.md").read_text()
+    assert section.startswith("### GPU run") and section.count("| lightweight ") == 2 and "Failed:" in section
+    assert "- lightweight: best " in section and "against the goal of 400" in section
     assert sorted(p.name for p in out.iterdir()) == ["bench.jsonl", "gpu.md"], "the generated inputs are removed"
 
 
 @needs_clip
 def test_runs_past_the_budget_are_recorded_as_skipped(tmp_path):
     out, records = _check(tmp_path, "--budget", "0")
-    assert len(records) == 10 and all(r["reason"] == "skipped: the --budget was spent" for r in records)
+    assert len(records) == 18 and all(r["reason"] == "skipped: the --budget was spent" for r in records)
     assert "no run finished" in (out / "gpu.md").read_text()
