@@ -25,7 +25,7 @@ from .options import (
     render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
-from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
+from .tracking import TrackingOptions, tracking_stage, tracking_options, tracks_sinks
 
 if TYPE_CHECKING:
     import threading
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from ..inference import PoseEstimator
     from ..render import Painter
     from ..runs import FailureLog, Outputs
-    from ..track import PoseTracker
     from ..video import FrameRange, FrameSink, FrameSource, RunReport
+    from ..video.stage import ResultStage
 
 __all__ = ["video", "check_video_output", "run_with_progress"]
 
@@ -50,7 +50,7 @@ def check_video_output(output: Path | None) -> None:
 
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
-                      latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
+                      latest_only: bool = False, stage: "ResultStage | None" = None) -> "RunReport":
     """:func:`run_pipeline` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
     says so; one stopped by an error says which frames were kept, then the error propagates."""
     from ..runs import RunContext
@@ -59,7 +59,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     bar = Progress(source.info.frame_count, "frame", RunContext.from_env())
     try:
         report = run_pipeline(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
-                           stop=stop, latest_only=latest_only, tracker=tracker)
+                           stop=stop, latest_only=latest_only, stage=stage)
     except OpenPoseError:
         bar.close()
         click.echo(f"Stopped by an error after {bar.count} frames: the outputs finished before it are kept.",
@@ -183,7 +183,7 @@ def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | 
         sinks = _sinks(json_dir, output, *sink_args) + tracks_sinks(tracking_options)
         estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
-                                   tracker=tracker_for(tracking_options, estimator))
+                                   stage=tracking_stage(tracking_options, estimator))
     if report.interrupted or signals.stopping():
         raise click.exceptions.Exit(signals.exit_status())
 
@@ -280,7 +280,7 @@ def _video_of_many(estimator: "PoseEstimator", source: str, final: "Outputs", si
         with src:  # each video tracks its own people from id 0
             report = run_pipeline(estimator, src, _sinks(*stage.paths, *sink_args), batch_size=batch_size,
                                   progress=lambda r: (kept.append(1), bar.update(1)),
-                                  tracker=tracker_for(tracking_options, estimator))
+                                  stage=tracking_stage(tracking_options, estimator))
     except VideoError as exc:  # the input failed part-way: its finished frames are kept
         error = exc
     except BaseException:
