@@ -147,7 +147,7 @@ class PoseEstimator:
         self._runner: NetworkRunner = runner if runner is not None else TorchRunner(self.model)
         self.limits = limits
         self.parts = PartsEstimator(parts if parts is not None else PartsConfig())
-        self._told: set[str] = set()
+        self._warned: set[str] = set()
         # a mirrored PAF points the other way in x
         self._paf_flip_sign = torch.ones(self.skeleton.num_pafs, 1, 1)
         self._paf_flip_sign[list(self.skeleton.paf_x_channels)] = -1.0
@@ -259,10 +259,10 @@ class PoseEstimator:
         """The name of the backend that runs the network (``torch``, ``openvino-int8``...)."""
         return self._runner.name
 
-    def _tell(self, key: str, message: str, *args: object) -> None:
+    def _warn_once(self, key: str, message: str, *args: object) -> None:
         """Warn about ``key`` once per estimator (a video would repeat it every frame); later, only at debug level."""
-        level = logging.DEBUG if key in self._told else logging.WARNING
-        self._told.add(key)
+        level = logging.DEBUG if key in self._warned else logging.WARNING
+        self._warned.add(key)
         log.log(level, message, *args)
 
     def _image_maps(self, grid: GridMaps) -> NetworkMaps:
@@ -273,7 +273,7 @@ class PoseEstimator:
         if w * h > self.limits.max_map_pixels:
             f = math.sqrt(self.limits.max_map_pixels / (w * h))
             gw, gh = max(1, int(w * f)), max(1, int(h * f))
-            self._tell("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
+            self._warn_once("maps", "maps of an image of %dx%d pixels are returned on a %dx%d grid, not per image pixel "
                        "(at most %d cells, InputLimits.max_map_pixels)", w, h, gw, gh, self.limits.max_map_pixels)
         device = grid.heatmaps.device
         # cell centres in image pixels; the image's own pixels when gw, gh == w, h
@@ -299,7 +299,7 @@ class PoseEstimator:
         for im, box in zip(images, boxes):
             wanted = input_geometry(im.shape[1], im.shape[0], preprocess_spec, scale, None)
             if box.content_size != wanted.content_size:
-                self._tell("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
+                self._warn_once("input", "an image of %dx%d pixels would need a %dx%d network input; it is scaled down "
                            "to %dx%d (limits: %d px a side, %d px in all), so small people in it may be missed",
                            im.shape[1], im.shape[0], *wanted.input_size, *box.content_size, self.limits.max_side,
                            self.limits.max_pixels)

@@ -125,14 +125,14 @@ def _compare(estimator: Any, opts: EstimatorOptions, compare_to: str, images: Pa
     if other.skeleton.name != estimator.skeleton.name:
         raise click.UsageError(f"--compare-to {compare_to}: its skeleton ({other.skeleton.name}) is not the model's "
                                f"({estimator.skeleton.name}), so their keypoints and limbs do not correspond")
-    mine = responses(estimator, images, annotations, max_images=max_images)
+    ours = responses(estimator, images, annotations, max_images=max_images)
     theirs = responses(other, images, annotations, max_images=max_images)
-    return {"compare_to": compare_to, "num_keypoints": len(mine.keypoints), "num_limbs": len(mine.limbs),
+    return {"compare_to": compare_to, "num_keypoints": len(ours.keypoints), "num_limbs": len(ours.limbs),
             "keypoint_mean": [round(float(r.keypoints.mean()), 4) if len(r.keypoints) else None
-                              for r in (theirs, mine)],
-            "limb_mean": [round(float(r.limbs.mean()), 4) if len(r.limbs) else None for r in (theirs, mine)],
-            "limbs_passing": [int(theirs.limb_passes.sum()), int(mine.limb_passes.sum())],
-            **mine.change(theirs).as_dict()}
+                              for r in (theirs, ours)],
+            "limb_mean": [round(float(r.limbs.mean()), 4) if len(r.limbs) else None for r in (theirs, ours)],
+            "limbs_passing": [int(theirs.limb_passes.sum()), int(ours.limb_passes.sum())],
+            **ours.change(theirs).as_dict()}
 
 
 def _response_table(r: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,6 +26,10 @@ from .options import (
     render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
+
+if TYPE_CHECKING:
+    from ..runs import FailureLog, RunContext
+    from ..video import CocoSink, FrameSink
 
 __all__ = ["image"]
 
@@ -67,10 +72,8 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
       openpose-py image photo.jpg --render-dir out/
       openpose-py image dataset/ --json-dir json/ --coco-json results.json --number-people-max 5
     """
-    from ..runs import FailureLog, RunContext, RunSummary, gather_to_root, process_group
-    from ..video import (CocoSink, FrameResult, FrameSink, ImageSink, ImageSource, JsonSink, MapsSink,
-                         ensure_writable_dir, expand_image_paths, run_pipeline)
-    from . import signals
+    from ..runs import FailureLog, Outputs, RunContext, pending
+    from ..video import ensure_writable_dir, expand_image_paths
 
     if part_candidates and json_dir is None:
         raise click.UsageError("--part-candidates needs --json-dir")
@@ -88,8 +91,29 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     if summary_json is not None and ctx.is_root:  # written at the end: a place it cannot go is told now
         ensure_writable_dir(summary_json.parent)
     # sinks first: they prove their directories writable before a network is loaded or run
+    sinks, coco, outputs = _sinks(json_dir, render_dir, coco_json, save_maps, keypoint_scale, part_candidates,
+                                  render, ctx)
+    # the per-image outputs once their names are known (the render's suffix is the sink's)
+    inputs.refuse([("the output", folder / f"{name}{suffix}") for folder, suffix in outputs for _, name in items])
+    failures = FailureLog(failures_path, ctx.rank)
+    to_do = pending(positions, lambda i: Outputs(tuple(folder / f"{items[i][1]}{suffix}"
+                                                       for folder, suffix in outputs)),
+                    skip_existing, exists=Path.is_file)
+    verbose = verbose or not sinks and save_maps is None
+    opts = rank_estimator_options(replace(estimator_options, max_map_pixels=max_map_pixels), ctx)
+    _run(opts, ctx, items, to_do, len(positions) - len(to_do), sinks, coco, coco_json, save_maps, failures, strict,
+         verbose, summary_json)
+
+
+def _sinks(json_dir: Path | None, render_dir: Path | None, coco_json: Path | None, save_maps: Path | None,
+           keypoint_scale: str, part_candidates: bool, render: RenderOptions,
+           ctx: "RunContext") -> tuple[list["FrameSink"], "CocoSink | None", list[tuple[Path, str]]]:
+    """The sinks asked for (their folders checked writable), the COCO sink, and the (folder, suffix) of each
+    per-image file, for --skip-existing (the maps' sink needs the network's skeleton: it is added later)."""
+    from ..video import CocoSink, ImageSink, JsonSink, MapsSink, ensure_writable_dir
+
     sinks: list[FrameSink] = []
-    outputs: list[tuple[Path, str]] = []  # (folder, suffix) of each per-image file, for --skip-existing
+    outputs: list[tuple[Path, str]] = []
     if json_dir is not None:
         sinks.append(JsonSink(json_dir, keypoint_scale=to_keypoint_scale(keypoint_scale),
                               part_candidates=part_candidates))
@@ -106,26 +130,29 @@ def image(paths: tuple[str, ...], estimator_options: EstimatorOptions, json_dir:
     if save_maps is not None:
         ensure_writable_dir(save_maps)
         outputs.append((save_maps, MapsSink.suffix))
-    # the per-image outputs once their names are known (the render's suffix is the sink's)
-    inputs.refuse([("the output", folder / f"{name}{suffix}") for folder, suffix in outputs for _, name in items])
-    failures = FailureLog(failures_path, ctx.rank)
-    todo = [i for i in positions if not (skip_existing and outputs and all(
-        (folder / f"{items[i][1]}{suffix}").is_file() for folder, suffix in outputs))]
-    skipped = len(positions) - len(todo)
-    verbose = verbose or not sinks and save_maps is None
-    opts = rank_estimator_options(replace(estimator_options, max_map_pixels=max_map_pixels), ctx)
+    return sinks, coco, outputs
+
+
+def _run(opts: EstimatorOptions, ctx: "RunContext", items: list[tuple[Path, str]], to_do: list[int], skipped: int,
+         sinks: list["FrameSink"], coco: "CocoSink | None", coco_json: Path | None, save_maps: Path | None,
+         failures: "FailureLog", strict: bool, verbose: bool, summary_json: Path | None) -> None:
+    """Load the network and run it on this process's images; the summary, and the exit status."""
+    from ..runs import RunSummary, gather_to_root, process_group
+    from ..video import CocoSink, FrameResult, ImageSource, MapsSink, run_pipeline
+    from . import signals
+
     with process_group(ctx, opts.device):
         estimator = build_estimator(opts)
         if save_maps is not None:
             sinks.append(MapsSink(save_maps, estimator.skeleton))
-        bar = Progress(len(todo), "image", ctx, enabled=not verbose)
+        bar = Progress(len(to_do), "image", ctx, enabled=not verbose)
 
         def fail(path: Path, reason: str) -> None:
             bar.write(f"Warning: failed: {reason}")
             failures.add(path, reason)
             bar.update(1)
 
-        source = ImageSource([items[i] for i in todo], indices=todo, strict=strict, on_skip=fail)
+        source = ImageSource([items[i] for i in to_do], indices=to_do, strict=strict, on_skip=fail)
 
         finished: list[int] = []
 

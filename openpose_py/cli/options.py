@@ -20,6 +20,7 @@ import click
 
 from ..backends.registry import backend_names
 from ..codec import DECODER_PRESETS
+from ..decode.fields import DecoderField, tunable_fields
 from ..limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class EstimatorOptions:
     face: bool = False
     feet: bool = False
     part_min_size: float = 40.0
+    decoder_fields: tuple[tuple[str, float], ...] = ()  # (field, value) given by the decoder flags, over the preset
 
     @property
     def limits(self) -> InputLimits:
@@ -166,6 +168,17 @@ _ESTIMATOR_OPTIONS: tuple[Callable[[Callable[..., Any]], Callable[..., Any]], ..
 )
 _ESTIMATOR_KEYS = ("model", "weights", "device", "height", "scales", "flip", "decoder", "number_people_max", "threads",
                    "backend", "max_input_side", "max_input_pixels")
+
+
+def _decoder_field_option(f: DecoderField) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decoder flag generated from the decoder's own description of the field (range included)."""
+    kind = click.IntRange if f.integer else click.FloatRange
+    return click.option(f.flag, f.name, type=kind(f.low, f.high), default=None, metavar="INT" if f.integer else "X",
+                        help=f"{f.help} Default: the --decoder preset's.")
+
+
+#: One flag per tunable decoder field (decode.fields.TUNABLE_FIELDS), as the server's query parameters.
+_DECODER_FIELD_OPTIONS = tuple(_decoder_field_option(f) for f in tunable_fields())
 #: Only where maps are resampled onto the image (``image --save-maps``); the command puts it into its
 #: :class:`EstimatorOptions` itself.
 max_map_pixels_option = click.option(
@@ -178,10 +191,11 @@ def estimator_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        opts = EstimatorOptions(**{key: kwargs.pop(key) for key in _ESTIMATOR_KEYS})
+        given = tuple((f.name, v) for f in tunable_fields() if (v := kwargs.pop(f.name)) is not None)
+        opts = EstimatorOptions(**{key: kwargs.pop(key) for key in _ESTIMATOR_KEYS}, decoder_fields=given)
         return func(*args, estimator_options=opts, **kwargs)
 
-    for option in reversed(_ESTIMATOR_OPTIONS):
+    for option in reversed(_ESTIMATOR_OPTIONS + _DECODER_FIELD_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
 
@@ -203,7 +217,11 @@ def build_estimator(opts: EstimatorOptions, **decoder_overrides: Any) -> "PoseEs
     if opts.threads is not None:
         torch.set_num_threads(opts.threads)
     max_people = None if opts.number_people_max < 0 else opts.number_people_max
-    decoder = DecoderConfig.preset(opts.decoder, max_people=max_people, **decoder_overrides)
+    try:
+        decoder = DecoderConfig.preset(opts.decoder, max_people=max_people,
+                                       **{**dict(opts.decoder_fields), **decoder_overrides})
+    except ValueError as exc:  # a combination the flags' own ranges let through
+        raise click.UsageError(str(exc)) from None
     try:
         return PoseEstimator.from_pretrained(opts.model, device=opts.device, height=opts.height, scales=opts.scales,
                                              flip=opts.flip, decoder=decoder, weights=opts.weights,

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from ..inference import PoseEstimator
     from ..skeleton import Skeleton
     from ..track import PoseTracker
+    from ..track.stream import TrackingStage
     from ..video import FrameSink
 
-__all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracker_for", "tracks_sinks"]
+__all__ = ["TrackingOptions", "tracking_options", "build_tracker", "tracking_stage", "tracks_sinks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +102,19 @@ def build_tracker(opts: TrackingOptions, skeleton: "Skeleton") -> "PoseTracker |
     return PoseTracker(skeleton, config, smoothing=smoothing)
 
 
-def tracker_for(opts: TrackingOptions, estimator: "PoseEstimator") -> "PoseTracker | None":
-    """:func:`build_tracker` for the people ``estimator`` returns (BODY_25 when it finds feet)."""
-    return build_tracker(opts, estimator.parts.skeleton(estimator.skeleton))
+def tracking_stage(opts: TrackingOptions, estimator: "PoseEstimator") -> "TrackingStage | None":
+    """The pipeline's tracking stage: :func:`build_tracker` for the people ``estimator`` returns (BODY_25 when it
+    finds feet); None without tracking."""
+    from ..track.stream import TrackingStage
+
+    tracker = build_tracker(opts, estimator.parts.skeleton(estimator.skeleton))
+    return TrackingStage(tracker) if tracker is not None else None
 
 
 def tracks_sinks(opts: TrackingOptions) -> list["FrameSink"]:
     """The tracks table sink, if ``--tracks-csv`` was given (its directory is probed now)."""
     if opts.tracks_csv is None:
         return []
-    from ..track.table import TracksTableSink
+    from ..video.sinks import TracksTableSink
 
     return [TracksTableSink(opts.tracks_csv)]

@@ -4,8 +4,7 @@ on a collection of videos, one after the other, or shared among the processes of
 from __future__ import annotations
 
 import glob
-import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -26,15 +25,16 @@ from .options import (
     render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
-from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
+from .tracking import TrackingOptions, tracking_stage, tracking_options, tracks_sinks
 
 if TYPE_CHECKING:
     import threading
 
     from ..inference import PoseEstimator
     from ..render import Painter
-    from ..track import PoseTracker
+    from ..runs import FailureLog, Outputs
     from ..video import FrameRange, FrameSink, FrameSource, RunReport
+    from ..video.stage import ResultStage
 
 __all__ = ["video", "check_video_output", "run_with_progress"]
 
@@ -50,7 +50,7 @@ def check_video_output(output: Path | None) -> None:
 
 def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: Sequence["FrameSink"], *,
                       batch_size: int = 1, stop: "threading.Event | None" = None,
-                      latest_only: bool = False, tracker: "PoseTracker | None" = None) -> "RunReport":
+                      latest_only: bool = False, stage: "ResultStage | None" = None) -> "RunReport":
     """:func:`run_pipeline` with a frames-per-second progress bar, then a summary line. A run stopped by a signal
     says so; one stopped by an error says which frames were kept, then the error propagates."""
     from ..runs import RunContext
@@ -59,7 +59,7 @@ def run_with_progress(estimator: "PoseEstimator", source: "FrameSource", sinks: 
     bar = Progress(source.info.frame_count, "frame", RunContext.from_env())
     try:
         report = run_pipeline(estimator, source, sinks, batch_size=batch_size, progress=lambda _: bar.update(1),
-                           stop=stop, latest_only=latest_only, tracker=tracker)
+                           stop=stop, latest_only=latest_only, stage=stage)
     except OpenPoseError:
         bar.close()
         click.echo(f"Stopped by an error after {bar.count} frames: the outputs finished before it are kept.",
@@ -145,17 +145,17 @@ def video(sources: tuple[str, ...], estimator_options: EstimatorOptions, output:
     if tracking_options.smooth is None:  # flicker is what pose videos for image generation must not have
         tracking_options = replace(tracking_options, smooth=render.style == "controlnet" and tracking_options.track)
     quiet_video_backends()
-    one = inputs[0]
-    if len(inputs) == 1 and inputs_from is None and sources[0] == one and not Path(one).is_dir() \
-            and not glob.has_magic(one):  # a folder or a glob is a collection, even when it names one video
+    single = inputs[0]
+    if len(inputs) == 1 and inputs_from is None and sources[0] == single and not Path(single).is_dir() \
+            and not glob.has_magic(single):  # a folder or a glob is a collection, even when it names one video
         given = [flag for flag, value in (("--skip-existing", skip_existing), ("--failures", failures_path),
                                           ("--summary-json", summary_json)) if value]
         if given:
             raise click.UsageError(f"{', '.join(given)}: for several inputs (a folder, @LIST or --inputs-from); "
                                    "one video is one unit of work")
-        refuse_overwriting_inputs([one, *lists],
+        refuse_overwriting_inputs([single, *lists],
                                   [("--output", output), ("--tracks-csv", tracking_options.tracks_csv)])
-        _one_video(one, estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
+        _one_video(single, estimator_options, output, json_dir, sink_args, frames, batch_size, tracking_options)
     else:
         if tracking_options.tracks_csv is not None:
             raise click.UsageError("--tracks-csv: for one video; with several inputs each video's JSON carries its "
@@ -183,55 +183,27 @@ def _one_video(source: str, estimator_options: EstimatorOptions, output: Path | 
         sinks = _sinks(json_dir, output, *sink_args) + tracks_sinks(tracking_options)
         estimator = build_estimator(rank_estimator_options(estimator_options, ctx))
         report = run_with_progress(estimator, src, sinks, batch_size=batch_size,
-                                   tracker=tracker_for(tracking_options, estimator))
+                                   stage=tracking_stage(tracking_options, estimator))
     if report.interrupted or signals.stopping():
         raise click.exceptions.Exit(signals.exit_status())
 
 
-def _staging(final: Path) -> Path:
-    """The hidden name an output is written under until its whole video is done."""
-    return final.with_name(f".{final.stem}.partial{final.suffix}")
+class _StoppedPartWay(KeyboardInterrupt):
+    """A signal stopped a video of a collection part-way: its outputs were discarded."""
 
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-@dataclass(frozen=True)
-class _Outputs:
-    """Where one input of a collection writes: its JSON folder and its rendered video (None when not asked for)."""
-
-    json: Path | None
-    video: Path | None
-
-    @property
-    def paths(self) -> list[Path]:
-        return [p for p in (self.json, self.video) if p is not None]
-
-    def staged(self) -> "_Outputs":
-        return _Outputs(*(None if p is None else _staging(p) for p in (self.json, self.video)))
-
-    def discard(self) -> None:
-        for path in self.paths:
-            _remove(path)
-
-    def publish_as(self, final: "_Outputs") -> None:
-        """Move these (staged) outputs onto ``final``'s names, replacing an earlier run's; the JSON folder last."""
-        for staged, path in reversed(list(zip(self.paths, final.paths))):
-            if path.is_dir():
-                shutil.rmtree(path)
-            staged.replace(path)
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.detail = (f"{source} was stopped part-way and its outputs discarded (a rerun with --skip-existing "
+                       "redoes it); ")
 
 
 def _collection(inputs: list[str], lists: list[Path], estimator_options: EstimatorOptions, output: Path | None,
-                json_dir: Path | None, sink_args: tuple[str, bool, "Painter"], frames: "FrameRange", batch_size: int, skip_existing: bool,
-                failures_path: Path | None, summary_json: Path | None, tracking_options: TrackingOptions) -> None:
+                json_dir: Path | None, sink_args: tuple[str, bool, "Painter"], frames: "FrameRange", batch_size: int,
+                skip_existing: bool, failures_path: Path | None, summary_json: Path | None,
+                tracking_options: TrackingOptions) -> None:
     from ..atomic import ensure_writable_dir
-    from ..runs import FailureLog, RunContext, RunSummary, process_group
-    from ..video import VIDEO_FOURCC, VideoSource, expand_video_paths, run_pipeline
+    from ..runs import FailureLog, Outputs, RunContext, RunSummary, pending, process_group
+    from ..video import VIDEO_FOURCC, expand_video_paths
     from . import signals
 
     if output is not None and output.suffix.lower() in VIDEO_FOURCC:
@@ -243,86 +215,89 @@ def _collection(inputs: list[str], lists: list[Path], estimator_options: Estimat
         raise click.BadParameter(str(exc), param_hint="'SOURCE...'") from None
     ctx = RunContext.from_env()
 
-    def outputs(name: str) -> _Outputs:
-        return _Outputs(json_dir / name if json_dir is not None else None,
-                        output / f"{name}.mp4" if output is not None else None)
+    def outputs(name: str) -> Outputs:  # the JSON folder first: it is published last
+        return Outputs((json_dir / name if json_dir is not None else None,
+                        output / f"{name}.mp4" if output is not None else None))
 
     refuse_overwriting_inputs(
         [source for source, _ in videos] + lists,
         [("--failures", failures_path), ("--summary-json", summary_json)]
-        + [("--output", outputs(name).video) for _, name in videos])
+        + [("--output", outputs(name).paths[1]) for _, name in videos])
     for folder in (summary_json.parent if summary_json is not None and ctx.is_root else None, json_dir, output):
         if folder is not None:  # the summary is written at the end: a place it cannot go is told now
             ensure_writable_dir(folder)
     failures = FailureLog(failures_path, ctx.rank)
-    mine = ctx.shard(videos)
-    todo = [v for v in mine if not (skip_existing and all(p.exists() for p in outputs(v[1]).paths))]
-    people = done = 0
-    seconds = 0.0
+    share = ctx.shard(videos)
+    to_do = pending(share, lambda video: outputs(video[1]), skip_existing)
+    reports: list[RunReport] = []
     opts = rank_estimator_options(estimator_options, ctx)
     with process_group(ctx, opts.device):
         estimator = build_estimator(opts)
         bar = Progress(None, "frame", ctx)
 
         def summary() -> RunSummary:
-            return RunSummary(ctx.rank, done, len(mine) - len(todo), len(failures), people, seconds, unit="video")
+            return RunSummary(ctx.rank, len(reports), len(share) - len(to_do), len(failures),
+                              sum(r.people for r in reports), sum(r.seconds for r in reports), unit="video")
 
-        current = ""
         try:
-            for source, name in todo:
-                current = ""
-                try:
-                    src = VideoSource(source, frames)
-                except VideoError as exc:
-                    bar.write(f"Warning: failed: {exc}")
-                    failures.add(source, str(exc))
-                    continue
-                final = outputs(name)
-                stage = final.staged()
-                stage.discard()  # a stopped run's leftovers
-                for path in stage.paths:
-                    ensure_writable_dir(path.parent)
-                kept: list[int] = []
-                error: VideoError | None = None
-                try:
-                    with src:
-                        # each video tracks its own people from id 0
-                        report = run_pipeline(estimator, src, _sinks(stage.json, stage.video, *sink_args),
-                                           batch_size=batch_size, progress=lambda r: (kept.append(1), bar.update(1)),
-                                           tracker=tracker_for(tracking_options, estimator))
-                except VideoError as exc:  # the input failed part-way: its finished frames are kept
-                    error = exc
-                except BaseException:
-                    stage.discard()
-                    raise
-                # a read that failed while a signal was stopping the run was cut by it: an interruption, not a
-                # corrupt input
-                if (report.interrupted if error is None else signals.stopping()):
-                    stage.discard()
-                    current = (f"{source} was stopped part-way and its outputs discarded (a rerun with "
-                               "--skip-existing redoes it); ")
-                    raise KeyboardInterrupt
-                if error is not None and not kept:
-                    stage.discard()  # nothing was written: an earlier run's outputs stay
-                else:
-                    with signals.deferred():  # a signal now would leave half of this input's outputs published
-                        stage.publish_as(final)
-                if error is not None:
-                    failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
-                    bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
-                else:
-                    done += 1
-                    people += report.people
-                    seconds += report.seconds
-                    bar.write(f"{source}: {count(report.frames, 'frame')}, {count(report.people, 'person')}")
+            for source, name in to_do:
+                report = _video_of_many(estimator, source, outputs(name), sink_args, frames, batch_size,
+                                        tracking_options, bar, failures)
+                if report is not None:
+                    reports.append(report)
                 if signals.stopping():  # the signal came while this video's outputs were being finished
                     raise KeyboardInterrupt
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             bar.close()
             stopped(ctx, summary())
-            click.echo(f"Interrupted: {current}the videos finished before it are complete.", err=True)
+            click.echo(f"Interrupted: {getattr(exc, 'detail', '')}the videos finished before it are complete.",
+                       err=True)
             raise click.exceptions.Exit(signals.exit_status()) from None
         bar.close()
         status = finish(ctx, summary(), failures, summary_json)
     if status:
         raise click.exceptions.Exit(status)
+
+
+def _video_of_many(estimator: "PoseEstimator", source: str, final: "Outputs", sink_args: tuple[str, bool, "Painter"],
+                   frames: "FrameRange", batch_size: int, tracking_options: TrackingOptions, bar: Progress,
+                   failures: "FailureLog") -> "RunReport | None":
+    """One video of a collection, its outputs staged and published whole: its report, or None when it failed (the
+    frames before a failure part-way are published; a video stopped by a signal is discarded)."""
+    from ..video import VideoSource, run_pipeline
+    from . import signals
+
+    try:
+        src = VideoSource(source, frames)
+    except VideoError as exc:
+        bar.write(f"Warning: failed: {exc}")
+        failures.add(source, str(exc))
+        return None
+    stage = final.open_staged()
+    kept: list[int] = []
+    error: VideoError | None = None
+    try:
+        with src:  # each video tracks its own people from id 0
+            report = run_pipeline(estimator, src, _sinks(*stage.paths, *sink_args), batch_size=batch_size,
+                                  progress=lambda r: (kept.append(1), bar.update(1)),
+                                  stage=tracking_stage(tracking_options, estimator))
+    except VideoError as exc:  # the input failed part-way: its finished frames are kept
+        error = exc
+    except BaseException:
+        stage.discard()
+        raise
+    # a read that failed while a signal was stopping the run was cut by it: an interruption, not a corrupt input
+    if (report.interrupted if error is None else signals.stopping()):
+        stage.discard()
+        raise _StoppedPartWay(source)
+    if error is not None and not kept:
+        stage.discard()  # nothing was written: an earlier run's outputs stay
+    else:
+        with signals.deferred():  # a signal now would leave half of this input's outputs published
+            stage.publish_as(final)
+    if error is not None:
+        failures.add(source, f"{error}; the {len(kept)} frames before it are kept")
+        bar.write(f"Warning: {error}; the {len(kept)} frames before it are kept")
+        return None
+    bar.write(f"{source}: {count(report.frames, 'frame')}, {count(report.people, 'person')}")
+    return report

@@ -19,7 +19,7 @@ from .options import (
     render_options,
 )
 from .options import keypoint_scale as to_keypoint_scale
-from .tracking import TrackingOptions, tracker_for, tracking_options, tracks_sinks
+from .tracking import TrackingOptions, tracking_stage, tracking_options, tracks_sinks
 from .video import check_video_output, run_with_progress
 
 __all__ = ["webcam"]
@@ -53,7 +53,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         raise click.UsageError("--no-display without --output, --json-dir or --tracks-csv would show and keep "
                                "nothing; add an output")
     from ..video import FrameSink, JsonSink, VideoSink, VideoSource, is_stream_url
-    from .display import DisplaySink, check_display
+    from ..video.sinks import DisplaySink, check_display
 
     if not no_display:
         check_display()
@@ -87,7 +87,7 @@ def webcam(camera: str, estimator_options: EstimatorOptions, no_display: bool, o
         estimator = build_estimator(estimator_options)
         # a live camera shows the newest frame rather than a growing backlog; a file is processed frame by frame
         report = run_with_progress(estimator, source, sinks, stop=stop, latest_only=True,
-                                   tracker=tracker_for(tracking_options, estimator))
+                                   stage=tracking_stage(tracking_options, estimator))
     if report.interrupted and not stop.is_set():  # Ctrl-C or SIGTERM/SIGHUP rather than the window's quit key
         from . import signals
 

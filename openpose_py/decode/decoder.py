@@ -13,6 +13,7 @@ from ..checks import check_choice, check_number
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
 from .assemble import PartialPerson, assemble
+from .fields import DECODER_FIELDS
 from .limbs import LimbScoring, match_limbs, score_limbs
 from .peaks import Peaks, find_peaks
 
@@ -20,22 +21,6 @@ __all__ = ["DecoderConfig", "Decoded", "decode", "PRESETS"]
 
 PersonScore = Literal["sum", "mean", "part_mean", "sum_x_parts"]
 Refine = Literal["none", "centroid", "quadratic", "gaussian"]
-#: (field, low, high, integer, None allowed) of every numeric field of :class:`DecoderConfig`.
-_RANGES: tuple[tuple[str, float, float, bool, bool], ...] = (
-    ("peak_threshold", 0.0, 1.0, False, False),
-    ("multiscale_peak_threshold", 0.0, 1.0, False, True),
-    ("upsample", 1, 64, True, False),
-    ("blur_sigma", 0.0, 100.0, False, False),
-    ("refine_radius", 0, 64, True, False),
-    ("max_peaks", 1, 100_000, True, False),
-    ("paf_samples", 2, 1000, True, True),
-    ("paf_threshold", -1.0, 1.0, False, False),
-    ("min_inlier_ratio", 0.0, 1.0, False, False),
-    ("short_limb_fraction", 0.0, 1.0, False, True),
-    ("min_parts", 1, 1000, True, False),
-    ("min_mean_score", 0.0, 1000.0, False, False),
-    ("max_people", 0, 10**9, True, True),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +64,8 @@ class DecoderConfig:
     def __post_init__(self) -> None:
         check_choice("neighbourhood", self.neighbourhood, (4, 8))
         # a value out of its range would not fail: the decoder would quietly find no one, or people in noise
-        for name, low, high, integer, optional in _RANGES:
-            check_number(name, getattr(self, name), low, high, integer=integer, optional=optional)
+        for f in DECODER_FIELDS.values():
+            check_number(f.name, getattr(self, f.name), f.low, f.high, integer=f.integer, optional=f.optional)
         for name, allowed in (("refine", get_args(Refine)), ("matching", ("greedy", "optimal")),
                               ("person_score", get_args(PersonScore))):
             check_choice(name, getattr(self, name), allowed)
@@ -157,11 +142,11 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
     connections = match_limbs(candidates, config.matching)
     peak_scores = peaks.score.tolist()
     partial = assemble(connections.tolist(), peak_scores, skeleton)
-    people = _finish(partial, peaks, peak_scores, skeleton, config)
+    people = _kept_people(partial, peaks, peak_scores, skeleton, config)
     return Decoded(people, peaks)
 
 
-def _finish(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
+def _kept_people(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
             config: DecoderConfig) -> list[Person]:
     xy = peaks.xy.tolist()
     counted = skeleton.counted

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
-from .app import ServerState, create_app
+from .app import create_app
 from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import TOKEN_ENV, ServeConfig, SessionFactory, StreamSession, Tracker, default_session
+from .state import ServerState
 
 __all__ = [
     "create_app", "ServerState", "ServeConfig", "StreamSession", "SessionFactory", "Tracker", "default_session",

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
+import inspect
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, AsyncIterator
+from typing import Annotated, AsyncIterator, Callable
 
 import numpy as np
-from fastapi import FastAPI, Query, Request, WebSocket
+from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..decode.fields import tunable_fields
 from ..errors import OutputError
 from ..images import encode_image
 from ..inference import PoseEstimator
@@ -29,12 +29,11 @@ from .auth import BearerTokenMiddleware
 from .batcher import MicroBatcher
 from .config import ServeConfig, SessionFactory, default_session
 from .schemas import ErrorBody, Health, ModelInfo, OpenPoseDocument, PartInfo, SkeletonInfo
+from .state import ServerState, warm_up
 from .stream import detect_people, run_stream
-from .uploads import ApiError, PixelBudget, check_upload, decode_upload, read_body
+from .uploads import ApiError, check_upload, decode_upload, read_body
 
 __all__ = ["create_app", "ServerState"]
-
-log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _DESCRIPTION = """\
@@ -65,22 +64,6 @@ _IMAGE_BODY = {
 }
 
 
-@dataclass(slots=True)
-class ServerState:
-    """Everything one app owns (no module-level state): its estimator, batcher, settings and open streams."""
-
-    estimator: PoseEstimator
-    config: ServeConfig
-    batcher: MicroBatcher
-    session_factory: SessionFactory
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    streams: int = 0
-    pixels: PixelBudget = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pixels = PixelBudget(self.config.max_inflight_pixels)
-
-
 def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                session_factory: SessionFactory = default_session) -> FastAPI:
     """A FastAPI app serving ``estimator``; ``session_factory`` makes each WebSocket stream's session (tracking)."""
@@ -91,7 +74,7 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await batcher.start()
-        warmup = asyncio.get_running_loop().create_task(_warm_up(state))
+        warmup = asyncio.get_running_loop().create_task(warm_up(state))
         yield
         warmup.cancel()
         await batcher.stop()
@@ -101,6 +84,21 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     app.state.server = state
     if config.token is not None:
         app.add_middleware(BearerTokenMiddleware, token=config.token)
+    _add_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_info_routes(app, state)
+    _add_pose_route(app, state)
+
+    @app.websocket("/v1/stream")
+    async def stream(websocket: WebSocket) -> None:
+        """Binary frames (JPEG/PNG/WebP) in; one JSON text message (schemas.StreamFrame) out per frame."""
+        await run_stream(websocket, state)
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every refusal as ``{"error": "<one line>"}``: the API's own, unknown paths and methods, invalid options."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -119,7 +117,10 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                              for e in exc.errors())
         return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+def _add_info_routes(app: FastAPI, state: ServerState) -> None:
+    """The page, the health probes and what the server runs (its model and skeleton)."""
+    estimator, config, batcher = state.estimator, state.config, state.batcher
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -155,6 +156,11 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
     async def skeleton() -> SkeletonInfo:
         return _skeleton_info(estimator)
 
+
+def _add_pose_route(app: FastAPI, state: ServerState) -> None:
+    """``POST /v1/pose``: one picture's people as OpenPose JSON, or the picture with them drawn."""
+    estimator, config, batcher = state.estimator, state.config, state.batcher
+
     @app.post("/v1/pose", summary="People in one picture, as OpenPose 1.3 JSON (or the rendered picture)",
               response_class=Response, openapi_extra=_IMAGE_BODY,
               responses={200: {"model": OpenPoseDocument, "content": {"image/png": {}},
@@ -171,17 +177,13 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
         part_candidates: Annotated[bool, Query(description="Add every keypoint candidate to the JSON.")] = False,
         number_people_max: Annotated[int | None, Query(ge=-1, description="Keep at most this many people, best "
                                                        "first (-1: all). Default: the server's.")] = None,
-        peak_threshold: Annotated[float | None, Query(ge=0, le=1, description="Heatmap peak threshold.")] = None,
-        paf_threshold: Annotated[float | None, Query(ge=0, le=1, description="Limb (PAF) score threshold.")] = None,
-        min_parts: Annotated[int | None, Query(ge=1, le=100, description="Fewest keypoints per person.")] = None,
-        min_mean_score: Annotated[float | None, Query(ge=0, description="Lowest person score / parts.")] = None,
+        decoder_fields: Annotated[dict[str, float], Depends(_decoder_query())] = {},
     ) -> Response:
         if keypoint_scale not in (0, 3, 4):
             raise ApiError(422, f"invalid request: keypoint_scale must be 0, 3 or 4, got {keypoint_scale}")
         data = await read_body(request, config.max_body_bytes, config.body_timeout_s)
         header = check_upload(data, config.max_pixels)
-        overrides = {k: v for k, v in (("peak_threshold", peak_threshold), ("paf_threshold", paf_threshold),
-                                       ("min_parts", min_parts), ("min_mean_score", min_mean_score)) if v is not None}
+        overrides: dict[str, float | None] = dict(decoder_fields)
         if number_people_max is not None:
             overrides["max_people"] = None if number_people_max < 0 else number_people_max
         try:
@@ -202,12 +204,20 @@ def create_app(estimator: PoseEstimator, config: ServeConfig = ServeConfig(), *,
                             scale=scale, offset=offset)
         return Response(format_openpose_json(doc), media_type="application/json", headers=headers)
 
-    @app.websocket("/v1/stream")
-    async def stream(websocket: WebSocket) -> None:
-        """Binary frames (JPEG/PNG/WebP) in; one JSON text message (schemas.StreamFrame) out per frame."""
-        await run_stream(websocket, state)
 
-    return app
+def _decoder_query() -> Callable[..., dict[str, float]]:
+    """A dependency taking each tunable decoder field (``decode.fields``) as an optional query parameter, its range
+    from the decoder's table in the OpenAPI; the decoder checks the values (one message for the CLI, API and server).
+    It answers the fields given."""
+    params = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        f.kind | None, Query(description=f"{f.help} In [{f.low:g}, {f.high:g}]. Default: the server's.",
+                             json_schema_extra={"minimum": f.low, "maximum": f.high})]) for f in tunable_fields()]
+
+    def given(**values: float | None) -> dict[str, float]:
+        return {name: value for name, value in values.items() if value is not None}
+
+    given.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return given
 
 
 def _skeleton_info(estimator: PoseEstimator) -> SkeletonInfo:
@@ -233,19 +243,6 @@ def _render_png(image: np.ndarray, people: list[Person], style: RenderStyle) -> 
         return encode_image(draw_people(image, people, style), ".png")
     except OutputError:
         raise ApiError(500, "could not encode the rendered picture") from None
-
-
-async def _warm_up(state: ServerState) -> None:
-    """Run the network once (first calls allocate and tune) before reporting ready."""
-    started = time.perf_counter()
-    height = state.estimator.preprocess_spec.height
-    try:
-        await state.batcher.detect(np.zeros((height, height * 4 // 3, 3), np.uint8))
-    except Exception:  # stays not ready: /readyz keeps answering 503
-        log.exception("warm-up failed")
-        return
-    state.ready.set()
-    log.info("ready: model warmed up in %.1f s", time.perf_counter() - started)
 
 
 def _version() -> str:

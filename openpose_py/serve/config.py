@@ -6,6 +6,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..checks import check_all
 from ..results import Person
 from ..skeleton import Skeleton
 from .protocols import header_capped_protocol, oversize_answering_ws_protocol
@@ -82,19 +83,19 @@ class ServeConfig:
     extra: dict[str, str] = field(default_factory=dict)  # more facts for /v1/models (backend, ...)
 
     def __post_init__(self) -> None:
-        if self.max_batch < 1 or self.max_queue < 1:
-            raise ValueError("max_batch and max_queue must be at least 1")
-        if self.batch_wait_ms < 0 or self.max_body_bytes < 1 or self.max_pixels < 1 or self.max_stream_fps <= 0:
-            raise ValueError("batch_wait_ms must be >= 0 and the size and rate limits positive")
-        if self.max_inflight_pixels < self.max_pixels:
-            raise ValueError(f"max_inflight_pixels ({self.max_inflight_pixels}) must hold at least one picture of "
-                             f"max_pixels ({self.max_pixels})")
-        if self.max_header_bytes < 1024 or self.max_header_fields < 8:
-            raise ValueError("max_header_bytes must be at least 1024 and max_header_fields at least 8")
-        if self.max_connections < 1 or not self.body_timeout_s > 0:
-            raise ValueError("max_connections and body_timeout_s must be positive")
-        if self.token is not None and not self.token.strip():
-            raise ValueError("the token must not be empty")
+        check_all([
+            (self.max_batch >= 1 and self.max_queue >= 1, "max_batch and max_queue must be at least 1"),
+            (not (self.batch_wait_ms < 0 or self.max_body_bytes < 1 or self.max_pixels < 1
+                  or self.max_stream_fps <= 0), "batch_wait_ms must be >= 0 and the size and rate limits positive"),
+            (self.max_inflight_pixels >= self.max_pixels,
+             f"max_inflight_pixels ({self.max_inflight_pixels}) must hold at least one picture of max_pixels "
+             f"({self.max_pixels})"),
+            (self.max_header_bytes >= 1024 and self.max_header_fields >= 8,
+             "max_header_bytes must be at least 1024 and max_header_fields at least 8"),
+            (self.max_connections >= 1 and self.body_timeout_s > 0,
+             "max_connections and body_timeout_s must be positive"),
+            (self.token is None or bool(self.token.strip()), "the token must not be empty"),
+        ])
 
 
 def uvicorn_options(config: ServeConfig) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -21,10 +21,8 @@ from ..results import openpose_json
 from .batcher import BatchTiming, MicroBatcher, Overloaded
 from .config import StreamSession
 from .protocols import OVERSIZE
+from .state import ServerState
 from .uploads import ApiError, check_upload, decode_upload
-
-if TYPE_CHECKING:
-    from .app import ServerState
 
 __all__ = ["run_stream", "detect_people"]
 
@@ -56,7 +54,7 @@ async def detect_people(batcher: MicroBatcher, image: np.ndarray,
         raise ApiError(500, f"the network call failed: {type(exc).__name__}: {exc}") from None
 
 
-async def run_stream(websocket: WebSocket, state: "ServerState") -> None:
+async def run_stream(websocket: WebSocket, state: ServerState) -> None:
     config = state.config
     await websocket.accept()
     session = state.session_factory(state.estimator.parts.skeleton(state.estimator.skeleton))
@@ -84,7 +82,7 @@ async def run_stream(websocket: WebSocket, state: "ServerState") -> None:
                 pass
 
 
-async def _answer(state: "ServerState", session: StreamSession, message: dict[str, Any], index: int, received: float,
+async def _answer(state: ServerState, session: StreamSession, message: dict[str, Any], index: int, received: float,
                   timestamp: float, limit: _RateLimit) -> dict[str, Any]:
     config = state.config
     data = message.get("bytes")

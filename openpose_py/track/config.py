@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
+
+from ..checks import check_all
 
 __all__ = ["TrackerConfig"]
 
 
-def _check(name: str, value: object, ok: bool, want: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok:
-        raise ValueError(f"TrackerConfig.{name} must be {want}, got {value!r}")
+def _is_number(value: object) -> bool:
+    """A finite int or float (a bool is neither here)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,22 +54,23 @@ class TrackerConfig:
         return cls(**{**first, **fields})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
-        finite = lambda v: isinstance(v, (int, float)) and math.isfinite(v)  # noqa: E731
-        _check("max_age", self.max_age, finite(self.max_age) and self.max_age > 0, "> 0 seconds")
-        _check("min_similarity", self.min_similarity, finite(self.min_similarity) and 0 <= self.min_similarity < 1,
-               "in [0, 1)")
-        _check("velocity_weight", self.velocity_weight, finite(self.velocity_weight) and 0 < self.velocity_weight <= 1,
-               "in (0, 1]")
-        if not isinstance(self.motion, bool):
-            raise ValueError(f"TrackerConfig.motion must be True or False, got {self.motion!r}")
-        _check("appearance_weight", self.appearance_weight,
-               finite(self.appearance_weight) and 0 <= self.appearance_weight <= 1, "in [0, 1]")
-        _check("reid_time", self.reid_time, finite(self.reid_time) and self.reid_time >= 0, ">= 0 seconds")
-        _check("reid_similarity", self.reid_similarity,
-               finite(self.reid_similarity) and 0 < self.reid_similarity <= 1, "in (0, 1]")
-        _check("min_appearance", self.min_appearance, finite(self.min_appearance) and 0 <= self.min_appearance < 1,
-               "in [0, 1)")
-        _check("min_hits", self.min_hits, isinstance(self.min_hits, int) and 1 <= self.min_hits <= 1000,
-               "a whole number of frames in [1, 1000]")
-        _check("min_tolerance_px", self.min_tolerance_px,
-               finite(self.min_tolerance_px) and 0 <= self.min_tolerance_px <= 1000, "in [0, 1000] pixels")
+        checks = [(_is_number(v := getattr(self, name)) and ok(v), f"TrackerConfig.{name} must be {want}, got {v!r}")
+                  for name, ok, want in _RULES]
+        checks.insert(3, (isinstance(self.motion, bool),
+                          f"TrackerConfig.motion must be True or False, got {self.motion!r}"))
+        check_all(checks)
+
+
+#: (field, condition on a finite number, what it must be) of every numeric TrackerConfig field, in the order checked
+#: (``motion``, a bool, is checked after ``velocity_weight``).
+_RULES: tuple[tuple[str, Callable[[float], bool], str], ...] = (
+    ("max_age", lambda v: v > 0, "> 0 seconds"),
+    ("min_similarity", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("velocity_weight", lambda v: 0 < v <= 1, "in (0, 1]"),
+    ("appearance_weight", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("reid_time", lambda v: v >= 0, ">= 0 seconds"),
+    ("reid_similarity", lambda v: 0 < v <= 1, "in (0, 1]"),
+    ("min_appearance", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("min_hits", lambda v: isinstance(v, int) and 1 <= v <= 1000, "a whole number of frames in [1, 1000]"),
+    ("min_tolerance_px", lambda v: 0 <= v <= 1000, "in [0, 1000] pixels"),
+)

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..checks import check_all
+
 __all__ = ["SmoothingConfig", "FilterState", "empty_state", "smooth", "OneEuroFilter"]
 
 
@@ -35,12 +37,11 @@ class SmoothingConfig:
     d_cutoff: float = 0.2
 
     def __post_init__(self) -> None:
-        for name in ("min_cutoff", "d_cutoff"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"SmoothingConfig.{name} must be a positive number, got {value}")
-        if not (math.isfinite(self.beta) and self.beta >= 0):
-            raise ValueError(f"SmoothingConfig.beta must be >= 0, got {self.beta}")
+        cutoffs = [(math.isfinite(v := getattr(self, name)) and v > 0,
+                    f"SmoothingConfig.{name} must be a positive number, got {v}")
+                   for name in ("min_cutoff", "d_cutoff")]
+        check_all([*cutoffs, (math.isfinite(self.beta) and self.beta >= 0,
+                              f"SmoothingConfig.beta must be >= 0, got {self.beta}")])
 
 
 class FilterState(NamedTuple):

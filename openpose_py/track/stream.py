@@ -12,24 +12,16 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 
 from ..results import Person
+from ..video.sources import NOMINAL_FPS, frame_time
 from .one_euro import SmoothingConfig
 from .tracker import PoseTracker, TrackerConfig
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
     from ..video.sinks import FrameResult
-    from ..video.sources import Frame
+    from ..video.sources import Frame, StreamInfo
 
 __all__ = ["NOMINAL_FPS", "frame_time", "Relabeller", "TrackingStage", "track_frames"]
-
-#: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
-NOMINAL_FPS = 30.0
-
-
-def frame_time(frame: "Frame") -> float:
-    """A frame's time in seconds: its own timestamp, else its index at :data:`NOMINAL_FPS`."""
-    return frame.timestamp if frame.timestamp is not None else frame.index / NOMINAL_FPS
-
 
 class Relabeller:
     """Holds each frame's tracked people until the tracker has confirmed (or dropped) every tentative track they hold
@@ -68,13 +60,21 @@ class Relabeller:
 
 
 class TrackingStage:
-    """The video pipeline's tracking step: each :class:`FrameResult` through ``tracker`` at the frame's time and
-    with its pixels (appearance); with ``relabel`` (files) through a :class:`Relabeller` too, so that results come
-    out a little later with new people labelled from their first frame; :meth:`flush` gives the rest at the end."""
+    """The video pipeline's tracking step (a :class:`~openpose_py.video.stage.ResultStage`, given to
+    ``run_pipeline(stage=...)``): each :class:`FrameResult` through ``tracker`` at the frame's time and with its
+    pixels (appearance); with ``relabel`` through a :class:`Relabeller` too, so that results come out a little later
+    with new people labelled from their first frame; :meth:`flush` gives the rest at the end. ``relabel`` None: decided
+    by :meth:`open`, for a file's frames but not a live source's (there a new person shows ``track_id`` -1 until its
+    track is confirmed)."""
 
-    def __init__(self, tracker: PoseTracker, relabel: bool) -> None:
+    def __init__(self, tracker: PoseTracker, relabel: bool | None = None) -> None:
         self.tracker = tracker
+        self.relabel = relabel
         self.relabeller = Relabeller(tracker) if relabel else None
+
+    def open(self, info: "StreamInfo") -> None:
+        if self.relabel is None:
+            self.relabeller = None if info.live else Relabeller(self.tracker)
 
     def __call__(self, result: "FrameResult") -> list["FrameResult"]:
         people = self.tracker.update(result.people, frame_time(result.frame), image=_bgr_or_none(result.frame.image))

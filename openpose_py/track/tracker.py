@@ -242,8 +242,8 @@ class PoseTracker:
         # a keypoint missing from the previous frame (or its whole person was) restarts rather than slide from there
         state = state._replace(alive=state.alive & (state.t >= (t if previous is None else previous)))
         smoothed, state = smooth(state, det_xy, det_ok, t, self.smoothing)
-        for mine, new in zip(tracks.filt, state):
-            mine[track_of] = new
+        for stored, new in zip(tracks.filt, state):  # each filter array of every track, updated for these tracks
+            stored[track_of] = new
         moved = [_moved(p, int(i), xy) for p, i, xy in zip(people, ids, smoothed)]
         if not has_parts(people):
             return moved
@@ -253,8 +253,8 @@ class PoseTracker:
         state = state._replace(alive=state.alive & (state.t >= (t if previous is None else previous)))
         smoothed, state = smooth(state, np.where(parts_ok[..., None], parts[..., :2], 0.0), parts_ok, t,
                                  self.smoothing)
-        for mine, new in zip(tracks.part_filt, state):
-            mine[track_of] = new
+        for stored, new in zip(tracks.part_filt, state):
+            stored[track_of] = new
         return [with_parts_at(p, xy) for p, xy in zip(moved, smoothed)]
 
 

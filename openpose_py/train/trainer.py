@@ -243,7 +243,7 @@ class Trainer:
                     record = self.validate()
                     if record is not None:
                         history.append(record)
-                    if self._agree(self.tracker.should_stop):
+                    if self._rank0_says(self.tracker.should_stop):
                         stopped = True
                         log.info("step %d: no better validation AP for %d validations (best %.4f at step %d); "
                                  "stopping early", self.step, self.tracker.stale, self.tracker.best_ap,
@@ -279,7 +279,7 @@ class Trainer:
                            self.tracker.best_ap if tracked else None, self.tracker.best_step if tracked else None,
                            stopped)
 
-    def _agree(self, flag: bool) -> bool:
+    def _rank0_says(self, flag: bool) -> bool:
         """Rank 0's ``flag``, on every rank."""
         if not self.ctx.distributed:
             return flag
@@ -287,7 +287,7 @@ class Trainer:
         dist.broadcast(value, 0)
         return bool(value.item())
 
-    def _guard(self, weights: bool = True) -> None:
+    def _stop_unless_finite(self, weights: bool = True) -> None:
         """Stop the run, before anything is logged, validated or saved from them, when a step's loss so far (or,
         with ``weights``, a weight) is not finite; every rank calls it."""
         first = self.watch.first(self.ctx.distributed)
@@ -302,7 +302,7 @@ class Trainer:
         raise OpenPoseError(f"{problem}: training diverged (lower --lr?); {kept}")
 
     def _log_record(self, sums: dict[str, Tensor], count: int, elapsed: float) -> dict[str, Any]:
-        self._guard(weights=False)
+        self._stop_unless_finite(weights=False)
         keys = sorted(sums)
         values = torch.stack([torch.as_tensor(sums[k], dtype=torch.float32, device=self.device) for k in keys])
         values = values / max(count, 1)
@@ -322,7 +322,7 @@ class Trainer:
         """COCO keypoint AP of the current network on the validation set (rank 0; other ranks wait, get None)."""
         cfg = self.config
         record = None
-        self._guard()
+        self._stop_unless_finite()
         if self.ctx.is_root:
             from ..evaluate import evaluate
             from ..inference import PoseEstimator
@@ -370,7 +370,7 @@ class Trainer:
             OpenPoseError: the run diverged (a loss or a weight is not finite); the files on disk are left as they
                 were.
         """
-        self._guard()
+        self._stop_unless_finite()
         if self.ctx.is_root:
             save_checkpoint(self.output_dir / CHECKPOINT_NAME, self.state())
             save_weights(self.output_dir / WEIGHTS_NAME, self.model, self.spec, metadata={"step": str(self.step)})

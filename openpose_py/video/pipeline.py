@@ -20,8 +20,7 @@ from .sources import Frame, FrameRange, FrameSource, StreamInfo, VideoSource
 
 if TYPE_CHECKING:
     from ..inference import PoseEstimator
-    from ..track import PoseTracker
-    from ..track.stream import TrackingStage
+    from .stage import ResultStage
 
 __all__ = ["RunReport", "run_pipeline"]
 
@@ -55,6 +54,7 @@ class _Pipeline:
     """State shared by the reader, inference and writer threads of one run."""
 
     stop: threading.Event
+    requested: threading.Event  # the caller's ``stop``: only watched, never set here
     frames_in: queue.Queue = field(default_factory=queue.Queue)
     results: queue.Queue = field(default_factory=queue.Queue)
     # set by each thread as its first and its last act: what a stopped run waits on (a KeyboardInterrupt raised inside
@@ -67,6 +67,12 @@ class _Pipeline:
     written: int = 0
     people: int = 0
     signalled: bool = False  # a stop signal came (a plain flag: set from a signal handler, which may not take locks)
+    ended: bool = False  # the source gave its last frame
+    launched: list[threading.Thread] = field(default_factory=list)  # appended before start(): see _infer_all
+
+    def halted(self) -> bool:
+        """The writer failed, the caller asked to stop, or a stop signal came."""
+        return self.stop.is_set() or self.requested.is_set() or self.signalled
 
     def put(self, q: queue.Queue, item: object) -> bool:
         """Put unless the run is stopping; a full queue is retried so that a stop request is noticed."""
@@ -187,14 +193,58 @@ def _writer(sinks: Sequence[FrameSink], info: StreamInfo, pipe: _Pipeline,
             pipe.writer_error = pipe.writer_error or exc
 
 
-def _tracking_stage(tracker: "PoseTracker | None", live: bool) -> "TrackingStage | None":
-    """The tracking step for ``tracker``: a file's frames wait for new people's ids to be decided (a few frames), a
-    live source's go out at once (a new person shows ``track_id`` -1 until its track is confirmed)."""
-    if tracker is None:
-        return None
-    from ..track.stream import TrackingStage
+def _next_batch(pipe: _Pipeline, batch_size: int) -> tuple[list[Frame], bool]:
+    """Up to ``batch_size`` frames from the reader, and whether the source has ended; fewer when the run is halted.
+    A failure the reader handed over is raised here."""
+    batch: list[Frame] = []
+    while len(batch) < batch_size:
+        try:
+            item = pipe.frames_in.get(timeout=0.1)
+        except queue.Empty:
+            if pipe.halted():
+                break
+            continue
+        if item is _END:
+            return batch, True
+        if isinstance(item, _Failure):
+            raise item.error
+        batch.append(item)
+    return batch, False
 
-    return TrackingStage(tracker, relabel=not live)
+
+def _infer_all(pipe: _Pipeline, inference: Overlap, threads: Sequence[threading.Thread], batch_size: int) -> None:
+    """Start the writer and the reader, then run the estimator on every batch until the source ends or the run is
+    halted; the results go to the writer."""
+    for thread in threads:
+        pipe.launched.append(thread)  # before start(): an interrupt inside it can leave the thread running
+        thread.start()
+    while not pipe.ended and not pipe.halted():
+        batch, pipe.ended = _next_batch(pipe, batch_size)
+        for result in inference.submit(batch) if batch and not pipe.halted() else ():
+            pipe.put(pipe.results, result)
+    for result in inference.drain():
+        pipe.put(pipe.results, result)
+
+
+def _wind_down(pipe: _Pipeline, stage: "ResultStage | None", writer: threading.Thread, reader: threading.Thread,
+               owned: FrameSource | None) -> None:
+    """However the run ended: what the stage still holds goes to the writer, which closes every sink; the reader is
+    waited for; a source the run opened is closed."""
+    pipe.stop.set()
+    if writer in pipe.launched:
+        pipe.writer_began.wait(5.0)
+    if pipe.writer_began.is_set():
+        # everything already queued is written first; the queue may be full, so this waits for room
+        for held in stage.flush() if stage is not None else ():
+            pipe.results.put(held)
+        pipe.results.put(_END)
+        pipe.writer_done.wait()
+    if reader in pipe.launched:
+        pipe.reader_began.wait(5.0)
+    if pipe.reader_began.is_set():
+        pipe.reader_done.wait(5.0)
+    if owned is not None:
+        owned.close()
 
 
 def run_pipeline(
@@ -208,7 +258,7 @@ def run_pipeline(
     progress: Callable[[FrameResult], None] | None = None,
     stop: threading.Event | None = None,
     latest_only: bool = False,
-    tracker: "PoseTracker | None" = None,
+    stage: "ResultStage | None" = None,
 ) -> RunReport:
     """Estimate poses on every frame of ``source`` and hand the results to ``sinks``, in frame order.
 
@@ -229,8 +279,9 @@ def run_pipeline(
         stop: an event another thread (or a sink, e.g. a window's quit key) sets to end the run early.
         latest_only: for live sources (cameras, streams): when inference falls behind, drop the oldest waiting frames
             so that what is processed stays current. Ignored for files, which are always processed frame by frame.
-        tracker: gives the people of each frame a ``track_id`` (and smooths them if it is set to), in frame order,
-            at each frame's time and with its pixels (:class:`~openpose_py.track.stream.TrackingStage`).
+        stage: a step over each frame's results before the sinks, in frame order (:class:`~.stage.ResultStage`);
+            tracking is ``stage=TrackingStage(tracker)`` (:mod:`openpose_py.track.stream`): a ``track_id`` per
+            person (smoothed if the tracker is set to), at the frame's time and with its pixels.
 
     Returns:
         A :class:`RunReport`.
@@ -239,52 +290,23 @@ def run_pipeline(
         raise ValueError("batch_size must be >= 1")
     owned = not isinstance(source, FrameSource)
     src = VideoSource(source, frames) if owned else source
-    need_candidates = any(s.needs_candidates for s in sinks)
-    need_maps = any(s.needs_maps for s in sinks)
-    # the run's own event: the caller's ``stop`` is only watched, never set here
     latest_only = latest_only and src.info.live
-    tracking = _tracking_stage(tracker, src.info.live)
+    if stage is not None:
+        stage.open(src.info)
     # a live run keeps a single batch waiting, so the frame inferred next is at most one batch old
     waiting = batch_size if latest_only else queue_size * batch_size
-    pipe = _Pipeline(threading.Event(), queue.Queue(waiting), queue.Queue(queue_size))
-    requested = stop or threading.Event()
+    pipe = _Pipeline(threading.Event(), stop or threading.Event(), queue.Queue(waiting), queue.Queue(queue_size))
     started = time.perf_counter()
     interrupted = False
-    done = False
     failure: BaseException | None = None
     reader = _thread("openpose-reader", _reader, pipe.reader_began, pipe.reader_done, src, pipe, latest_only)
     writer = _thread("openpose-writer", _writer, pipe.writer_began, pipe.writer_done, sinks, src.info, pipe, progress)
-    launched: list[threading.Thread] = []
-    inference = Overlap(estimator, need_candidates, need_maps, overlap_workers(estimator, latest_only), tracking)
-
-    def halted() -> bool:  # the writer failed, the caller asked to stop, or a stop signal came
-        return pipe.stop.is_set() or requested.is_set() or pipe.signalled
-
+    inference = Overlap(estimator, any(s.needs_candidates for s in sinks), any(s.needs_maps for s in sinks),
+                        overlap_workers(estimator, latest_only), stage)
     with _SignalsAsFlag(pipe):
         try:
-            for thread in (writer, reader):
-                launched.append(thread)  # before start(): an interrupt inside it can leave the thread running
-                thread.start()
-            while not done and not halted():
-                batch: list[Frame] = []
-                while len(batch) < batch_size:
-                    try:
-                        item = pipe.frames_in.get(timeout=0.1)
-                    except queue.Empty:
-                        if halted():
-                            break
-                        continue
-                    if item is _END:
-                        done = True
-                        break
-                    if isinstance(item, _Failure):
-                        raise item.error
-                    batch.append(item)
-                for result in inference.submit(batch) if batch and not halted() else ():
-                    pipe.put(pipe.results, result)
-            for result in inference.drain():
-                pipe.put(pipe.results, result)
-            interrupted = not done and halted()
+            _infer_all(pipe, inference, (writer, reader), batch_size)
+            interrupted = not pipe.ended and pipe.halted()
         except KeyboardInterrupt:  # raised by code in this thread (the estimator, say): signals only set the flag
             interrupted = True
             log.info("interrupted; closing outputs")
@@ -293,28 +315,12 @@ def run_pipeline(
         finally:
             for result in inference.close():  # batches in flight when an error came: their finished frames
                 pipe.put(pipe.results, result)
-            signalled = pipe.signalled
-            pipe.stop.set()
             # a stop signal (Ctrl-C, SIGTERM) while the outputs are finished cannot cut that short (it only sets the
             # flag); it makes the run interrupted only if input was left
-            if writer in launched:
-                pipe.writer_began.wait(5.0)
-            if pipe.writer_began.is_set():
-                # everything already queued is written first; the queue may be full, so this waits for room
-                for held in tracking.flush() if tracking is not None else ():
-                    pipe.results.put(held)
-                pipe.results.put(_END)
-                pipe.writer_done.wait()
-            if reader in launched:
-                pipe.reader_began.wait(5.0)
-            if pipe.reader_began.is_set():
-                pipe.reader_done.wait(5.0)
-            if owned:
-                src.close()
-            late = pipe.signalled and not signalled
-            interrupted = interrupted or (late and not done)
-    if failure is None and pipe.writer_error is not None:
-        failure = pipe.writer_error
+            signalled = pipe.signalled
+            _wind_down(pipe, stage, writer, reader, src if owned else None)
+            interrupted = interrupted or (pipe.signalled and not signalled and not pipe.ended)
+    failure = failure if failure is not None else pipe.writer_error
     if failure is not None:
         raise failure
     report = RunReport(pipe.written, pipe.people, time.perf_counter() - started, interrupted)

@@ -15,10 +15,13 @@ from typing import Callable, Iterator, Sequence
 import cv2
 import numpy as np
 
+from ..checks import check_all
 from ..errors import CameraError, ImageReadError, VideoError
 from ..images import load_image, not_found
 
 __all__ = [
+    "NOMINAL_FPS",
+    "frame_time",
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "FrameRange",
@@ -49,12 +52,9 @@ class FrameRange:
     step: int = 1
 
     def __post_init__(self) -> None:
-        if self.start < 0:
-            raise ValueError("start must be >= 0")
-        if self.step < 1:
-            raise ValueError("step must be >= 1")
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
+        check_all([(self.start >= 0, "start must be >= 0"), (self.step >= 1, "step must be >= 1"),
+                   (self.end is None or self.end > self.start,
+                    f"end ({self.end}) must be greater than start ({self.start})")])
 
     def count(self, total: int | None) -> int | None:
         """How many frames this range selects from a video of ``total`` frames (None if unknown)."""
@@ -79,6 +79,15 @@ class Frame:
     name: str
     path: Path | None = None
     timestamp: float | None = None
+
+
+#: Frame rate assumed for frames that carry no timestamp (image sequences, a video without a rate in its header).
+NOMINAL_FPS = 30.0
+
+
+def frame_time(frame: Frame) -> float:
+    """A frame's time in seconds: its own timestamp, else its index at :data:`NOMINAL_FPS`."""
+    return frame.timestamp if frame.timestamp is not None else frame.index / NOMINAL_FPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +217,11 @@ class ImageSource(FrameSource):
             yield Frame(index, image, name, path)
 
 
-def _parse_camera(spec: str | int) -> int | None:
-    if isinstance(spec, int):
-        return spec
-    return int(spec) if re.fullmatch(r"\d+", spec.strip()) else None
+def _parse_camera(camera: str | int) -> int | None:
+    """A camera's index from its name as given (``0``, ``"1"``); None for anything else (a file, a URL)."""
+    if isinstance(camera, int):
+        return camera
+    return int(camera) if re.fullmatch(r"\d+", camera.strip()) else None
 
 
 def is_stream_url(text: str) -> bool:

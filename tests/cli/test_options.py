@@ -40,3 +40,30 @@ def test_a_thread_count_beyond_reason_is_a_usage_error(invoke, tmp_path):
         result = invoke(*command, "--threads", 100000)
         assert result.exit_code == 2
         assert error_of(result).startswith("Error: Invalid value for '--threads': 100000 is not in the range 1<=x<=")
+
+
+def test_decoder_flags_come_from_the_decoders_table_and_reach_its_config():
+    """One description of the decoder's fields: the flags, their ranges and the preset's overrides come from it."""
+    import ast
+
+    import click
+    from click.testing import CliRunner
+
+    from openpose_py.cli.options import EstimatorOptions, estimator_options
+    from openpose_py.decode.decoder import DecoderConfig
+
+    @click.command()
+    @estimator_options
+    def show(estimator_options: EstimatorOptions) -> None:
+        click.echo(repr(estimator_options.decoder_fields))
+
+    runner = CliRunner()
+    result = runner.invoke(show, ["--peak-threshold", "0.3", "--min-parts", "3", "--paf-threshold", "-0.5"])
+    assert result.exit_code == 0, result.output
+    given = dict(ast.literal_eval(result.output))
+    assert given == {"peak_threshold": 0.3, "paf_threshold": -0.5, "min_parts": 3}
+    assert runner.invoke(show, []).output.strip() == "()"
+    refused = runner.invoke(show, ["--min-mean-score", "1001"])
+    assert refused.exit_code == 2 and "1001.0 is not in the range 0.0<=x<=1000.0" in refused.output
+    decoder = DecoderConfig.preset("default", **given)
+    assert (decoder.peak_threshold, decoder.paf_threshold, decoder.min_parts) == (0.3, -0.5, 3)

@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from openpose_py.cli.display import DisplaySink
+from openpose_py.video.sinks import DisplaySink
 from openpose_py.errors import CameraError, OpenPoseError
 from openpose_py.video import Frame, FrameResult, StreamInfo
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from openpose_py.cli import cli
+from openpose_py.decode.fields import tunable_fields
 from openpose_py.skeleton import COCO_18
 
 from .conftest import NETWORK, PHOTOS, Server, httpx
@@ -150,3 +151,7 @@ def test_models_skeleton_and_schema_describe_the_service(server: Server) -> None
     assert {"image/jpeg", "image/png", "image/webp", "multipart/form-data"} <= set(body)
     person = schema["components"]["schemas"]["OpenPosePerson"]["properties"]
     assert all(field.get("description") for field in person.values())
+    # the decoder's query parameters and their ranges come from the decoder's own table (as the CLI's flags do)
+    query = {p["name"]: p["schema"] for p in schema["paths"]["/v1/pose"]["post"]["parameters"]}
+    for f in tunable_fields():
+        assert (query[f.name]["minimum"], query[f.name]["maximum"]) == (f.low, f.high)

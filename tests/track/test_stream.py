@@ -60,3 +60,19 @@ def test_the_relabeller_labels_a_new_person_from_its_first_frame_and_keeps_a_fal
         out += [done for done, _ in relabeller.push(tracker.update(people, f / 30.0))]
     out += [done for done, _ in relabeller.flush()]
     assert [[p.track_id for p in people] for people in out] == [[0], [0], [0, -1], [0], [0], [0]]
+
+
+def test_the_tracking_stage_relabels_a_files_frames_but_not_a_live_sources() -> None:
+    """The pipeline is given the stage and opens it with the source's info; the stage decides, the pipeline does not."""
+    from openpose_py.skeleton import COCO_18
+    from openpose_py.track import PoseTracker
+    from openpose_py.track.stream import Relabeller, TrackingStage
+    from openpose_py.video import StreamInfo
+
+    for live, relabels in ((False, True), (True, False)):
+        stage = TrackingStage(PoseTracker(COCO_18))
+        stage.open(StreamInfo("clip", 30.0, (64, 48), None, live=live))
+        assert isinstance(stage.relabeller, Relabeller) is relabels
+    given = TrackingStage(PoseTracker(COCO_18), relabel=False)
+    given.open(StreamInfo("clip", 30.0, (64, 48), None))
+    assert given.relabeller is None and given.flush() == []

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ..errors import OutputError, VideoError
-from ..render import Painter, RenderStyle, maps_picture
-from ..results import Person, coco_results, openpose_json, write_openpose_json
-from ..skeleton import Skeleton
-from ..atomic import claim_tempfile, ensure_writable_dir, publish_file, remove_unclaimed, write_bytes_atomic
-from ..images import write_image
-from .sources import Frame, StreamInfo
+from ...errors import OutputError, VideoError
+from ...render import Painter, RenderStyle, maps_picture
+from ...results import Person, coco_results, openpose_json, write_openpose_json
+from ...skeleton import Skeleton
+from ...atomic import claim_tempfile, ensure_writable_dir, publish_file, remove_unclaimed, write_bytes_atomic
+from ...images import write_image
+from ..sources import Frame, StreamInfo
 
 if TYPE_CHECKING:
-    from ..inference import NetworkMaps
+    from ...inference import NetworkMaps
 
 __all__ = [
     "VIDEO_FOURCC",

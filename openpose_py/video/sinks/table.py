@@ -12,11 +12,10 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_path, ensure_writable_dir
-from ..errors import OutputError
-from ..video.sinks import FrameResult, FrameSink
-from ..video.sources import StreamInfo
-from .stream import frame_time
+from ...atomic import atomic_path, ensure_writable_dir
+from ...errors import OutputError
+from ..sources import StreamInfo, frame_time
+from .files import FrameResult, FrameSink
 
 __all__ = ["COLUMNS", "TracksTableSink"]
 

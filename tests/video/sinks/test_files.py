@@ -14,7 +14,7 @@ from openpose_py.video.pipeline import run_pipeline
 from openpose_py.video.sinks import CocoSink, FrameResult, ImageSink, JsonSink, KeypointScale, VideoSink
 from openpose_py.video.sources import Frame, ImageSource, StreamInfo
 
-from .conftest import FakeEstimator, file_names
+from ..conftest import FakeEstimator, file_names
 
 
 def test_keypoint_scale_modes_match_openpose():

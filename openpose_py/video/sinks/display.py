@@ -8,10 +8,11 @@ import sys
 import threading
 import time
 
-from ..errors import OpenPoseError
-from ..runs.ledger import count
-from ..render import Painter, RenderStyle, draw_text
-from ..video import FrameResult, FrameSink, StreamInfo
+from ...errors import OpenPoseError
+from ...runs.ledger import count
+from ...render import Painter, RenderStyle, draw_text
+from ..sources import StreamInfo
+from .files import FrameResult, FrameSink
 
 __all__ = ["DisplaySink", "check_display"]
 

@@ -9,10 +9,10 @@ import pytest
 
 from openpose_py.errors import OutputError
 from openpose_py.skeleton import COCO_18
-from openpose_py.track.table import COLUMNS, TracksTableSink
+from openpose_py.video.sinks.table import COLUMNS, TracksTableSink
 from openpose_py.video import Frame, FrameResult, StreamInfo
 
-from .conftest import person
+from ...track.conftest import person
 
 INFO = StreamInfo(name="clip", fps=25.0, size=(640, 480), frame_count=3)
 
@@ -60,7 +60,7 @@ def test_a_failed_run_leaves_no_file_and_parquet_without_pyarrow_is_a_clear_erro
     _fill(sink)
     sink.close(keep=False)
     assert list(tmp_path.iterdir()) == []
-    import openpose_py.track.table as table
+    import openpose_py.video.sinks.table as table
 
     monkeypatch.setattr(table.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(OutputError, match="Parquet needs pyarrow"):
