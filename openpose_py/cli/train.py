@@ -20,7 +20,10 @@ __all__ = ["train", "RECIPE_NAMES"]
 
 #: A copy of openpose_py.train.config.RECIPES' names, so that parsing the flags needs no torch import; a test keeps
 #: them equal.
-RECIPE_NAMES = ("finetune",)
+RECIPE_NAMES = ("finetune", "adapt")
+#: The options of footage training (``--teacher-json``/``--teacher``), handed to :func:`_footage_options`.
+_FOOTAGE_OPTIONS = ("teacher_json", "teacher", "teacher_scales", "teacher_flip", "teacher_min_confidence",
+                    "teacher_min_height", "teacher_ignore", "frame_step", "frame_size", "footage_cache")
 
 
 def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
@@ -40,10 +43,53 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Path | None) -> dict[str, Any]:
+    """Cache the footage and its teacher's annotations (:func:`openpose_py.train.adapt.prepare_footage`); the
+    training options that point at them."""
+    from ..errors import TrainConfigError
+    from ..train.adapt import AdaptConfig, prepare_footage
+    from ..train.outputs import check_output_dir
+    from ..train.teacher import TeacherConfig
+
+    if (footage["teacher_json"] is None) == (footage["teacher"] is None):
+        raise click.UsageError("training on footage needs one teacher: --teacher-json DIR or --teacher self")
+    if values.get("annotations") is not None or values.get("val_images") is not None:
+        raise click.UsageError("with a teacher the labels come from it: no --annotations or --val-images")
+    if values.get("images") is None or values.get("output_dir") is None:
+        raise click.UsageError("training on footage needs --images (a video or a folder of frames) and --output-dir")
+    output_dir = Path(values["output_dir"])
+    check_output_dir(output_dir, resume)  # before the cache is written into it
+    teacher = {k: footage[f"teacher_{k}"] for k in ("min_confidence", "min_height") if footage[f"teacher_{k}"]
+               is not None}
+    adapt: dict[str, Any] = {"footage": Path(values["images"]), "teacher_json": footage["teacher_json"],
+                             "cache": footage["footage_cache"] or output_dir / "footage"}
+    for key, name in (("teacher_flip", "teacher_flip"), ("frame_step", "frame_step"), ("frame_size", "max_side"),
+                      ("val_fraction", "val_fraction")):
+        value = values.get(key) if key == "val_fraction" else footage[key]
+        if value is not None:
+            adapt[name] = value
+    if footage["teacher_scales"]:
+        try:
+            adapt["teacher_scales"] = tuple(float(s) for s in footage["teacher_scales"].split(","))
+        except ValueError:
+            raise click.BadParameter(f"expected numbers separated by commas, got {footage['teacher_scales']!r}",
+                                     param_hint="--teacher-scales") from None
+    try:
+        config = AdaptConfig(**adapt, teacher=TeacherConfig(**teacher, ignore=tuple(footage["teacher_ignore"])))
+    except ValueError as exc:
+        raise TrainConfigError(str(exc)) from exc
+    data = prepare_footage(config)
+    out: dict[str, Any] = {"annotations": data.train, "images": data.images}
+    if data.val is not None:
+        out.update(val_images=data.images, val_annotations=data.val)
+    return out
+
+
 @click.command(context_settings={"show_default": True})
 @click.option("--recipe", type=click.Choice(RECIPE_NAMES),
               help="Start from a named set of options (a config file and options override it): finetune adapts the "
-                   "pretrained network to a few photos without losing what it knows (docs/finetuning.md).")
+                   "pretrained network to a few photos without losing what it knows; adapt to footage with a "
+                   "teacher's output on it (--teacher-json or --teacher self) (docs/finetuning.md).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="JSON or TOML file of options.")
 @click.option("--model", help="Registered weights entry to train (its network, skeleton, pre-processing) "
                                "[default: lightweight].")
@@ -52,7 +98,29 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--arch-option", multiple=True, metavar="KEY=VALUE",
               help="Network builder option, e.g. width=0.5 or num_refinement_stages=3 (repeatable).")
 @click.option("--annotations", type=click.Path(path_type=Path), help="COCO person-keypoint annotation JSON.")
-@click.option("--images", type=click.Path(path_type=Path), help="Folder of the annotated images.")
+@click.option("--images", type=click.Path(path_type=Path),
+              help="Folder of the annotated images; with a teacher, a video (sampled by frame index) or a folder of "
+                   "frames.")
+@click.option("--teacher-json", type=click.Path(path_type=Path),
+              help="Train on --images with a teacher's OpenPose JSON per frame (BODY_25 or COCO-18, ours or the "
+                   "official OpenPose's; matched by stem or frame index) as the labels.")
+@click.option("--teacher", type=click.Choice(["self"]),
+              help="self: our own multi-scale + flip output on the frames is the teacher (run once, cached).")
+@click.option("--teacher-scales", help="The self-teacher's scales, comma-separated [default: 0.5,1,1.5,2].")
+@click.option("--teacher-flip/--no-teacher-flip", default=None, help="The self-teacher also runs the mirrored frame "
+                                                                     "[default: flip].")
+@click.option("--teacher-min-confidence", type=click.FloatRange(0.0, 1.0),
+              help="Teacher keypoints below this confidence are masked, not taught [default: 0.2].")
+@click.option("--teacher-min-height", type=click.FloatRange(min=0.0),
+              help="Teacher people shorter than this (pixels of the cached frames) are masked [default: 32].")
+@click.option("--teacher-ignore", multiple=True,
+              help="A COCO keypoint name never taught, e.g. left_hip (repeatable).")
+@click.option("--frame-step", type=click.IntRange(min=1), help="Use every n-th video frame [default: 1].")
+@click.option("--frame-size", type=click.IntRange(min=16),
+              help="Cache the frames with their longer side at most this many pixels [default: 960].")
+@click.option("--footage-cache", type=click.Path(path_type=Path),
+              help="Folder for the decoded frames, the self-teacher's output and the teacher's annotations "
+                   "(train.json; val.json: the last --val-fraction of the frames) [default: OUTPUT_DIR/footage].")
 @click.option("--output-dir", type=click.Path(path_type=Path),
               help="Receives checkpoint.pt, weights.safetensors, metrics.jsonl, config.json; absent or empty, "
                    "unless --resume continues the run it holds.")
@@ -110,7 +178,7 @@ def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, ...], resume: Path | None,
           crop_size: int | None, augment: bool | None, negatives: bool | None, freeze: tuple[str, ...],
-          threads: int | None, check_targets: bool, progress: bool, **options: Any) -> None:
+          threads: int | None, check_targets: bool, progress: bool, **all_options: Any) -> None:
     """Train or fine-tune a network on COCO-format keypoint data.
 
     \b
@@ -133,6 +201,7 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
     from ..train.targets import check_run_targets
     from ..train.trainer import train as run_training
 
+    options = {k: v for k, v in all_options.items() if k not in _FOOTAGE_OPTIONS}
     if threads is not None:
         torch.set_num_threads(threads)
     # a recipe, overridden by a resumed run's own configuration, then by a config file, then by options
@@ -161,6 +230,9 @@ def train(recipe: str | None, config_file: Path | None, arch_option: tuple[str, 
         values["augment"] = aug
     if negatives is not None:
         values["data"] = {**dict(values.get("data") or {}), "negatives": negatives}
+    footage = {k: all_options.get(k) for k in _FOOTAGE_OPTIONS}
+    if footage["teacher_json"] is not None or footage["teacher"] is not None or recipe == "adapt":
+        values.update(_prepare_footage(values, footage, resume))
     config = TrainConfig.from_dict(values)
     if check_targets:
         check = check_run_targets(config)

@@ -1,0 +1,155 @@
+"""``train --recipe adapt``: a video or image folder and a teacher's output on it become a training run's data.
+
+:func:`prepare_footage` caches the frames (:mod:`.footage`), finds the teacher's OpenPose JSON of each frame (a
+folder of files, matched by stem or frame index; or the self-teacher, our own multi-scale + flip output, run once and
+cached), turns it into COCO keypoint annotations (:mod:`.teacher`) and writes two annotation files into the cache:
+``train.json`` (the first frames) and ``val.json`` (the last ``val_fraction`` of the frames by index, never in
+``train.json``). A run then trains on the first and validates on the second as on any COCO set: agreement with the
+teacher, as COCO keypoint AP (OKS) with the teacher's confident keypoints as the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..atomic import write_bytes_atomic
+from ..errors import DatasetError, TrainConfigError
+from ..skeleton import COCO_17_NAMES, COCO_18
+from .footage import FootageFrame, cache_frames, self_teacher_json
+from .teacher import TeacherConfig, match_teacher, read_teacher_json, teacher_annotations, teacher_files
+
+__all__ = ["AdaptConfig", "AdaptData", "prepare_footage", "split_frames", "TRAIN_NAME", "VAL_NAME"]
+
+log = logging.getLogger(__name__)
+
+TRAIN_NAME = "train.json"
+VAL_NAME = "val.json"
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """Where the footage and its teacher come from.
+
+    Attributes:
+        footage: a video file (sampled every ``frame_step``-th frame by index) or a folder of images.
+        cache: folder for the decoded frames, the self-teacher's JSON and the annotation files (reused by later runs
+            on the same footage).
+        teacher_json: folder of the teacher's OpenPose JSON, one file per frame; None: the self-teacher.
+        teacher_model, teacher_height, teacher_scales, teacher_flip: the self-teacher (a registered network run at
+            these scales of this input height, with the mirrored image too).
+        frame_step, max_side: every n-th video frame; the cached frames' longer side at most this many pixels.
+        val_fraction: the last fraction of the frames (by index) held out for validation, never trained on (0:
+            none).
+        teacher: which keypoints and people teach (:class:`.teacher.TeacherConfig`).
+    """
+
+    footage: Path
+    cache: Path
+    teacher_json: Path | None = None
+    teacher_model: str = "lightweight"
+    teacher_height: int = 368
+    teacher_scales: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0)
+    teacher_flip: bool = True
+    frame_step: int = 1
+    max_side: int = 960
+    val_fraction: float = 0.2
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.val_fraction) and 0.0 <= self.val_fraction < 1.0):
+            raise TrainConfigError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
+        if self.frame_step < 1 or self.max_side < 16 or self.teacher_height < 16:
+            raise TrainConfigError("frame step must be >= 1, the frames' longer side and the teacher's height >= 16")
+        if not self.teacher_scales or not all(0 < s < math.inf for s in self.teacher_scales):
+            raise TrainConfigError(f"teacher scales must be positive numbers, got {self.teacher_scales}")
+
+    @property
+    def teacher_tag(self) -> str:
+        """Names the self-teacher's cache folder: what changes its output changes the name."""
+        scales = "_".join(f"{s:g}" for s in self.teacher_scales)
+        return f"{self.teacher_model}-h{self.teacher_height}-s{scales}{'-flip' if self.teacher_flip else ''}"
+
+
+@dataclass(frozen=True)
+class AdaptData:
+    """What :func:`prepare_footage` made: the frames' folder, the two annotation files (``val`` None without a
+    held-out part), and counts: frames of each part, people taught and people masked."""
+
+    images: Path
+    train: Path
+    val: Path | None
+    counts: dict[str, int]
+
+
+def split_frames(frames: Sequence[FootageFrame], fraction: float) -> tuple[list[FootageFrame], list[FootageFrame]]:
+    """(training frames, held-out frames): the last ``ceil(fraction * n)`` frames by index are held out."""
+    ordered = sorted(frames, key=lambda f: f.index)
+    held = math.ceil(fraction * len(ordered)) if fraction > 0 else 0
+    if held >= len(ordered):
+        raise DatasetError(f"{len(ordered)} frames are too few to hold out a fraction {fraction:g} and train on "
+                           "the rest")
+    return ordered[:len(ordered) - held], ordered[len(ordered) - held:]
+
+
+def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: AdaptConfig,
+          scaled: bool) -> dict[str, Any]:
+    images, annotations = [], []
+    for frame in frames:
+        images.append({"id": frame.index, "file_name": frame.file_name, "width": frame.width,
+                       "height": frame.height})
+        people = read_teacher_json(teacher[frame.index])
+        annotations += teacher_annotations(people, frame.index, len(annotations) + 1, config.teacher,
+                                           frame.scale if scaled else 1.0)
+    category = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO_17_NAMES),
+                "skeleton": [[COCO_18.coco17.index(a) + 1, COCO_18.coco17.index(b) + 1] for a, b in
+                             zip(COCO_18.limb_a, COCO_18.limb_b) if a in COCO_18.coco17 and b in COCO_18.coco17]}
+    return {"images": images, "annotations": annotations, "categories": [category]}
+
+
+def _teacher_folder(config: AdaptConfig, frames: list[FootageFrame]) -> Path:
+    if config.teacher_json is not None:
+        return config.teacher_json
+    from ..inference import PoseEstimator
+
+    estimator = PoseEstimator.from_pretrained(config.teacher_model, height=config.teacher_height,
+                                              scales=config.teacher_scales, flip=config.teacher_flip,
+                                              backend="torch")
+    return self_teacher_json(frames, config.cache, config.teacher_tag, estimator)
+
+
+def prepare_footage(config: AdaptConfig) -> AdaptData:
+    """Cache the frames, read (or make) the teacher's output and write ``train.json`` and ``val.json``.
+
+    Raises:
+        DatasetError: unreadable footage or teacher files, no frame with a teacher file, too few frames to split.
+    """
+    frames = cache_frames(config.footage, config.cache, step=config.frame_step, max_side=config.max_side)
+    folder = _teacher_folder(config, frames)
+    teacher = match_teacher(((f.index, f.stem) for f in frames), teacher_files(folder))
+    matched = [f for f in frames if f.index in teacher]
+    if not matched:
+        raise DatasetError(f"no frame of {config.footage} has a teacher file in {folder} (matched by stem, or by "
+                           "the frame index a file name ends in)")
+    if len(matched) < len(frames):
+        log.warning("%d of %d frames have no teacher file in %s and are left out", len(frames) - len(matched),
+                    len(frames), folder)
+    train_frames, val_frames = split_frames(matched, config.val_fraction)
+    scaled = config.teacher_json is not None  # the self-teacher ran on the cached frames already
+    counts = {"train_frames": len(train_frames), "val_frames": len(val_frames)}
+    paths: dict[str, Path | None] = {"train": config.cache / TRAIN_NAME, "val": None}
+    for part, part_frames in (("train", train_frames), ("val", val_frames)):
+        if not part_frames:
+            continue
+        data = _coco(part_frames, teacher, config, scaled)
+        counts[f"{part}_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] > 0)
+        counts[f"{part}_masked_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] == 0)
+        path = config.cache / (TRAIN_NAME if part == "train" else VAL_NAME)
+        write_bytes_atomic(path, json.dumps(data).encode())
+        paths[part] = path
+    log.info("footage %s: %s", config.footage, counts)
+    return AdaptData(config.cache / "frames", paths["train"], paths["val"], counts)
