@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import RETRY, Crops, crops_around, fits, run_crops, sigmoid
+from .passes import RETRY, Crops, crops_around, fits, retake_better, run_crops, sigmoid
 
 __all__ = ["FACE_FROM_MESH", "find_faces", "FACE_POINTS"]
 
@@ -71,11 +71,7 @@ def find_faces(network: LandmarkNetwork, iris: LandmarkNetwork | None, image_bgr
         # only where the first crop was clearly off the face it found, or the first pass is unsure a face is there
         off = ~fits(crops.select(found), retake) | (score[found] < presence)
         found, retake = found[off], retake.select(np.flatnonzero(off))
-        if len(found):
-            again, again_score = run_crops(network, _decode_mesh, image_bgr, retake, batch)
-            better = again_score >= score[found]
-            mesh[found[better]] = again[better]
-            score[found[better]] = again_score[better]
+        retake_better(network, _decode_mesh, image_bgr, retake, found, mesh, score, batch)
     out = np.full((len(crops), FACE_POINTS, 3), np.nan)
     keep = np.flatnonzero(score >= presence) if len(crops) else np.zeros(0, np.int64)
     if len(keep):

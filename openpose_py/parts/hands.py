@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .networks import LandmarkNetwork
-from .passes import RETRY, Crops, crops_around, fits, run_crops, up_angle
+from .passes import RETRY, Crops, crops_around, fits, retake_better, run_crops, up_angle
 
 __all__ = ["find_hands", "HAND_POINTS"]
 
@@ -41,11 +41,7 @@ def find_hands(network: LandmarkNetwork, image_bgr: np.ndarray, crops: Crops, *,
         retake = _retake(points[found])
         keep = fits(crops.select(found), retake) & (score[found] >= presence)  # a sure first pass in a fitting crop
         found, retake = found[~keep], retake.select(np.flatnonzero(~keep))
-        if len(found):
-            again, again_score = run_crops(network, _decode, image_bgr, retake, batch)
-            better = again_score >= score[found]
-            points[found[better]] = again[better]
-            score[found[better]] = again_score[better]
+        retake_better(network, _decode, image_bgr, retake, found, points, score, batch)
     out = np.full((len(crops), HAND_POINTS, 3), np.nan)
     if len(crops):
         keep = score >= presence

@@ -14,7 +14,7 @@ import numpy as np
 from .crops import crop_matrices, take_crops, to_image
 from .networks import LandmarkNetwork
 
-__all__ = ["Crops", "run_crops", "crops_around", "fits", "up_angle", "sigmoid", "RETRY"]
+__all__ = ["Crops", "run_crops", "retake_better", "crops_around", "fits", "up_angle", "sigmoid", "RETRY"]
 
 #: A first pass at least this fraction of the presence bar gets a second crop: a doubtful first crop may be a near miss.
 RETRY = 0.2
@@ -63,6 +63,18 @@ def run_crops(network: LandmarkNetwork, decode: Decoder, image_bgr: np.ndarray, 
     if not points:
         return np.zeros((0, 0, 2)), np.zeros(0)
     return np.concatenate(points), np.concatenate(presence)
+
+
+def retake_better(network: LandmarkNetwork, decode: Decoder, image_bgr: np.ndarray, retake: Crops,
+                  rows: np.ndarray, points: np.ndarray, score: np.ndarray, batch: int) -> None:
+    """The second pass: run the ``retake`` crops of first-pass ``rows`` and, in place, keep each row's second answer
+    where its presence score is at least the first's."""
+    if not len(rows):
+        return
+    again, again_score = run_crops(network, decode, image_bgr, retake, batch)
+    better = again_score >= score[rows]
+    points[rows[better]] = again[better]
+    score[rows[better]] = again_score[better]
 
 
 def fits(first: Crops, retake: Crops) -> np.ndarray:
