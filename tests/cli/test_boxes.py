@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from .conftest import LOW, SHARED, needs_weights
+from ..conftest import require_shared
 
 SLP = SHARED / "data" / "openpose-official-json" / "slp_pose_openpose_video"
 
 
 @pytest.fixture(scope="module")
 def slp_picture(tmp_path_factory):
-    if not SLP.is_dir():
-        pytest.skip("shared data not present")
+    require_shared(SLP)
     cap = cv2.VideoCapture(str(SLP / "video.mp4"))
     ok, frame = cap.read()
     cap.release()

@@ -14,14 +14,14 @@ from openpose_py.controlnet import ControlNetStyle
 from openpose_py.controlnet.posefile import read_pose_frames
 
 from .conftest import FIVE_FRAMES, LOW, MEDIA, SHARED, error_of, needs_weights
+from ..conftest import require_shared
 
 BADMINTON = SHARED / "data" / "openpose-official-json" / "badminton_first500" / "json"
 
 
 @pytest.fixture
 def official_json(tmp_path):
-    if not BADMINTON.is_dir():
-        pytest.skip("shared data not present")
+    require_shared(BADMINTON)
     folder = tmp_path / "json"
     folder.mkdir()
     for name in sorted(BADMINTON.iterdir())[:4]:

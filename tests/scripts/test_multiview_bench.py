@@ -8,6 +8,7 @@ import pytest
 
 from openpose_py.multiview import MultiviewConfig
 
+from ..conftest import require_shared
 from .conftest import load_script
 
 
@@ -19,8 +20,7 @@ def script():
 @pytest.fixture(scope="module")
 def panoptic(shared_dir):
     data = shared_dir / "data" / "panoptic-3d" / "160906_band2"
-    if not data.is_dir():
-        pytest.skip("no Panoptic data in the shared folder")
+    require_shared(data)
     return data
 
 

@@ -10,6 +10,7 @@ import pytest
 from openpose_py.skeleton import FACE_70, HAND_21
 
 from .conftest import SHARED
+from ..conftest import require_shared
 
 pytest.importorskip("fastapi")
 SLP = SHARED / "data" / "openpose-official-json" / "slp_pose_openpose_video" / "video.mp4"
@@ -22,8 +23,7 @@ def test_answers_and_skeleton_carry_hands_and_faces(default_estimator):
     from openpose_py.parts import PartsConfig
     from openpose_py.serve.app import create_app
 
-    if not SLP.is_file():
-        pytest.skip("shared data not present")
+    require_shared(SLP)
     est = PoseEstimator(default_estimator.model, default_estimator.spec, runner=default_estimator._runner,
                         parts=PartsConfig(hands=True, face=True))
     cap = cv2.VideoCapture(str(SLP))
