@@ -12,12 +12,10 @@ if "torch" not in sys.modules:
 
 from .errors import OpenPoseError  # noqa: E402
 from .results import Keypoint, Person  # noqa: E402
-from .skeleton import BODY_25, COCO_18, MPI_15, Skeleton  # noqa: E402
-from .skeleton import FACE_70, HAND_21  # noqa: E402
+from .skeleton import BODY_25, COCO_18, FACE_70, HAND_21, MPI_15, Skeleton  # noqa: E402
 
 __all__ = ["PoseEstimator", "DecoderConfig", "Person", "Keypoint", "Skeleton", "COCO_18", "BODY_25", "MPI_15",
-           "OpenPoseError", "PoseTracker", "TrackerConfig", "SmoothingConfig"]
-__all__ += ["PartsConfig", "HAND_21", "FACE_70"]  # hands, faces and feet (openpose_py.parts)
+           "HAND_21", "FACE_70", "PartsConfig", "OpenPoseError", "PoseTracker", "TrackerConfig", "SmoothingConfig"]
 __version__ = "0.1.0"
 
 
