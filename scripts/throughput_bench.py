@@ -66,7 +66,8 @@ def run_ours(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     from openpose_py import PoseEstimator
     from openpose_py.video import FrameRange, ImageSource, JsonSink, run_pipeline
 
-    estimator = PoseEstimator.from_pretrained("lightweight", height=args.height, threads=args.threads)
+    estimator = PoseEstimator.from_pretrained("lightweight", height=args.height, threads=args.threads,
+                                              backend=args.backend)
     photos = _photos(args.photos, args.max_photos)
     runner = estimator if variant in ("photos", "video") else _OneAtATime(estimator)
     with tempfile.TemporaryDirectory() as out:
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--video", type=Path, default=None, help="video file (no video rows without it)")
     p.add_argument("--peer", type=Path, default=None, help="checkout of the peer (no peer rows without it)")
     p.add_argument("--height", type=int, default=368)
+    p.add_argument("--backend", default="auto", help="our side's backend (default: auto, what users get)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-photos", type=int, default=None)
     p.add_argument("--max-frames", type=int, default=None)
