@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..checks import check_all
 from ..results import Person
 from ..skeleton import Skeleton
 from .association import assign_to_people, cluster, epipolar_cost, finite_median
@@ -40,12 +41,14 @@ class MultiviewConfig:
     stray_factor: float = 3.5
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.match_threshold) and self.match_threshold > 0):
-            raise ValueError(f"match_threshold must be a positive number of pixels, got {self.match_threshold}")
-        if not (np.isfinite(self.stray_factor) and self.stray_factor > 1):
-            raise ValueError(f"stray_factor must be a number > 1, got {self.stray_factor}")
-        if int(self.min_keypoints) != self.min_keypoints or self.min_keypoints < 1:
-            raise ValueError(f"min_keypoints must be an integer >= 1, got {self.min_keypoints}")
+        check_all((
+            (np.isfinite(self.match_threshold) and self.match_threshold > 0,
+             f"match_threshold must be a positive number of pixels, got {self.match_threshold}"),
+            (np.isfinite(self.stray_factor) and self.stray_factor > 1,
+             f"stray_factor must be a number > 1, got {self.stray_factor}"),
+            (int(self.min_keypoints) == self.min_keypoints and self.min_keypoints >= 1,
+             f"min_keypoints must be an integer >= 1, got {self.min_keypoints}"),
+        ))
 
 
 @dataclass(frozen=True, eq=False)

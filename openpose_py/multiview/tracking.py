@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..checks import check_all
 from ..track.one_euro import FilterState, SmoothingConfig, smooth
 from .association import assign_to_people
 from .reconstruct import Person3D
@@ -35,10 +36,11 @@ class Tracker3DConfig:
     smoothing: SmoothingConfig | None = None
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.max_distance) and self.max_distance > 0):
-            raise ValueError(f"max_distance must be a positive number, got {self.max_distance}")
-        if not (np.isfinite(self.max_age) and self.max_age >= 0):
-            raise ValueError(f"max_age must be a number >= 0, got {self.max_age}")
+        check_all((
+            (np.isfinite(self.max_distance) and self.max_distance > 0,
+             f"max_distance must be a positive number, got {self.max_distance}"),
+            (np.isfinite(self.max_age) and self.max_age >= 0, f"max_age must be a number >= 0, got {self.max_age}"),
+        ))
 
 
 @dataclass

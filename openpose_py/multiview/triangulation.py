@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..checks import check_all
+
 __all__ = ["TriangulationConfig", "Triangulated", "weighted_dlt", "refine", "reproject", "triangulate_points"]
 
 
@@ -40,12 +42,14 @@ class TriangulationConfig:
     refine_steps: int = 5
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.threshold) and self.threshold > 0):
-            raise ValueError(f"threshold must be a positive number of pixels, got {self.threshold}")
-        if int(self.min_views) != self.min_views or self.min_views < 2:
-            raise ValueError(f"min_views must be an integer >= 2, got {self.min_views}")
-        if int(self.refine_steps) != self.refine_steps or self.refine_steps < 0:
-            raise ValueError(f"refine_steps must be an integer >= 0, got {self.refine_steps}")
+        check_all((
+            (np.isfinite(self.threshold) and self.threshold > 0,
+             f"threshold must be a positive number of pixels, got {self.threshold}"),
+            (int(self.min_views) == self.min_views and self.min_views >= 2,
+             f"min_views must be an integer >= 2, got {self.min_views}"),
+            (int(self.refine_steps) == self.refine_steps and self.refine_steps >= 0,
+             f"refine_steps must be an integer >= 0, got {self.refine_steps}"),
+        ))
 
 
 class Triangulated(NamedTuple):

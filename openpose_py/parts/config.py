@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..checks import check_all
+
 __all__ = ["PartsConfig"]
 
 
@@ -44,19 +46,17 @@ class PartsConfig:
     batch: int = 32
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.min_person_size) and self.min_person_size >= 0):
-            raise ValueError(f"PartsConfig.min_person_size must be >= 0 pixels, got {self.min_person_size}")
-        for name in ("hand_passes", "face_passes"):
-            if getattr(self, name) not in (1, 2):
-                raise ValueError(f"PartsConfig.{name} must be 1 or 2, got {getattr(self, name)}")
-        if not 0.0 <= self.presence < 1.0:
-            raise ValueError(f"PartsConfig.presence must be in [0, 1), got {self.presence}")
-        if self.max_people is not None and self.max_people < 0:
-            raise ValueError(f"PartsConfig.max_people must be >= 0 or None, got {self.max_people}")
-        if self.batch < 1:
-            raise ValueError(f"PartsConfig.batch must be at least 1, got {self.batch}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"PartsConfig.threads must be at least 1, got {self.threads}")
+        check_all((
+            (math.isfinite(self.min_person_size) and self.min_person_size >= 0,
+             f"PartsConfig.min_person_size must be >= 0 pixels, got {self.min_person_size}"),
+            *((getattr(self, name) in (1, 2), f"PartsConfig.{name} must be 1 or 2, got {getattr(self, name)}")
+              for name in ("hand_passes", "face_passes")),
+            (0.0 <= self.presence < 1.0, f"PartsConfig.presence must be in [0, 1), got {self.presence}"),
+            (self.max_people is None or self.max_people >= 0,
+             f"PartsConfig.max_people must be >= 0 or None, got {self.max_people}"),
+            (self.batch >= 1, f"PartsConfig.batch must be at least 1, got {self.batch}"),
+            (self.threads is None or self.threads >= 1, f"PartsConfig.threads must be at least 1, got {self.threads}"),
+        ))
 
     @classmethod
     def choose(cls, parts: "PartsConfig | None", *, hands: bool = False, face: bool = False,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..checks import check_all
 from ..atomic import write_bytes_atomic
 from ..errors import DatasetError, TrainConfigError
 from ..skeleton import COCO_17_NAMES, COCO_18
@@ -61,12 +62,14 @@ class AdaptConfig:
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.val_fraction) and 0.0 <= self.val_fraction < 1.0):
-            raise TrainConfigError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
-        if self.frame_step < 1 or self.max_side < 16 or self.teacher_height < 16:
-            raise TrainConfigError("frame step must be >= 1, the frames' longer side and the teacher's height >= 16")
-        if not self.teacher_scales or not all(0 < s < math.inf for s in self.teacher_scales):
-            raise TrainConfigError(f"teacher scales must be positive numbers, got {self.teacher_scales}")
+        check_all((
+            (math.isfinite(self.val_fraction) and 0.0 <= self.val_fraction < 1.0,
+             f"val_fraction must lie in [0, 1), got {self.val_fraction}"),
+            (self.frame_step >= 1 and self.max_side >= 16 and self.teacher_height >= 16,
+             "frame step must be >= 1, the frames' longer side and the teacher's height >= 16"),
+            (bool(self.teacher_scales) and all(0 < s < math.inf for s in self.teacher_scales),
+             f"teacher scales must be positive numbers, got {self.teacher_scales}"),
+        ), error=TrainConfigError)
 
     @property
     def teacher_tag(self) -> str:

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ..checks import check_all
 from ..errors import DatasetError
 from ..skeleton import BODY_25, COCO_17_NAMES, COCO_18, Skeleton
 
@@ -59,15 +60,16 @@ class TeacherConfig:
     ignore: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.min_confidence) and 0.0 <= self.min_confidence <= 1.0):
-            raise ValueError(f"teacher min_confidence must lie in [0, 1], got {self.min_confidence}")
-        if not (math.isfinite(self.min_height) and self.min_height >= 0.0):
-            raise ValueError(f"teacher min_height must be a finite number >= 0, got {self.min_height}")
-        if not 1 <= self.min_keypoints <= len(COCO_17_NAMES):
-            raise ValueError(f"teacher min_keypoints must lie in [1, {len(COCO_17_NAMES)}], got {self.min_keypoints}")
         unknown = sorted(set(self.ignore) - set(COCO_17_NAMES))
-        if unknown:
-            raise ValueError(f"teacher ignore names unknown COCO keypoints: {', '.join(unknown)}")
+        check_all((
+            (math.isfinite(self.min_confidence) and 0.0 <= self.min_confidence <= 1.0,
+             f"teacher min_confidence must lie in [0, 1], got {self.min_confidence}"),
+            (math.isfinite(self.min_height) and self.min_height >= 0.0,
+             f"teacher min_height must be a finite number >= 0, got {self.min_height}"),
+            (1 <= self.min_keypoints <= len(COCO_17_NAMES),
+             f"teacher min_keypoints must lie in [1, {len(COCO_17_NAMES)}], got {self.min_keypoints}"),
+            (not unknown, f"teacher ignore names unknown COCO keypoints: {', '.join(unknown)}"),
+        ))
 
 
 def read_teacher_json(path: str | Path) -> np.ndarray:
