@@ -229,3 +229,22 @@ def test_a_small_far_person_keeps_its_id_through_detector_noise():
         return out
     assert len(ids(0.0)) > 1, "plain OKS loses it"
     assert ids(TrackerConfig().min_tolerance_px) == {0}
+
+
+def test_a_pair_that_may_not_match_cannot_push_an_allowed_pair_out_of_the_assignment():
+    """Failure: X (green top, blue legs) walked out at the right and is still a live track; a newcomer Z (yellow top,
+    green legs), unlike X, enters there while Y (all green) stands still. The Hungarian method was given the vetoed
+    pair (X, Z) at -1 and the far pairs (X, Y), (Y, Z) their small appearance scores, so it preferred those two (both
+    then refused) to (Y, Y) and (X, Z): Y was returned without its id for that frame. Forbidden pairs now score 0."""
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=1.0, min_appearance=0.05))
+    y_ids = []
+    for f in range(40):
+        y = person(COCO_18, 1, 250, 260, height=220)
+        shown = [(y, GREEN, GREEN)]
+        if f < 20:
+            shown.append((person(COCO_18, 0, 600 + 8 * f, 250, height=200), GREEN, BLUE))
+        elif f >= 25:
+            shown.append((person(COCO_18, 2, 760 - 4 * (f - 25), 250, height=200), YELLOW, GREEN))
+        out = tracker.update([p for p, *_ in shown], f / FPS, image=painted(SIZE, shown))
+        y_ids.append(out[0].track_id)
+    assert y_ids[0] == -1 and set(y_ids[1:]) == {0}, y_ids  # -1: tentative in its first frame (min_hits 2)
