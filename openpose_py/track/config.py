@@ -33,6 +33,8 @@ class TrackerConfig:
             enough trusted limbs to compare (0: no such veto).
         min_hits: consecutive frames a new track must be matched in before it gets an id (1: at once).
         min_tolerance_px: pixels added (in quadrature) to every keypoint's OKS tolerance, for small, far people.
+        max_gap: seconds between two frames a track was seen in (missed in those between) over which a file's results
+            get the person back in the frames between, interpolated (:mod:`.gaps`; 0: off; a live stream: never).
     """
 
     max_age: float = 1.0
@@ -45,12 +47,14 @@ class TrackerConfig:
     min_appearance: float = 0.1
     min_hits: int = 2
     min_tolerance_px: float = 4.0
+    max_gap: float = 0.15
 
     @classmethod
     def pose_only(cls, **fields: object) -> "TrackerConfig":
         """The first tracker's behaviour (pose and motion only, an id at first sight, no re-identification, COCO's
         OKS), with ``fields`` set as given."""
-        first = dict(appearance_weight=0.0, reid_time=0.0, min_appearance=0.0, min_hits=1, min_tolerance_px=0.0)
+        first = dict(appearance_weight=0.0, reid_time=0.0, min_appearance=0.0, min_hits=1, min_tolerance_px=0.0,
+                     max_gap=0.0)
         return cls(**{**first, **fields})  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
@@ -73,4 +77,5 @@ _RULES: tuple[tuple[str, Callable[[float], bool], str], ...] = (
     ("min_appearance", lambda v: 0 <= v < 1, "in [0, 1)"),
     ("min_hits", lambda v: isinstance(v, int) and 1 <= v <= 1000, "a whole number of frames in [1, 1000]"),
     ("min_tolerance_px", lambda v: 0 <= v <= 1000, "in [0, 1000] pixels"),
+    ("max_gap", lambda v: 0 <= v <= 10, "in [0, 10] seconds"),
 )

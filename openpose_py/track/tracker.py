@@ -87,6 +87,11 @@ class PoseTracker:
         return self._frame
 
     @property
+    def time(self) -> float | None:
+        """The timestamp of the last update (None before the first)."""
+        return self._time
+
+    @property
     def undecided_since(self) -> int | None:
         """The earliest update whose people include one whose track is still tentative after the last update (its
         id may yet be given), or None: every earlier person's id is final."""
