@@ -37,7 +37,8 @@ from openpose_py.results import people_from_array  # noqa: E402
 from openpose_py.skeleton import COCO_18  # noqa: E402
 from openpose_py.track import PoseTracker, TrackerConfig  # noqa: E402
 from openpose_py.track.stream import Relabeller  # noqa: E402
-from openpose_py.track.metrics import FramePrediction, IdentityMetrics, identity_metrics  # noqa: E402
+from openpose_py.track.metrics import FramePrediction, FrameTruth, IdentityMetrics, identity_metrics  # noqa: E402
+from openpose_py.track.similarity import keypoint_box_area, oks_matrix  # noqa: E402
 
 def _clips(args: argparse.Namespace) -> list[track_clips.Clip]:
     return [c for c in track_clips.CLIPS if args.clips is None or c.name in args.clips.split(",")]
@@ -89,6 +90,40 @@ def track_clip(detections: list[np.ndarray], frames: list[np.ndarray] | None,
     return preds
 
 
+def _as_predictions(detections: list[np.ndarray]) -> list[FramePrediction]:
+    """The network's own people, each with an id of its own (for detection figures, not identity ones)."""
+    out, start = [], 0
+    for d in detections:
+        out.append(FramePrediction(np.arange(start, start + len(d)), np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2])))
+        start += len(d)
+    return out
+
+
+def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: list[FrameTruth],
+           preds: list[FramePrediction], detections: list[np.ndarray]) -> dict[str, int]:
+    """Counted true people the tracked output misses (OKS < 0.5 with every output person), by how much of them can be
+    seen (``full``; ``edge``: some labelled keypoints outside the frame; ``behind``: some hidden by someone in front,
+    more of them than outside) and by what the network gave (``found``: a detection with OKS >= 0.5 that the output
+    lacks; ``poor``: its best detection has OKS 0.3-0.5, a piece or a mix of people; ``none``)."""
+    sigmas, (width, height) = COCO_18.oks_sigmas, track_clips.SIZE
+    counts: Counter = Counter()
+    for t, p, d in zip(truth, preds, detections):
+        got = oks_matrix(t.xy, t.visible, p.xy, p.present, sigmas, keypoint_box_area(t.xy, t.visible), over_a=True)
+        net = oks_matrix(t.xy, t.visible, np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2]), sigmas,
+                         keypoint_box_area(t.xy, t.visible), over_a=True)
+        for g in np.flatnonzero(t.counted):
+            if got.shape[1] and got[g].max() >= 0.5:
+                continue
+            labelled = cutouts[clip.walkers[t.ids[g]].person].keypoints[:, 2] > 0
+            x, y = t.xy[g, :, 0], t.xy[g, :, 1]
+            outside = int((labelled & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))).sum())
+            hidden = int(labelled.sum()) - outside - int(t.visible[g].sum())
+            seen = "full" if outside + hidden == 0 else ("edge" if outside >= hidden else "behind")
+            best = net[g].max() if net.shape[1] else 0.0
+            counts[f"{seen}/{'found' if best >= 0.5 else 'poor' if best >= 0.3 else 'none'}"] += 1
+    return dict(sorted(counts.items()))
+
+
 def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], config: TrackerConfig,
           appearance: bool) -> dict[str, Any]:
     """Per clip and overall identity metrics of one tracker setting (``appearance``: it is given the frames)."""
@@ -100,9 +135,12 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
         preds = track_clip(detections[clip.name], frames if appearance else None, config)
         m: IdentityMetrics = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas)
         lengths = Counter(i for p in preds for i in p.ids.tolist())
+        net = identity_metrics(zip(truth, _as_predictions(detections[clip.name])), COCO_18.oks_sigmas)
         report["clips"][clip.name] = {**m.as_dict(), "track_ids": len(lengths),
                                       "detection_f1": round(2 * m.matches / (m.truths + m.predictions), 4),
-                                      "one_frame_ids": sum(n == 1 for n in lengths.values())}
+                                      "network_detection_f1": round(2 * net.matches / (net.truths + net.predictions), 4),
+                                      "one_frame_ids": sum(n == 1 for n in lengths.values()),
+                                      "misses": misses(clip, cutouts, truth, preds, detections[clip.name])}
         idtp += round(m.idr * m.truths)
         truths, predictions, switches, matches = (truths + m.truths, predictions + m.predictions,
                                                   switches + m.id_switches, matches + m.matches)
@@ -126,6 +164,8 @@ def main() -> None:
     parser.add_argument("--backend", default="torch", help="torch, onnxruntime, openvino or openvino-int8")
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
+    parser.add_argument("--max-gap", type=float, default=TrackerConfig().max_gap,
+                        help="the default tracker's max_gap (seconds of misses filled in; 0: off)")
     parser.add_argument("--no-motion", action="store_true", help="ablation: no constant-velocity prediction")
     parser.add_argument("--pose-only", action="store_true",
                         help="only the first tracker (pose and motion, id at first sight, no re-identification)")
@@ -137,7 +177,7 @@ def main() -> None:
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
                               "pose_only": score(args, detections, TrackerConfig.pose_only(**common), False)}
     if not args.pose_only:
-        report["appearance"] = score(args, detections, TrackerConfig(**common), True)
+        report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap), True)
     print(json.dumps(report))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -35,25 +35,26 @@ class _Held:
     payload: Any
 
 
-def interpolated(a: Person, b: Person, u: float) -> Person | None:
-    """The person ``u`` (0..1) of the way in time from ``a`` to ``b`` (the same track seen twice), or None when the
+def interpolated(a: Person, b: Person, u: Sequence[float]) -> list[Person]:
+    """The people ``u`` (each 0..1) of the way in time from ``a`` to ``b`` (the same track seen twice), none when the
     two share no keypoint (their motion is unknown). Keypoints are those of either end; see the module for scores."""
     pa, pb = a.as_array().astype(np.float64), b.as_array().astype(np.float64)
     ok_a, ok_b = np.isfinite(pa).all(axis=1), np.isfinite(pb).all(axis=1)
     both = ok_a & ok_b
     if not both.any():
-        return None
+        return []
     shift = np.median(pb[both, :2] - pa[both, :2], axis=0)
     start = np.where(ok_a[:, None], pa[:, :2], pb[:, :2] - shift)  # a keypoint seen at one end only moves as a whole
     end = np.where(ok_b[:, None], pb[:, :2], pa[:, :2] + shift)
     score = FILLED_SCORE * np.fmin(np.where(ok_a, pa[:, 2], np.nan), np.where(ok_b, pb[:, 2], np.nan))
-    rows = np.concatenate([(1.0 - u) * start + u * end, score[:, None]], axis=1)
-    rows[~(ok_a | ok_b)] = np.nan
-    person = people_from_array(rows[None], a.skeleton, [FILLED_SCORE * min(a.score, b.score)])[0]
+    w = np.asarray(u, np.float64)[:, None, None]  # (F, 1, 1): one row of people per frame between
+    rows = np.empty((len(w), len(pa), 3))
+    rows[..., :2], rows[..., 2] = (1.0 - w) * start + w * end, score
+    rows[:, ~(ok_a | ok_b)] = np.nan
+    people = people_from_array(rows, a.skeleton, [FILLED_SCORE * min(a.score, b.score)] * len(w))
     parts = {name: np.full((len(points), 3), np.nan) for name in ("left_hand", "right_hand", "face")
              if (points := getattr(a, name)) is not None}
-    person = person.with_parts(**parts) if parts else person
-    return replace(person, track_id=a.track_id)
+    return [replace(p.with_parts(**parts) if parts else p, track_id=a.track_id) for p in people]
 
 
 class GapFiller:
@@ -89,11 +90,11 @@ class GapFiller:
 
     def _fill(self, t0: float, a: Person, t1: float, b: Person) -> None:
         """Add the interpolated person to each held frame strictly between ``t0`` and ``t1``."""
-        for frame in self._held:
-            if t0 < frame.time < t1:
-                person = interpolated(a, b, (frame.time - t0) / (t1 - t0))
-                if person is not None:
-                    frame.people.append(person)
+        between = [frame for frame in self._held if t0 < frame.time < t1]
+        if not between:  # seen in consecutive frames: no gap
+            return
+        for frame, person in zip(between, interpolated(a, b, [(f.time - t0) / (t1 - t0) for f in between])):
+            frame.people.append(person)
 
     def flush(self) -> list[tuple[list[Person], Any]]:
         """Everything still held (the stream has ended), oldest first."""

@@ -48,12 +48,12 @@ def test_longer_gaps_off_and_pose_only_fill_nothing():
 def test_a_keypoint_seen_at_one_end_only_moves_with_the_person_and_one_with_none_in_common_is_not_filled():
     a = person(COCO_18, 0, 100, 200, missing=(4,)).with_track_id(3)
     b = person(COCO_18, 0, 140, 220, missing=(7,)).with_track_id(3)
-    half = interpolated(a, b, 0.5)
+    half, = interpolated(a, b, [0.5])
     full = person(COCO_18, 0, 120, 210).as_array()
     np.testing.assert_allclose(half.as_array()[:, :2], full[:, :2], atol=1e-6)
     assert half.track_id == 3
     nothing_shared = person(COCO_18, 0, 140, 220, missing=tuple(range(1, 18)))
-    assert interpolated(person(COCO_18, 0, 100, 200, missing=(0,)), nothing_shared, 0.5) is None
+    assert interpolated(person(COCO_18, 0, 100, 200, missing=(0,)), nothing_shared, [0.5]) == []
 
 
 def test_the_filler_gives_frames_back_in_order_once_no_later_frame_can_fill_them():
@@ -70,3 +70,10 @@ def test_the_filler_gives_frames_back_in_order_once_no_later_frame_can_fill_them
 def test_max_gap_is_checked(value):
     with pytest.raises(ValueError, match="TrackerConfig.max_gap must be"):
         TrackerConfig(max_gap=value)
+
+
+def test_the_cli_flag_reaches_the_tracker():
+    from openpose_py.cli.tracking import TrackingOptions, build_tracker
+
+    assert build_tracker(TrackingOptions(track_max_gap=0.0), COCO_18).config.max_gap == 0.0
+    assert build_tracker(TrackingOptions(), COCO_18).config.max_gap == TrackerConfig().max_gap
