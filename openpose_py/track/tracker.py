@@ -26,6 +26,7 @@ from .appearance import limb_colours
 from .association import MIN_LIMBS, match_live, match_lost, near_lost
 from .motion import observe
 from .one_euro import FilterState, SmoothingConfig, smooth
+from .similarity import duplicates
 from .parts import has_parts, parts_array, with_parts_at
 from .config import TrackerConfig
 from .state import Tracks
@@ -122,8 +123,12 @@ class PoseTracker:
         self._frame += 1
         det = _as_array(people, self.skeleton.num_keypoints)
         # a point with any value NaN or infinite (a hand-made Person, say) is missing: it must not reach the tracks
-        det_ok = np.isfinite(det).all(axis=-1) & (det[..., 2] > 0)
-        det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
+        found = np.isfinite(det).all(axis=-1) & (det[..., 2] > 0)
+        det_xy = np.where(found[..., None], det[..., :2], 0.0)
+        # a piece of someone else found twice takes part in nothing (no keypoints here) and is never confirmed
+        dup = duplicates(det_xy, found, self.config.min_tolerance_px) if self.config.drop_duplicates else \
+            np.zeros(len(people), bool)
+        det_ok = found & ~dup[:, None]
         if image is not None and len(people):
             colour, colour_ok = limb_colours(image, det_xy, det_ok, self._limb_a, self._limb_b)
         else:
@@ -155,6 +160,7 @@ class PoseTracker:
         track_of[fresh] = np.arange(len(tracks.ids), len(tracks.ids) + len(fresh))
         born = Tracks.new(np.full(len(fresh), -1, np.int64), det_xy[fresh], det_ok[fresh], t, self._frame,
                           colour[fresh], colour_ok[fresh].astype(np.float32))
+        born.hits[dup[fresh]] = 0  # never reaches min_hits: dropped next frame, without an id
         for r, c in enumerate(fresh):
             born.pending[r].append((self._frame, int(c)))
         tracks, track_of = self._confirm(tracks.extend(born), track_of, t)
@@ -162,7 +168,7 @@ class PoseTracker:
         ids = tracks.ids[track_of]
         if self.smoothing is None:
             return [p.with_track_id(int(i)) for p, i in zip(people, ids)]
-        return self._smoothed(people, ids, track_of, det_xy, det_ok, t, previous)
+        return self._smoothed(people, ids, track_of, det_xy, found, t, previous)
 
     def _checked(self, people: Sequence[Person], timestamp: float,
                  image: np.ndarray | None) -> tuple[float, list[Person]]:
