@@ -173,6 +173,8 @@ def main() -> None:
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
     parser.add_argument("--max-gap", type=float, default=TrackerConfig().max_gap,
                         help="the default tracker's max_gap (seconds of misses filled in; 0: off)")
+    parser.add_argument("--keep-duplicates", action="store_true",
+                        help="ablation: the default tracker without drop_duplicates")
     parser.add_argument("--no-motion", action="store_true", help="ablation: no constant-velocity prediction")
     parser.add_argument("--pose-only", action="store_true",
                         help="only the first tracker (pose and motion, id at first sight, no re-identification)")
@@ -184,7 +186,8 @@ def main() -> None:
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
                               "pose_only": score(args, detections, TrackerConfig.pose_only(**common), False)}
     if not args.pose_only:
-        report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap), True)
+        report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap,
+                                                                     drop_duplicates=not args.keep_duplicates), True)
     print(json.dumps(report))
 
 

@@ -58,7 +58,8 @@ def run(video: Path, dets: list[np.ndarray], config: TrackerConfig, appearance: 
     out += [done for done, _ in relabeller.flush()]
     lengths = Counter(p.track_id for people in out for p in people if p.track_id >= 0)
     spans = sorted(lengths.values(), reverse=True)
-    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans),
+    filled = sum(len(people) for people in out) - sum(len(d) for d in dets)  # put back in short gaps (files)
+    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans), "people_filled_in": filled,
             "ids_under_5_frames": sum(n < 5 for n in spans), "people_without_id": sum(
                 p.track_id < 0 for people in out for p in people), "frames_per_id": spans}
 
