@@ -39,7 +39,7 @@ from openpose_py.skeleton import COCO_18  # noqa: E402
 from openpose_py.track import PoseTracker, TrackerConfig  # noqa: E402
 from openpose_py.track.stream import Relabeller  # noqa: E402
 from openpose_py.track.metrics import FramePrediction, FrameTruth, IdentityMetrics, identity_metrics  # noqa: E402
-from openpose_py.track.similarity import keypoint_box_area, oks_matrix  # noqa: E402
+from openpose_py.track.similarity import duplicates, keypoint_box_area, oks_matrix  # noqa: E402
 
 def _clips(args: argparse.Namespace) -> list[track_clips.Clip]:
     return [c for c in track_clips.CLIPS if args.clips is None or c.name in args.clips.split(",")]
@@ -100,6 +100,14 @@ def _as_predictions(detections: list[np.ndarray]) -> list[FramePrediction]:
     return out
 
 
+def pieces(detections: list[np.ndarray]) -> int:
+    """How many of the network's people are a piece of another found twice (:func:`duplicates`, the default
+    tracker's pixel tolerance)."""
+    found = [np.isfinite(d).all(axis=-1) & (d[..., 2] > 0) for d in detections]
+    return int(sum(duplicates(np.where(ok[..., None], d[..., :2], 0.0), ok, TrackerConfig().min_tolerance_px).sum()
+                   for d, ok in zip(detections, found)))
+
+
 def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: list[FrameTruth],
            preds: list[FramePrediction], detections: list[np.ndarray]) -> dict[str, int]:
     """Counted true people the tracked output misses (OKS < 0.5 with every output person), by how much of them can be
@@ -145,6 +153,7 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
                                       "whole_scale": {"idf1": round(whole.idf1, 4), "id_switches": whole.id_switches,
                                                       "detection_f1": f1(whole)},
                                       "detection_f1": f1(m), "network_detection_f1": f1(net),
+                                      "pieces_found_twice": pieces(detections[clip.name]),
                                       "one_frame_ids": sum(n == 1 for n in lengths.values()),
                                       "misses": misses(clip, cutouts, truth, preds, detections[clip.name])}
         idtp += round(m.idr * m.truths)
