@@ -33,10 +33,10 @@ class TrackerConfig:
             enough trusted limbs to compare (0: no such veto).
         min_hits: consecutive frames a new track must be matched in before it gets an id (1: at once).
         min_tolerance_px: pixels added (in quadrature) to every keypoint's OKS tolerance, for small, far people.
-        drop_duplicates: a person that is only a piece of another found twice (every point on the other's,
-            :func:`~openpose_py.track.similarity.duplicates`) gets no id and starts no track.
         max_gap: seconds between two frames a track was seen in (missed in those between) over which a file's results
             get the person back in the frames between, interpolated (:mod:`.gaps`; 0: off; a live stream: never).
+        drop_duplicates: a person that is only a piece of another found twice (every point on the other's,
+            :func:`~openpose_py.track.similarity.duplicates`) gets no id and starts no track.
     """
 
     max_age: float = 1.0

@@ -3,13 +3,14 @@
 Each frame, every live track's keypoints are moved forward at its constant velocity (:mod:`.motion`), compared with
 the frame's people by OKS (:mod:`.similarity`, with a pixel tolerance so that small, far people keep their tracks)
 blended with how alike their limb colours are (:mod:`.appearance`, when the frame image is given), and matched
-one-to-one by the Hungarian method (:mod:`.association`). A person that continues no track starts a *tentative*
-track, which gets an id only once it has been matched in ``min_hits`` consecutive frames (a one-frame false detection
-never gets one; :attr:`PoseTracker.relabelled` says which earlier people a confirmed track covered, so that a file's
-earlier frames can be labelled too). At confirmation a track is first compared, by appearance, with the lost tracks
-(unseen for at most ``reid_time`` seconds, near where they were last seen): a returning person gets its id back,
-anyone else the next new id. Ids are never given to two people (until :meth:`reset`). Optionally each track's
-keypoints, hands and face are smoothed by a One-Euro filter (:mod:`.one_euro`, :mod:`.parts`).
+one-to-one by the Hungarian method (:mod:`.association`). A person that continues no track (and is not merely a piece
+of another person found twice, :func:`.similarity.duplicates`) starts a *tentative* track, which gets an id only once
+it has been matched in ``min_hits`` consecutive frames (a one-frame false detection never gets one;
+:attr:`PoseTracker.relabelled` says which earlier people a confirmed track covered, so that a file's earlier frames
+can be labelled too). At confirmation a track is first compared, by appearance, with the lost tracks (unseen for at
+most ``reid_time`` seconds, near where they were last seen): a returning person gets its id back, anyone else the next
+new id. Ids are never given to two people (until :meth:`reset`). Optionally each track's keypoints, hands and face are
+smoothed by a One-Euro filter (:mod:`.one_euro`, :mod:`.parts`).
 """
 
 from __future__ import annotations
