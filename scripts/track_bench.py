@@ -5,7 +5,8 @@
   (wall-clock median and p90 over ``--frames`` frames, and the median CPU time of the calling thread, which other
   jobs on a shared machine inflate less, and its 10th percentile, the least disturbed frames): the first tracker's
   settings without the frame (``pose_only``), the default tracker given a 1920x1080 frame for its appearance cue
-  (``tracking``), and that with One-Euro smoothing;
+  (``tracking``), and that with One-Euro smoothing; and, with a tenth of the people missed in each frame, the
+  default tracker through a file's output path (:class:`Relabeller`) with ``max_gap`` 0 and with gaps filled;
 - ``lag``: a keypoint moving at constant speed through the One-Euro filter (default :class:`SmoothingConfig`,
   30 frames/s): its steady-state lag behind the true position (after 4 s), in frames of motion, per speed, and
   the lag half a second after it starts moving;
@@ -32,24 +33,32 @@ import numpy as np
 from openpose_py.results import people_from_array
 from openpose_py.skeleton import COCO_18
 from openpose_py.track import OneEuroFilter, PoseTracker, SmoothingConfig, TrackerConfig
+from openpose_py.track.stream import Relabeller
 
 
 def cost(people: int, frames: int, smoothing: SmoothingConfig | None, config: TrackerConfig = TrackerConfig(),
-         image: np.ndarray | None = None) -> dict[str, float]:
+         image: np.ndarray | None = None, missed: float = 0.0, relabel: bool = False) -> dict[str, float]:
+    """Per-frame cost; ``missed``: share of the people left out of each frame at random (gaps); ``relabel``: a
+    file's output path too (each update's people through a :class:`Relabeller`, which fills gaps)."""
     rng = np.random.default_rng(0)
     k = COCO_18.num_keypoints
     start = np.stack([rng.uniform(0, 1920, people), rng.uniform(0, 1080, people)], axis=1)
     velocity = rng.normal(0, 5, (people, 2))
     pose = rng.uniform(-60, 60, (people, k, 2))
     tracker = PoseTracker(COCO_18, config, smoothing=smoothing)
+    relabeller = Relabeller(tracker) if relabel else None
     times = []
     for f in range(frames):
         xy = start[:, None] + velocity[:, None] * f + pose + rng.normal(0, 2, (people, k, 2))
         arr = np.concatenate([xy, rng.uniform(0.2, 1.0, (people, k, 1))], axis=2)
         arr[rng.random((people, k)) < 0.1, 2] = 0.0  # a tenth of the keypoints missing, as in real output
-        batch = people_from_array(arr[rng.permutation(people)], COCO_18)
+        shown = rng.permutation(people)[:people - int(rng.binomial(people, missed))] if missed else \
+            rng.permutation(people)
+        batch = people_from_array(arr[shown], COCO_18)
         t0, c0 = time.perf_counter(), time.thread_time()
-        tracker.update(batch, f / 30.0, image=image)
+        out = tracker.update(batch, f / 30.0, image=image)
+        if relabeller is not None:
+            relabeller.push(out)
         times.append(((time.perf_counter() - t0) * 1000.0, (time.thread_time() - c0) * 1000.0))
     wall, cpu = np.array(times[10:]).T
     return {"median_ms": round(float(np.median(wall)), 4), "p90_ms": round(float(np.percentile(wall, 90)), 4),
@@ -135,7 +144,12 @@ def main() -> None:
         "cost": {"people": args.people,
                  "pose_only": cost(args.people, args.frames, None, TrackerConfig.pose_only()),
                  "tracking": cost(args.people, args.frames, None, image=frame),
-                 "tracking_and_smoothing": cost(args.people, args.frames, config, image=frame)},
+                 "tracking_and_smoothing": cost(args.people, args.frames, config, image=frame),
+                 # a tenth of the people missed in each frame, through the file path: without and with gap filling
+                 "file_misses_no_gaps": cost(args.people, args.frames, None, TrackerConfig(max_gap=0.0), image=frame,
+                                             missed=0.1, relabel=True),
+                 "file_misses_gaps_filled": cost(args.people, args.frames, None, image=frame, missed=0.1,
+                                                 relabel=True)},
         "lag": lag([1.0, 2.0, 5.0, 10.0, 20.0], config),
     }
     if args.video is not None:

@@ -8,7 +8,8 @@ fully hidden behind A for a second and walking back out the way it came; A then 
 different person D entering at that same place a fraction of a second later; and one frame where a fourth person
 flashes up (a detection that is no one: it is not in the ground truth). Ground truth per frame: every person's
 COCO-18 keypoints (from the COCO-17 annotation through the skeleton's reorder), which of them are visible (labelled,
-inside the frame and not covered by someone in front) and whether the person counts (enough of it visible).
+inside the frame and not covered by someone in front), whether the person counts (enough of it visible) and the
+area of the box of all its labelled keypoints (the whole person's scale, for the metrics' second reading).
 Used by scripts/track_eval.py; importable, no side effects.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from openpose_py.skeleton import COCO_18
 from openpose_py.track.metrics import FrameTruth
+from openpose_py.track.similarity import keypoint_box_area
 
 __all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip"]
 
@@ -181,7 +183,7 @@ def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[li
             kps[:, :2] += (left, top)
             if not walker.ghost:
                 placed.append((i, kps))
-        ids, xy, visible, counted = [], [], [], []
+        ids, xy, visible, counted, whole = [], [], [], [], []
         for i, kps in placed:
             inside = (kps[:, 0] >= 0) & (kps[:, 0] < width) & (kps[:, 1] >= 0) & (kps[:, 1] < height)
             vis = (kps[:, 2] > 0) & inside
@@ -195,8 +197,10 @@ def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[li
             xy.append(kps[:, :2])
             visible.append(vis)
             counted.append(vis.sum() >= MIN_VISIBLE)
+            whole.append(keypoint_box_area(kps[None, :, :2], kps[None, :, 2] > 0)[0])
         k = COCO_18.num_keypoints
         truths.append(FrameTruth(np.asarray(ids, np.int64), np.asarray(xy, np.float64).reshape(-1, k, 2),
-                                 np.asarray(visible, bool).reshape(-1, k), np.asarray(counted, bool)))
+                                 np.asarray(visible, bool).reshape(-1, k), np.asarray(counted, bool),
+                                 np.asarray(whole, np.float64)))
         frames.append(np.clip(canvas, 0, 255).astype(np.uint8))
     return frames, truths

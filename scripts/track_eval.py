@@ -4,10 +4,11 @@
 The clips (scripts/track_clips.py) move people cut from the COCO dev photos along crossing paths; the pose network
 runs on every rendered frame, :class:`openpose_py.track.PoseTracker` links its detections, and
 :func:`openpose_py.track.metrics.identity_metrics` scores them against the true ids: IDF1, ID switches, detection
-recall/precision (OKS >= 0.5 against the visible ground-truth keypoints). Two trackers on the same detections: the
-first one (``pose_only``: pose and motion, an id at first sight, no re-identification) and the default one
-(``appearance``: given the frames, tentative tracks, re-identification). One JSON object on stdout: per clip and
-overall for each. It measures; it never asserts.
+recall/precision (OKS >= 0.5 against the visible ground-truth keypoints, scaled by the visible part as in COCO; and,
+as a second reading, ``whole_scale``, by the whole person as MOT17's boxes and PoseTrack's PCKh are). Two trackers
+on the same detections: the first one (``pose_only``: pose and motion, an id at first sight, no re-identification)
+and the default one (``appearance``: given the frames, tentative tracks, re-identification, short gaps filled in).
+One JSON object on stdout: per clip and overall for each. It measures; it never asserts.
 
 ``--cache DIR`` keeps the network's detections, so that tracker settings can be compared without the network.
 
@@ -37,7 +38,8 @@ from openpose_py.results import people_from_array  # noqa: E402
 from openpose_py.skeleton import COCO_18  # noqa: E402
 from openpose_py.track import PoseTracker, TrackerConfig  # noqa: E402
 from openpose_py.track.stream import Relabeller  # noqa: E402
-from openpose_py.track.metrics import FramePrediction, IdentityMetrics, identity_metrics  # noqa: E402
+from openpose_py.track.metrics import FramePrediction, FrameTruth, IdentityMetrics, identity_metrics  # noqa: E402
+from openpose_py.track.similarity import duplicates, keypoint_box_area, oks_matrix  # noqa: E402
 
 def _clips(args: argparse.Namespace) -> list[track_clips.Clip]:
     return [c for c in track_clips.CLIPS if args.clips is None or c.name in args.clips.split(",")]
@@ -89,20 +91,71 @@ def track_clip(detections: list[np.ndarray], frames: list[np.ndarray] | None,
     return preds
 
 
+def _as_predictions(detections: list[np.ndarray]) -> list[FramePrediction]:
+    """The network's own people, each with an id of its own (for detection figures, not identity ones)."""
+    out, start = [], 0
+    for d in detections:
+        out.append(FramePrediction(np.arange(start, start + len(d)), np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2])))
+        start += len(d)
+    return out
+
+
+def pieces(detections: list[np.ndarray]) -> int:
+    """How many of the network's people are a piece of another found twice (:func:`duplicates`, the default
+    tracker's pixel tolerance)."""
+    found = [np.isfinite(d).all(axis=-1) & (d[..., 2] > 0) for d in detections]
+    return int(sum(duplicates(np.where(ok[..., None], d[..., :2], 0.0), ok, TrackerConfig().min_tolerance_px).sum()
+                   for d, ok in zip(detections, found)))
+
+
+def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: list[FrameTruth],
+           preds: list[FramePrediction], detections: list[np.ndarray]) -> dict[str, int]:
+    """Counted true people the tracked output misses (OKS < 0.5 with every output person), by how much of them can be
+    seen (``full``; ``edge``: some labelled keypoints outside the frame; ``behind``: some hidden by someone in front,
+    more of them than outside) and by what the network gave (``found``: a detection with OKS >= 0.5 that the output
+    lacks; ``poor``: its best detection has OKS 0.3-0.5, a piece or a mix of people; ``none``)."""
+    sigmas, (width, height) = COCO_18.oks_sigmas, track_clips.SIZE
+    counts: Counter = Counter()
+    for t, p, d in zip(truth, preds, detections):
+        got = oks_matrix(t.xy, t.visible, p.xy, p.present, sigmas, keypoint_box_area(t.xy, t.visible), over_a=True)
+        net = oks_matrix(t.xy, t.visible, np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2]), sigmas,
+                         keypoint_box_area(t.xy, t.visible), over_a=True)
+        for g in np.flatnonzero(t.counted):
+            if got.shape[1] and got[g].max() >= 0.5:
+                continue
+            labelled = cutouts[clip.walkers[t.ids[g]].person].keypoints[:, 2] > 0
+            x, y = t.xy[g, :, 0], t.xy[g, :, 1]
+            outside = int((labelled & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))).sum())
+            hidden = int(labelled.sum()) - outside - int(t.visible[g].sum())
+            seen = "full" if outside + hidden == 0 else ("edge" if outside >= hidden else "behind")
+            best = net[g].max() if net.shape[1] else 0.0
+            counts[f"{seen}/{'found' if best >= 0.5 else 'poor' if best >= 0.3 else 'none'}"] += 1
+    return dict(sorted(counts.items()))
+
+
 def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], config: TrackerConfig,
           appearance: bool) -> dict[str, Any]:
     """Per clip and overall identity metrics of one tracker setting (``appearance``: it is given the frames)."""
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     report: dict[str, Any] = {"tracker": asdict(config), "frames_given": appearance, "clips": {}}
     idtp = truths = predictions = switches = matches = 0
+    whole_sums = np.zeros(2, np.int64)  # identity true positives, truths + predictions: the second reading
     for clip in _clips(args):
         frames, truth = track_clips.render_clip(clip, cutouts, back)
         preds = track_clip(detections[clip.name], frames if appearance else None, config)
         m: IdentityMetrics = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas)
         lengths = Counter(i for p in preds for i in p.ids.tolist())
+        net = identity_metrics(zip(truth, _as_predictions(detections[clip.name])), COCO_18.oks_sigmas)
+        whole = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas, scale="whole")
+        whole_sums += (round(whole.idr * whole.truths), whole.truths + whole.predictions)
+        f1 = lambda x: round(2 * x.matches / (x.truths + x.predictions), 4)  # noqa: E731
         report["clips"][clip.name] = {**m.as_dict(), "track_ids": len(lengths),
-                                      "detection_f1": round(2 * m.matches / (m.truths + m.predictions), 4),
-                                      "one_frame_ids": sum(n == 1 for n in lengths.values())}
+                                      "whole_scale": {"idf1": round(whole.idf1, 4), "id_switches": whole.id_switches,
+                                                      "detection_f1": f1(whole)},
+                                      "detection_f1": f1(m), "network_detection_f1": f1(net),
+                                      "pieces_found_twice": pieces(detections[clip.name]),
+                                      "one_frame_ids": sum(n == 1 for n in lengths.values()),
+                                      "misses": misses(clip, cutouts, truth, preds, detections[clip.name])}
         idtp += round(m.idr * m.truths)
         truths, predictions, switches, matches = (truths + m.truths, predictions + m.predictions,
                                                   switches + m.id_switches, matches + m.matches)
@@ -113,6 +166,7 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
         "detection_f1": round(2 * matches / (truths + predictions), 4), "recall": round(matches / truths, 4),
         "precision": round(matches / predictions, 4), "truths": truths,
         "predictions": predictions,
+        "whole_scale_idf1": round(2 * int(whole_sums[0]) / int(whole_sums[1]), 4),
     }
     return report
 
@@ -126,6 +180,10 @@ def main() -> None:
     parser.add_argument("--backend", default="torch", help="torch, onnxruntime, openvino or openvino-int8")
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
+    parser.add_argument("--max-gap", type=float, default=TrackerConfig().max_gap,
+                        help="the default tracker's max_gap (seconds of misses filled in; 0: off)")
+    parser.add_argument("--keep-duplicates", action="store_true",
+                        help="ablation: the default tracker without drop_duplicates")
     parser.add_argument("--no-motion", action="store_true", help="ablation: no constant-velocity prediction")
     parser.add_argument("--pose-only", action="store_true",
                         help="only the first tracker (pose and motion, id at first sight, no re-identification)")
@@ -137,7 +195,8 @@ def main() -> None:
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
                               "pose_only": score(args, detections, TrackerConfig.pose_only(**common), False)}
     if not args.pose_only:
-        report["appearance"] = score(args, detections, TrackerConfig(**common), True)
+        report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap,
+                                                                     drop_duplicates=not args.keep_duplicates), True)
     print(json.dumps(report))
 
 

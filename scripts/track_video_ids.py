@@ -18,11 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from openpose_py.results import people_from_array
-from openpose_py.skeleton import COCO_18
-from openpose_py.track import PoseTracker, TrackerConfig
-from openpose_py.track.stream import Relabeller
-from openpose_py.video import VideoSource
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import track_eval  # noqa: E402
+
+from openpose_py.results import people_from_array  # noqa: E402
+from openpose_py.skeleton import COCO_18  # noqa: E402
+from openpose_py.track import PoseTracker, TrackerConfig  # noqa: E402
+from openpose_py.track.stream import Relabeller  # noqa: E402
+from openpose_py.video import VideoSource  # noqa: E402
 
 
 def detections(video: Path, model: str, backend: str, height: int | None, cache: Path | None) -> list[np.ndarray]:
@@ -58,7 +62,8 @@ def run(video: Path, dets: list[np.ndarray], config: TrackerConfig, appearance: 
     out += [done for done, _ in relabeller.flush()]
     lengths = Counter(p.track_id for people in out for p in people if p.track_id >= 0)
     spans = sorted(lengths.values(), reverse=True)
-    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans),
+    filled = sum(len(people) for people in out) - sum(len(d) for d in dets)  # put back in short gaps (files)
+    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans), "people_filled_in": filled,
             "ids_under_5_frames": sum(n < 5 for n in spans), "people_without_id": sum(
                 p.track_id < 0 for people in out for p in people), "frames_per_id": spans}
 
@@ -73,7 +78,8 @@ def main() -> None:
     parser.add_argument("--detect-only", action="store_true")
     args = parser.parse_args()
     dets = detections(args.video, args.model, args.backend, args.height, args.cache)
-    report = {"video": str(args.video), "frames": len(dets), "detections": int(sum(len(d) for d in dets))}
+    report = {"video": str(args.video), "frames": len(dets), "detections": int(sum(len(d) for d in dets)),
+              "pieces_found_twice": track_eval.pieces(dets)}
     if not args.detect_only:
         report["pose_only"] = run(args.video, dets, TrackerConfig.pose_only(), appearance=False)
         report["appearance"] = run(args.video, dets, TrackerConfig(), appearance=True)

@@ -1,6 +1,7 @@
 """Tracking flags of ``video`` and ``webcam``: ``--track/--no-track --track-max-age --track-reid-time
---track-min-hits --smooth/--no-smooth --smooth-min-cutoff --smooth-beta --smooth-d-cutoff --tracks-csv``, handed to
-the command as one :class:`TrackingOptions` (keyword ``tracking_options``), and the tracker and table sink they describe."""
+--track-min-hits --track-max-gap --smooth/--no-smooth --smooth-min-cutoff --smooth-beta --smooth-d-cutoff
+--tracks-csv``, handed to the command as one :class:`TrackingOptions` (keyword ``tracking_options``), and the
+tracker and table sink they describe."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class TrackingOptions:
     track_max_age: float = 1.0
     track_reid_time: float = 3.0  # the TrackerConfig defaults, copied so that --help needs no scipy import
     track_min_hits: int = 2
+    track_max_gap: float = 0.15
     smooth: bool | None = False  # None: the command decides (video: on for --render-style controlnet)
     smooth_min_cutoff: float = 0.5  # the SmoothingConfig defaults, copied so that --help needs no scipy import
     smooth_beta: float = 0.1
@@ -58,6 +60,10 @@ def tracking_options(*, smooth: bool | None, table: bool = True) -> Callable[[Ca
                      help="Frames in a row a new person must be found in before getting an id (2 drops one-frame "
                           "false detections; a file's earlier frames are then labelled too, a live source shows -1 "
                           "until then)."),
+        click.option("--track-max-gap", type=click.FloatRange(0.0, 10.0), default=defaults.track_max_gap,
+                     show_default=True,
+                     help="Seconds a tracked person may be missed and be put back in the frames between, interpolated "
+                          "at half score (files only; outputs run that much later; 0: off)."),
         click.option("--smooth/--no-smooth", default=smooth, show_default=smooth is not None,
                      help="Smooth each tracked person's keypoints over time (One-Euro filter; needs --track)."
                           + ("  [default: on with --render-style controlnet, else off]" if smooth is None else "")),
@@ -98,7 +104,8 @@ def build_tracker(opts: TrackingOptions, skeleton: "Skeleton") -> "PoseTracker |
     from ..track import PoseTracker, SmoothingConfig, TrackerConfig
 
     smoothing = SmoothingConfig(opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) if opts.smooth else None
-    config = TrackerConfig(max_age=opts.track_max_age, reid_time=opts.track_reid_time, min_hits=opts.track_min_hits)
+    config = TrackerConfig(max_age=opts.track_max_age, reid_time=opts.track_reid_time, min_hits=opts.track_min_hits,
+                           max_gap=opts.track_max_gap)
     return PoseTracker(skeleton, config, smoothing=smoothing)
 
 

@@ -48,9 +48,11 @@ def match_live(tracks: Tracks, det_xy: np.ndarray, det_ok: np.ndarray, det_colou
         known = count >= MIN_LIMBS
         sim = (1.0 - config.appearance_weight) * oks + config.appearance_weight * np.where(known, looks, NEUTRAL)
         unlike = known & (looks < config.min_appearance)
-        sim = np.where(unlike, -1.0, sim)
-    rows, cols = linear_sum_assignment(sim, maximize=True)
-    good = (oks[rows, cols] >= max(config.min_similarity, 1e-9)) & ~unlike[rows, cols]
+    # a pair that may not match scores 0, as if left unmatched: the Hungarian method then finds the best matching of
+    # the allowed pairs (a forbidden pair with a positive score could push an allowed one out of it)
+    allowed = (oks >= max(config.min_similarity, 1e-9)) & ~unlike
+    rows, cols = linear_sum_assignment(np.where(allowed, sim, 0.0), maximize=True)
+    good = allowed[rows, cols]
     return rows[good].astype(np.int64), cols[good].astype(np.int64)
 
 
@@ -93,6 +95,6 @@ def match_lost(new: Tracks, lost: Tracks, t: float, config: TrackerConfig) -> tu
     ok = (count >= MIN_LIMBS) & (looks >= config.reid_similarity) & (_distances(new, lost) <= _reach(lost, t)[:, None])
     if not ok.any():
         return _EMPTY, _EMPTY
-    rows, cols = linear_sum_assignment(np.where(ok, looks, -1.0), maximize=True)
+    rows, cols = linear_sum_assignment(np.where(ok, looks, 0.0), maximize=True)
     good = ok[rows, cols]
     return cols[good].astype(np.int64), rows[good].astype(np.int64)

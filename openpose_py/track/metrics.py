@@ -4,6 +4,11 @@ switches, detection recall and precision.
 A predicted pose and a ground-truth pose correspond in a frame when their OKS (COCO's, over the ground truth's
 visible keypoints, scaled by its keypoint-box area) reaches ``threshold``. Ground-truth poses marked as not
 ``counted`` (mostly hidden behind someone) are "don't care": a prediction matching one is neither right nor wrong.
+
+The scale is, as in COCO, that of the visible part (the box of the visible keypoints); with ``scale="whole"`` it is
+that of the whole person (:attr:`FrameTruth.whole_area`, the box of all its labelled keypoints, hidden or outside the
+frame too), as MOT17's boxes cover the whole of a partly hidden person and PoseTrack's PCKh scales by the head
+whatever is visible: a second reading, for people of whom only a small part shows.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class FrameTruth:
     xy: np.ndarray
     visible: np.ndarray
     counted: np.ndarray
+    whole_area: np.ndarray | None = None  # (G,) squared scale of each whole person, for ``scale="whole"``
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,14 @@ class IdentityMetrics:
 
 
 def _frame_pairs(truth: FrameTruth, pred: FramePrediction, sigmas: np.ndarray, threshold: float,
-                 previous: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 previous: dict[int, int], scale: str = "visible") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(OKS matrix G x P, matched truth rows, matched prediction rows) for one frame; CLEAR-MOT style, pairs that
     continue last frame's correspondence win ties."""
     if len(truth.ids) == 0 or len(pred.ids) == 0:
         empty = np.zeros(0, np.int64)
         return np.zeros((len(truth.ids), len(pred.ids))), empty, empty
-    sim = oks_matrix(truth.xy, truth.visible, pred.xy, pred.present, sigmas,
-                     keypoint_box_area(truth.xy, truth.visible), over_a=True)
+    area = truth.whole_area if scale == "whole" else keypoint_box_area(truth.xy, truth.visible)
+    sim = oks_matrix(truth.xy, truth.visible, pred.xy, pred.present, sigmas, area, over_a=True)
     ok = sim >= threshold
     keep = np.array([[previous.get(int(g)) == int(p) for p in pred.ids] for g in truth.ids])
     rows, cols = linear_sum_assignment(np.where(ok, sim + keep, -1.0), maximize=True)
@@ -74,15 +80,18 @@ def _frame_pairs(truth: FrameTruth, pred: FramePrediction, sigmas: np.ndarray, t
 
 
 def identity_metrics(frames: Iterable[tuple[FrameTruth, FramePrediction]], sigmas: np.ndarray,
-                     threshold: float = 0.5) -> IdentityMetrics:
-    """Score a tracked sequence (frames in order) against its ground truth."""
+                     threshold: float = 0.5, scale: str = "visible") -> IdentityMetrics:
+    """Score a tracked sequence (frames in order) against its ground truth; ``scale`` "visible" (COCO's) or "whole"
+    (every truth then needs ``whole_area``)."""
+    if scale not in ("visible", "whole"):
+        raise ValueError(f"scale must be 'visible' or 'whole', got {scale!r}")
     co: dict[tuple[int, int], int] = defaultdict(int)  # (truth id, track id) -> frames where they correspond
     truth_n: dict[int, int] = defaultdict(int)
     pred_n: dict[int, int] = defaultdict(int)
     previous: dict[int, int] = {}
     switches = matches = 0
     for truth, pred in frames:
-        sim, rows, cols = _frame_pairs(truth, pred, sigmas, threshold, previous)
+        sim, rows, cols = _frame_pairs(truth, pred, sigmas, threshold, previous, scale)
         # predictions on uncounted (hidden) people are dropped from the frame, as are those people
         dropped = {int(c) for r, c in zip(rows, cols) if not truth.counted[r]}
         counted = np.flatnonzero(truth.counted)

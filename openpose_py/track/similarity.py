@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["keypoint_box_area", "oks_matrix"]
+__all__ = ["keypoint_box_area", "oks_matrix", "duplicates", "DUPLICATE_SHARE"]
 
 #: Smallest person area (pixels squared) a similarity is scaled by, so that a person seen as one or two keypoints
 #: (box area near zero) does not make every distance look infinite.
 MIN_AREA = 32.0 * 32.0
+#: A keypoint lies on another person's when closer than this share of that person's height (or the tracker's pixel
+#: tolerance, whichever is larger): see :func:`duplicates`.
+DUPLICATE_SHARE = 0.06
 
 
 def keypoint_box_area(xy: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -55,3 +58,29 @@ def oks_matrix(a_xy: np.ndarray, a_present: np.ndarray, b_xy: np.ndarray, b_pres
     per_point = np.where(both, np.exp(-d2 / scale), 0.0)
     count = np.broadcast_to(a_present.sum(axis=-1)[:, None], both.shape[:2]) if over_a else both.sum(axis=-1)
     return per_point.sum(axis=-1) / np.maximum(count, 1)
+
+
+def duplicates(xy: np.ndarray, present: np.ndarray, tolerance_px: float) -> np.ndarray:
+    """(P,) bool: this person is a piece of another one of the same frame, found twice by the network: it has at most
+    half the skeleton's keypoints, fewer than the other, and every one of them lies on one of the other's (any
+    keypoint: a limb found as left and as right), within :data:`DUPLICATE_SHARE` of the other's height or
+    ``tolerance_px``. Someone really standing behind another person does not have all of their points there.
+
+    Args:
+        xy: (P, K, 2) positions; present: (P, K) bool.
+    """
+    count = present.sum(axis=1)
+    small = np.flatnonzero((count > 0) & (count <= present.shape[1] // 2))
+    out = np.zeros(len(xy), bool)
+    if len(small) == 0 or len(xy) < 2:
+        return out
+    lo = np.where(present[..., None], xy, np.inf).min(axis=1)
+    hi = np.where(present[..., None], xy, -np.inf).max(axis=1)
+    reach = np.maximum(DUPLICATE_SHARE * np.maximum(hi - lo, 0.0).max(axis=1), tolerance_px)  # (P,)
+    dx = xy[small, None, :, None, 0] - xy[None, :, None, :, 0]  # (S, P, K of the piece, K of the other)
+    dy = xy[small, None, :, None, 1] - xy[None, :, None, :, 1]
+    near = (dx * dx + dy * dy <= np.square(reach)[None, :, None, None]) & present[None, :, None, :]
+    on_other = near.any(axis=3) | ~present[small, None, :]  # (S, P, K): each point of the piece lies on the other
+    bigger = count[None, :] > count[small, None]
+    out[small] = (on_other.all(axis=2) & bigger).any(axis=1)
+    return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..results import Person
 from ..video.sources import NOMINAL_FPS, frame_time
+from .gaps import GapFiller
 from .one_euro import SmoothingConfig
 from .tracker import PoseTracker, TrackerConfig
 
@@ -29,34 +30,37 @@ class Relabeller:
     appearance is awaited), and labels them with the ids confirmed meanwhile
     (:attr:`PoseTracker.relabelled`): a person seen from frame 10 is ``track_id`` n from frame 10 on, not from 11.
     Feed it right after each ``tracker.update``; what comes out is in order, a little later. Live streams, which
-    want each frame at once, skip it: there a person shows ``track_id == -1`` until its track is confirmed."""
+    want each frame at once, skip it: there a person shows ``track_id == -1`` until its track is confirmed. Frames
+    with final ids then go through a :class:`~openpose_py.track.gaps.GapFiller` (the tracker's
+    ``config.max_gap``; held that much longer): a person missed for a moment is put back, interpolated."""
 
     def __init__(self, tracker: PoseTracker) -> None:
         self.tracker = tracker
-        self._held: deque[tuple[int, list[Person], Any]] = deque()
+        self._held: deque[tuple[int, float, list[Person], Any]] = deque()
+        self._gaps = GapFiller(tracker.config.max_gap)
 
     def push(self, people: list[Person], payload: Any = None) -> list[tuple[list[Person], Any]]:
         """Hold the last update's ``people`` (with anything to give back with them); return the (people, payload)
         pairs now final, oldest first."""
         number = self.tracker.frames
-        held = {n: earlier for n, earlier, _ in self._held}
+        held = {n: earlier for n, _, earlier, _ in self._held}
         held[number] = people = list(people)
         for n, index, track_id in self.tracker.relabelled:
             if n in held:
                 held[n][index] = held[n][index].with_track_id(track_id)
-        self._held.append((number, people, payload))
+        self._held.append((number, float(self.tracker.time or 0.0), people, payload))
         ready = []
         undecided = self.tracker.undecided_since
         while self._held and (undecided is None or self._held[0][0] < undecided):
-            _, done, item = self._held.popleft()
-            ready.append((done, item))
+            _, t, done, item = self._held.popleft()
+            ready += self._gaps.push(t, done, item)
         return ready
 
     def flush(self) -> list[tuple[list[Person], Any]]:
         """Everything still held (the stream has ended), oldest first."""
-        out = [(people, item) for _, people, item in self._held]
+        out = [pair for _, t, people, item in self._held for pair in self._gaps.push(t, people, item)]
         self._held.clear()
-        return out
+        return out + self._gaps.flush()
 
 
 class TrackingStage:
@@ -106,9 +110,10 @@ def track_frames(estimator: "PoseEstimator", frames: Iterable["np.ndarray | Fram
             ``smoothing``.
         fps: the rate of plain images.
 
-    Each frame's people come out ``min_hits - 1`` frames after the frame went in (at the end, all that remain), so
-    that a person is labelled with its id from the first frame its track covered (:class:`Relabeller`); people whose
-    track was never confirmed (one-frame false detections) keep ``track_id == -1``.
+    Each frame's people come out ``min_hits - 1`` frames and ``config.max_gap`` seconds after the frame went in (at
+    the end, all that remain), so that a person is labelled with its id from the first frame its track covered and a
+    person missed for a moment is put back (:class:`Relabeller`); people whose track was never confirmed (one-frame
+    false detections) keep ``track_id == -1``.
     """
     from ..video.sources import Frame
 

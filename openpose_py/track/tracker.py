@@ -3,13 +3,14 @@
 Each frame, every live track's keypoints are moved forward at its constant velocity (:mod:`.motion`), compared with
 the frame's people by OKS (:mod:`.similarity`, with a pixel tolerance so that small, far people keep their tracks)
 blended with how alike their limb colours are (:mod:`.appearance`, when the frame image is given), and matched
-one-to-one by the Hungarian method (:mod:`.association`). A person that continues no track starts a *tentative*
-track, which gets an id only once it has been matched in ``min_hits`` consecutive frames (a one-frame false detection
-never gets one; :attr:`PoseTracker.relabelled` says which earlier people a confirmed track covered, so that a file's
-earlier frames can be labelled too). At confirmation a track is first compared, by appearance, with the lost tracks
-(unseen for at most ``reid_time`` seconds, near where they were last seen): a returning person gets its id back,
-anyone else the next new id. Ids are never given to two people (until :meth:`reset`). Optionally each track's
-keypoints, hands and face are smoothed by a One-Euro filter (:mod:`.one_euro`, :mod:`.parts`).
+one-to-one by the Hungarian method (:mod:`.association`). A person that continues no track (and is not merely a piece
+of another person found twice, :func:`.similarity.duplicates`) starts a *tentative* track, which gets an id only once
+it has been matched in ``min_hits`` consecutive frames (a one-frame false detection never gets one;
+:attr:`PoseTracker.relabelled` says which earlier people a confirmed track covered, so that a file's earlier frames
+can be labelled too). At confirmation a track is first compared, by appearance, with the lost tracks (unseen for at
+most ``reid_time`` seconds, near where they were last seen): a returning person gets its id back, anyone else the next
+new id. Ids are never given to two people (until :meth:`reset`). Optionally each track's keypoints, hands and face are
+smoothed by a One-Euro filter (:mod:`.one_euro`, :mod:`.parts`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .appearance import limb_colours
 from .association import MIN_LIMBS, match_live, match_lost, near_lost
 from .motion import observe
 from .one_euro import FilterState, SmoothingConfig, smooth
+from .similarity import duplicates
 from .parts import has_parts, parts_array, with_parts_at
 from .config import TrackerConfig
 from .state import Tracks
@@ -87,6 +89,11 @@ class PoseTracker:
         return self._frame
 
     @property
+    def time(self) -> float | None:
+        """The timestamp of the last update (None before the first)."""
+        return self._time
+
+    @property
     def undecided_since(self) -> int | None:
         """The earliest update whose people include one whose track is still tentative after the last update (its
         id may yet be given), or None: every earlier person's id is final."""
@@ -117,8 +124,12 @@ class PoseTracker:
         self._frame += 1
         det = _as_array(people, self.skeleton.num_keypoints)
         # a point with any value NaN or infinite (a hand-made Person, say) is missing: it must not reach the tracks
-        det_ok = np.isfinite(det).all(axis=-1) & (det[..., 2] > 0)
-        det_xy = np.where(det_ok[..., None], det[..., :2], 0.0)
+        found = np.isfinite(det).all(axis=-1) & (det[..., 2] > 0)
+        det_xy = np.where(found[..., None], det[..., :2], 0.0)
+        # a piece of someone else found twice takes part in nothing (no keypoints here) and is never confirmed
+        dup = duplicates(det_xy, found, self.config.min_tolerance_px) if self.config.drop_duplicates else \
+            np.zeros(len(people), bool)
+        det_ok = found & ~dup[:, None]
         if image is not None and len(people):
             colour, colour_ok = limb_colours(image, det_xy, det_ok, self._limb_a, self._limb_b)
         else:
@@ -150,6 +161,7 @@ class PoseTracker:
         track_of[fresh] = np.arange(len(tracks.ids), len(tracks.ids) + len(fresh))
         born = Tracks.new(np.full(len(fresh), -1, np.int64), det_xy[fresh], det_ok[fresh], t, self._frame,
                           colour[fresh], colour_ok[fresh].astype(np.float32))
+        born.hits[dup[fresh]] = 0  # never reaches min_hits: dropped next frame, without an id
         for r, c in enumerate(fresh):
             born.pending[r].append((self._frame, int(c)))
         tracks, track_of = self._confirm(tracks.extend(born), track_of, t)
@@ -157,7 +169,7 @@ class PoseTracker:
         ids = tracks.ids[track_of]
         if self.smoothing is None:
             return [p.with_track_id(int(i)) for p, i in zip(people, ids)]
-        return self._smoothed(people, ids, track_of, det_xy, det_ok, t, previous)
+        return self._smoothed(people, ids, track_of, det_xy, found, t, previous)
 
     def _checked(self, people: Sequence[Person], timestamp: float,
                  image: np.ndarray | None) -> tuple[float, list[Person]]:

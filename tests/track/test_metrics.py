@@ -43,3 +43,18 @@ def test_missed_people_lower_recall_and_hidden_people_are_dont_care():
     m = identity_metrics(frames, COCO_18.oks_sigmas)
     assert (m.truths, m.predictions, m.matches) == (12, 8, 8)
     assert m.recall == pytest.approx(8 / 12) and m.precision == 1.0 and m.idf1 == pytest.approx(16 / 20)
+
+
+def test_a_small_visible_part_is_judged_at_its_own_scale_or_at_the_whole_persons():
+    """Only the head shows (5 points, a box about 20 px across) and the prediction is 3 px off: at the scale of the
+    visible part (COCO's) it does not correspond; at the whole person's scale (200 px tall) it does."""
+    head = np.zeros((1, K), bool)
+    head[0, [0, 14, 15, 16, 17]] = True
+    xy = POSES[0][None].copy()
+    xy[0, head[0]] = xy[0, 0] + np.array([[0, 0], [-6, -4], [6, -4], [-12, 0], [12, 0]])
+    t = FrameTruth(np.array([0]), xy, head, np.array([True]), whole_area=np.array([200.0 * 100.0]))
+    p = FramePrediction(np.array([4]), xy + 3.0, np.ones((1, K), bool))
+    assert identity_metrics([(t, p)], COCO_18.oks_sigmas).matches == 0
+    assert identity_metrics([(t, p)], COCO_18.oks_sigmas, scale="whole").matches == 1
+    with pytest.raises(ValueError, match="scale must be"):
+        identity_metrics([(t, p)], COCO_18.oks_sigmas, scale="box")

@@ -45,5 +45,5 @@ def test_the_cli_defaults_are_the_library_defaults():
     assert (opts.smooth_min_cutoff, opts.smooth_beta, opts.smooth_d_cutoff) == (
         config.min_cutoff, config.beta, config.d_cutoff)
     tracker = TrackerConfig()
-    assert (opts.track_max_age, opts.track_reid_time, opts.track_min_hits) == (
-        tracker.max_age, tracker.reid_time, tracker.min_hits)
+    assert (opts.track_max_age, opts.track_reid_time, opts.track_min_hits, opts.track_max_gap) == (
+        tracker.max_age, tracker.reid_time, tracker.min_hits, tracker.max_gap)

@@ -199,7 +199,7 @@ def test_a_one_frame_false_detection_gets_no_id_and_a_real_person_is_relabelled_
     ("max_age", 0.0), ("max_age", float("nan")), ("min_similarity", float("nan")), ("velocity_weight", float("inf")),
     ("appearance_weight", 1.5), ("reid_time", float("nan")), ("reid_time", -1.0), ("reid_similarity", 0.0),
     ("min_hits", 0), ("min_hits", 1.5), ("min_hits", True), ("min_tolerance_px", float("nan")), ("motion", "yes"),
-    ("max_age", "1"),
+    ("max_age", "1"), ("drop_duplicates", 1),
 ])
 def test_config_fields_are_checked(field, value):
     with pytest.raises(ValueError, match=f"TrackerConfig.{field} must be"):
@@ -229,3 +229,45 @@ def test_a_small_far_person_keeps_its_id_through_detector_noise():
         return out
     assert len(ids(0.0)) > 1, "plain OKS loses it"
     assert ids(TrackerConfig().min_tolerance_px) == {0}
+
+
+def test_a_pair_that_may_not_match_cannot_push_an_allowed_pair_out_of_the_assignment():
+    """Failure: X (green top, blue legs) walked out at the right and is still a live track; a newcomer Z (yellow top,
+    green legs), unlike X, enters there while Y (all green) stands still. The Hungarian method was given the vetoed
+    pair (X, Z) at -1 and the far pairs (X, Y), (Y, Z) their small appearance scores, so it preferred those two (both
+    then refused) to (Y, Y) and (X, Z): Y was returned without its id for that frame. Forbidden pairs now score 0."""
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=1.0, min_appearance=0.05))
+    y_ids = []
+    for f in range(40):
+        y = person(COCO_18, 1, 250, 260, height=220)
+        shown = [(y, GREEN, GREEN)]
+        if f < 20:
+            shown.append((person(COCO_18, 0, 600 + 8 * f, 250, height=200), GREEN, BLUE))
+        elif f >= 25:
+            shown.append((person(COCO_18, 2, 760 - 4 * (f - 25), 250, height=200), YELLOW, GREEN))
+        out = tracker.update([p for p, *_ in shown], f / FPS, image=painted(SIZE, shown))
+        y_ids.append(out[0].track_id)
+    assert y_ids[0] == -1 and set(y_ids[1:]) == {0}, y_ids  # -1: tentative in its first frame (min_hits 2)
+
+
+def test_a_piece_of_a_person_found_twice_gets_no_id_and_someone_half_hidden_behind_does():
+    """The network sometimes returns a person's arm a second time as another 'person' (left and right swapped, every
+    point on the first one's): it must take no id and start no track. Someone behind, of whom only the head shows (5
+    points, none on the other's), is a person."""
+    from openpose_py.results import people_from_array
+
+    def piece_of(p):
+        rows = np.full((COCO_18.num_keypoints, 3), np.nan)
+        rows[[2, 3, 4]] = p.as_array()[[5, 6, 7]] + (1.0, -1.0, 0.0)  # right arm on the left arm
+        return people_from_array(rows[None], COCO_18)[0]
+
+    tracker = PoseTracker(COCO_18)
+    seen = []
+    for f in range(8):
+        p = person(COCO_18, 0, 300 + 3 * f, 250)
+        head = person(COCO_18, 1, 450 - 2 * f, 240, height=180, missing=tuple(range(1, 14)))
+        seen.append([q.track_id for q in tracker.update([p, piece_of(p), head], f / FPS)])
+    assert seen[0] == [-1, -1, -1] and seen[1:] == [[0, -1, 1]] * 7, seen
+    assert sorted(tracker.active_ids) == [0, 1]
+    pose_only = PoseTracker(COCO_18, TrackerConfig.pose_only())  # the first tracker had no such rule
+    assert [q.track_id for q in pose_only.update([p, piece_of(p)], 0.0)] == [0, 1]
