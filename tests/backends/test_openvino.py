@@ -1,4 +1,4 @@
-"""The OpenVINO runner: the INT8 IR with its float stem, and one Core per process (signal handling intact)."""
+"""The OpenVINO runner: the INT8 IR with its stem and output layers in float, and one Core per process (signal handling intact)."""
 
 from __future__ import annotations
 
