@@ -15,7 +15,8 @@ Backends (:data:`BACKENDS`, from the registry in :mod:`.registry`, where a new o
 - ``onnxruntime``: the network exported to ONNX (dynamic batch, height and width), cached on disk.
 - ``openvino``: the same ONNX file compiled by OpenVINO for the CPU (float32).
 - ``openvino-int8``: OpenVINO on the INT8 IR that a weights entry lists as an ``openvino_ir`` source (hpe-0001),
-  mixed precision: the convolutions in :data:`INT8_FLOAT_LAYERS` (the stem, about 1% of the multiply-adds) run in
+  mixed precision: the convolutions in :data:`INT8_FLOAT_LAYERS` (the stem and the layers that write the heatmaps
+  and PAFs, 2.2% of the multiply-adds) run in
   float32, every other quantised layer in INT8 (an IR given as the weights file runs all of them in INT8). Only valid
   when the network's weights are that entry's own; its outputs differ from float32 by the quantisation of the
   remaining layers' inputs.

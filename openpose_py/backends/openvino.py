@@ -28,9 +28,16 @@ __all__ = ["INT8_FLOAT_LAYERS", "STREAMS", "OpenVinoRunner", "openvino_core", "f
 log = logging.getLogger(__name__)
 
 #: Convolutions of the hpe-0001 INT8 IR that ``openvino-int8`` runs in float32: the stem (its first three, at stride
-#: 2). Quantising their inputs alone moves the decoded people about as far from float32 as quantising every layer;
-#: in float they add about 6% to the INT8 network's time.
-INT8_FLOAT_LAYERS: tuple[str, ...] = ("conv1", "conv2_1/dw", "conv2_1/sep")
+#: 2; quantising their inputs alone moves the decoded people about as far from float32 as quantising every layer) and
+#: the last two of each branch of the refinement stage, which write the heatmaps and PAFs the decoder reads (with
+#: them in INT8, OCHuman at height 256 lost 0.039 AP on average over 8 image shifts; in float the default stays
+#: within 0.005 AP of float32 on every annotated set: docs/benchmarks.md, "INT8 that keeps float32 accuracy", found by
+#: scripts/int8_layers.py). Together 2.2% of the network's multiply-adds (the stem 1.2%).
+INT8_FLOAT_LAYERS: tuple[str, ...] = (
+    "conv1", "conv2_1/dw", "conv2_1/sep",
+    "Mconv6_stage2_L1/WithoutBiases", "Mconv7_stage2_L1/WithoutBiases",
+    "Mconv6_stage2_L2/WithoutBiases", "Mconv7_stage2_L2/WithoutBiases",
+)
 #: Inputs an OpenVINO runner runs side by side once its calls overlap (see :class:`OpenVinoRunner`).
 STREAMS = 2
 
@@ -260,7 +267,7 @@ def build_openvino(model, spec, options: RunnerOptions) -> OpenVinoRunner:
 
 def build_openvino_int8(model, spec, options: RunnerOptions) -> OpenVinoRunner:
     """The ``openvino-int8`` backend's builder (:mod:`.registry`): OpenVINO on the INT8 IR holding these weights,
-    its stem (:data:`INT8_FLOAT_LAYERS`) in float32 for the registered IR."""
+    its stem and output layers (:data:`INT8_FLOAT_LAYERS`) in float32 for the registered IR."""
     ir = options.int8_ir if options.int8_ir is not None else find_int8_ir(spec, options.weights)
     if ir is None:
         raise WeightsError(f"no INT8 OpenVINO IR holds these {spec.name} weights (the openvino backend runs any "
