@@ -1,0 +1,151 @@
+"""Limb scoring and matching on the CPU with NumPy: :func:`~openpose_py.decode.limbs.score_limbs` and
+:func:`~openpose_py.decode.limbs.match_limbs` for arrays, in a few operations over all limbs at once (no per-limb
+loop), which on the few hundred candidate pairs of a photo costs far less than the same steps as torch operations.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..skeleton import Skeleton
+from .limbs import LimbScoring, optimal_choice
+
+__all__ = ["score_limbs_numpy", "match_limbs_numpy", "sample_bilinear_numpy"]
+
+
+@lru_cache(maxsize=8)
+def _limb_tables(skeleton: Skeleton) -> tuple[np.ndarray, ...]:
+    """A end, B end, PAF x channel and PAF y channel of every limb."""
+    return tuple(np.array(v, np.intp) for v in (skeleton.limb_a, skeleton.limb_b, skeleton.paf_x_channels,
+                                                skeleton.paf_y_channels))
+
+
+def sample_bilinear_numpy(flat: np.ndarray, h: int, w: int, channel: np.ndarray, x: np.ndarray,
+                          y: np.ndarray) -> np.ndarray:
+    """Bilinear values of the (C, h, w) maps ``flat`` (raveled) at map coordinates (x, y) in the given channels;
+    non-finite map values count as 0 (as :func:`~openpose_py.decode.limbs.sample_bilinear` after ``nan_to_num``)."""
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
+    x0 = np.minimum(np.floor(x), w - 2 if w > 1 else 0)
+    y0 = np.minimum(np.floor(y), h - 2 if h > 1 else 0)
+    fx, fy = x - x0, y - y0
+    x0, y0 = x0.astype(np.intp), y0.astype(np.intp)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    base = channel * (h * w)
+    v = flat[np.stack((base + y0 * w + x0, base + y0 * w + x1, base + y1 * w + x0, base + y1 * w + x1))]
+    if not np.isfinite(v).all():
+        v = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
+    v00, v01, v10, v11 = v
+    return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy
+
+
+def _pairs(part: np.ndarray, skeleton: Skeleton) -> tuple[np.ndarray, ...]:
+    """Every (A peak, B peak) pair of every limb: limb, local A and B positions, global A and B peak indices (limb
+    by limb, A-major, as nested loops would list them); and the (L, max A) / (L, max B) global index tables."""
+    limb_a, limb_b, _, _ = _limb_tables(skeleton)
+    counts = np.bincount(part, minlength=skeleton.num_keypoints)
+    starts = np.cumsum(counts) - counts
+    na, nb = counts[limb_a], counts[limb_b]
+    sizes = na * nb
+    limb = np.repeat(np.arange(len(limb_a)), sizes)
+    within = np.arange(len(limb)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    la, lb = np.divmod(within, nb[limb])
+    cols_a, cols_b = np.arange(na.max()), np.arange(nb.max())
+    index_a = np.where(cols_a < na[:, None], starts[limb_a][:, None] + cols_a, -1)
+    index_b = np.where(cols_b < nb[:, None], starts[limb_b][:, None] + cols_b, -1)
+    return limb, la, lb, starts[limb_a][limb] + la, starts[limb_b][limb] + lb, index_a, index_b
+
+
+def score_limbs_numpy(part: np.ndarray, xy: np.ndarray, pafs: np.ndarray, stride: float, skeleton: Skeleton,
+                      scoring: LimbScoring, image_height: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~openpose_py.decode.limbs.score_limbs` for arrays: peaks' ``part`` (M,) and ``xy`` (M, 2) float32
+    input pixels (sorted by part), ``pafs`` (2L, h, w) float32.
+
+    Returns:
+        scores (L, A, B) float32 with -inf where a pair is not acceptable, index_a (L, A), index_b (L, B).
+    """
+    limb, la, lb, ga, gb, index_a, index_b = _pairs(part, skeleton)
+    scores = np.full((len(index_a), index_a.shape[1], index_b.shape[1]), -np.inf, np.float32)
+    if len(limb) == 0:
+        return scores, index_a, index_b
+    pa, pb = xy[ga], xy[gb]
+    seg = pb - pa
+    length = np.sqrt((seg * seg).sum(axis=1))
+    if scoring.samples is None:
+        counts = np.clip(np.round(np.sqrt(np.float32(5.0) * np.abs(seg).max(axis=1))), 5, 25)
+        most = 25
+    else:
+        counts = np.full(len(limb), scoring.samples, np.float32)
+        most = scoring.samples
+    offset = np.float32((stride - 1) / 2.0)
+    a, b = (pa - offset) / np.float32(stride), (pb - offset) / np.float32(stride)  # input pixels -> map cells
+    vec = b - a
+    unit = vec / np.maximum(np.sqrt((vec * vec).sum(axis=1)), np.float32(1e-3))[:, None]
+    steps = np.arange(most, dtype=np.float32)
+    t = steps / np.maximum(counts - 1, 1)[:, None]  # (P, S)
+    valid = steps < counts[:, None]
+    mx = a[:, 0:1] + t * vec[:, 0:1]
+    my = a[:, 1:2] + t * vec[:, 1:2]
+    _, _, ch_x, ch_y = _limb_tables(skeleton)
+    _, h, w = pafs.shape
+    flat = pafs.reshape(-1)
+    sampled = sample_bilinear_numpy(flat, h, w, np.stack((ch_x[limb], ch_y[limb]))[:, :, None], mx, my)
+    dots = (sampled[0] * unit[:, 0:1] + sampled[1] * unit[:, 1:2]) * valid
+    passing = (dots > scoring.threshold) & valid
+    n_pass = passing.sum(axis=1).astype(np.float32)
+    if scoring.inliers_only:
+        score = (dots * passing).sum(axis=1) / np.maximum(n_pass, 1)
+    else:
+        score = dots.sum(axis=1) / counts
+    accept = n_pass > np.float32(scoring.min_inlier_ratio) * counts
+    if scoring.distance_prior:
+        score = score + np.minimum(np.float32(0.5 * image_height) / np.maximum(length, np.float32(1e-3)) - 1, 0)
+        accept &= score > 0
+    if scoring.short_limb is not None:
+        short = length < scoring.short_limb
+        score = np.where(short & ~accept, np.float32(scoring.threshold), score)
+        accept |= short
+    scores[limb, la, lb] = np.where(accept, score, -np.inf)
+    return scores, index_a, index_b
+
+
+def match_limbs_numpy(scores: np.ndarray, index_a: np.ndarray, index_b: np.ndarray,
+                      method: str = "greedy") -> tuple[list[float], list[int], list[int], list[float]]:
+    """:func:`~openpose_py.decode.limbs.match_limbs` for arrays: the connections as lists (limb, peak A, peak B,
+    score), grouped by limb, best first within a limb."""
+    num_limbs, max_a, max_b = scores.shape
+    if max_a == 0 or max_b == 0:
+        return [], [], [], []
+    if method == "greedy":
+        chosen = _greedy(scores)
+    elif method == "optimal":
+        chosen = optimal_choice(scores)
+    else:
+        raise ValueError(f"unknown matching method {method!r}")
+    limb, ia, ib = np.nonzero(chosen)
+    s = scores[limb, ia, ib]
+    by_score = np.argsort(-s, kind="stable")
+    order = by_score[np.argsort(limb[by_score], kind="stable")]
+    limb, ia, ib, s = limb[order], ia[order], ib[order], s[order]
+    return limb.tolist(), index_a[limb, ia].tolist(), index_b[limb, ib].tolist(), s.tolist()
+
+
+def _greedy(scores: np.ndarray) -> np.ndarray:
+    """Rounds of mutually-best pairs (the greedy set when scores are distinct), as ``limbs._greedy``."""
+    work = scores.copy()
+    chosen = np.zeros(scores.shape, bool)
+    rows = np.arange(scores.shape[1])
+    while True:
+        row_arg = work.argmax(axis=2)  # (L, A)
+        row_best = np.take_along_axis(work, row_arg[:, :, None], axis=2)[:, :, 0]
+        col_arg = work.argmax(axis=1)  # (L, B)
+        mutual = (np.take_along_axis(col_arg, row_arg, axis=1) == rows) & np.isfinite(row_best)
+        li, ai = np.nonzero(mutual)
+        if len(li) == 0:
+            return chosen
+        bi = row_arg[li, ai]
+        chosen[li, ai, bi] = True
+        work[li, ai, :] = -np.inf
+        work[li, :, bi] = -np.inf

@@ -1,0 +1,234 @@
+"""Heatmap peaks on the CPU with NumPy, computing the bicubic upsampling only where a peak can be.
+
+The same peaks as :func:`~openpose_py.decode.peaks.find_peaks` (torch's ``bicubic`` upsampling, ``align_corners=False``;
+8- or 4-neighbour maxima above the threshold; the same refinements and per-part cap), without upsampling the whole map.
+An upsampled value is a weighted sum of a 4x4 source window, so it is at most ``S`` times the window's largest
+magnitude (``S`` the product of the two axes' summed absolute weights, 1.64 at factor 2). Only the source cells within
+two cells of one above ``threshold / S`` can have an upsampled pixel above the threshold. Each such cell's block of
+``f x f`` upsampled pixels is computed from its 5x5 source patch, with a margin of blocks for the neighbour test and
+the refinement window. Every other pixel is at most the threshold, so it can neither be a peak nor beat one.
+On the default network's maps this is 1-10% of the map.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["find_peaks_numpy", "cubic_block_weights"]
+
+_A = -0.75  # torch's (and OpenCV's) bicubic coefficient
+
+
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """(n, 4) weights of the taps at floor - 1 .. floor + 2 for fractional positions ``t`` (torch's formulas)."""
+    t = t.astype(np.float32)
+    a = np.float32(_A)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return np.stack((far(t + 1), near(t), near(1 - t), far(2 - t)), axis=1).astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def cubic_block_weights(factor: int) -> tuple[np.ndarray, float]:
+    """The (f, 5) weights that turn a source cell's 5-cell neighbourhood (cells -2..2) into its ``f`` upsampled
+    pixels along one axis, and the bound ``S`` (largest summed absolute weight, squared for two axes)."""
+    scale = np.float32(1.0 / factor)
+    real = scale * (np.arange(factor, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5)  # offset from the cell
+    floor = np.floor(real)
+    taps = _cubic_weights(real - floor)
+    weights = np.zeros((factor, 5), np.float32)
+    for j in range(factor):
+        start = int(floor[j]) + 1  # tap floor - 1 sits at column floor - 1 + 2
+        weights[j, start:start + 4] = taps[j]
+    bound = float(np.abs(weights).sum(axis=1).max()) ** 2
+    return weights, bound
+
+
+def _window(part: np.ndarray, y: np.ndarray, x: np.ndarray, h: int, w: int, radius: int) -> np.ndarray:
+    """(..., 2r+1, 2r+1) flat indices into (K, h, w) maps of the cells around (part, y, x), clamped to the map
+    (edge cells repeat: the clamped taps of torch's bicubic)."""
+    offsets = np.arange(-radius, radius + 1)
+    rows = np.minimum(np.maximum(y[..., None] + offsets, 0), h - 1)
+    cols = np.minimum(np.maximum(x[..., None] + offsets, 0), w - 1)
+    return ((part * h)[..., None] + rows)[..., :, None] * w + cols[..., None, :]
+
+
+class _Blocks(NamedTuple):
+    """Upsampled values of the blocks of some source cells (block ``n``: the ``f x f`` upsampled pixels of source
+    cell ``part[n], y[n], x[n]``), and the source maps for values anywhere else."""
+
+    values: np.ndarray  # (N + 1, f, f), the last block -inf
+    index: np.ndarray  # (K * h * w,) block of each source cell, -1 if not computed
+    part: np.ndarray
+    y: np.ndarray
+    x: np.ndarray
+    maps: np.ndarray  # (K, h, w)
+    weights: np.ndarray  # (f, 5), from cubic_block_weights
+
+    def computed(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Values at upsampled pixels (in range) from the computed blocks; -inf elsewhere (at most the threshold)."""
+        f = len(self.weights)
+        _, h, w = self.maps.shape
+        block = self.index[(part * h + y // f) * w + x // f]
+        return self.values.reshape(-1)[block * (f * f) + (y % f) * f + x % f]
+
+    def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Upsampled values at any upsampled pixels (in range): from the computed blocks, and where a pixel's block
+        was not computed (rare: a refinement window reaching past the blocks), from its 5x5 source patch."""
+        values = self.computed(part, y, x)
+        missing = np.isneginf(values)
+        if missing.any():
+            part, y, x = (np.broadcast_to(v, values.shape)[missing] for v in (part, y, x))
+            f = len(self.weights)
+            _, h, w = self.maps.shape
+            patch = self.maps.reshape(-1)[_window(part, y // f, x // f, h, w, 2)]  # (n, 5, 5)
+            across = (patch * self.weights[x % f][:, None, :]).sum(axis=-1)  # each row first, as torch
+            values[missing] = (across * self.weights[y % f]).sum(axis=-1)
+        return values
+
+    def above(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(part, y, x) of the computed upsampled pixels above ``threshold``, in no particular order."""
+        f = len(self.weights)
+        block, within = np.divmod(np.flatnonzero(self.values[:-1] > threshold), f * f)
+        j, i = np.divmod(within, f)
+        return self.part[block], self.y[block] * f + j, self.x[block] * f + i
+
+
+class _Dense(NamedTuple):
+    """The maps themselves (no upsampling), with the same lookups as :class:`_Blocks`."""
+
+    maps: np.ndarray
+
+    def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        _, h, w = self.maps.shape
+        return self.maps.reshape(-1)[(part * h + y) * w + x]
+
+    computed = at
+
+    def above(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        _, h, w = self.maps.shape
+        py, x = np.divmod(np.flatnonzero(self.maps > threshold), w)
+        part, y = np.divmod(py, h)
+        return part, y, x
+
+
+def _upsampled_blocks(maps: np.ndarray, magnitude: np.ndarray, factor: int, threshold: float) -> _Blocks | None:
+    """The blocks that can hold an upsampled pixel above ``threshold``: those within 2 cells of a cell whose
+    ``magnitude`` (absolute value) is above ``threshold / S``."""
+    k, h, w = maps.shape
+    weights, bound = cubic_block_weights(factor)
+    strong = np.flatnonzero(magnitude > threshold / bound * (1 - 1e-4))
+    if len(strong) == 0:
+        return None
+    py, sx = np.divmod(strong, w)
+    sp, sy = np.divmod(py, h)
+    near = np.zeros(k * h * w, bool)
+    near[_window(sp, sy, sx, h, w, 2)] = True
+    cells = np.flatnonzero(near)
+    py, x = np.divmod(cells, w)
+    part, y = np.divmod(py, h)
+    n = len(cells)
+    index = np.full(k * h * w, -1, np.int32)
+    index[cells] = np.arange(n, dtype=np.int32)
+    patches = maps.reshape(-1)[_window(part, y, x, h, w, 2)]  # (N, 5, 5)
+    across = (patches.reshape(n * 5, 5) @ weights.T).reshape(n, 5, factor)  # each row first, as torch
+    values = np.empty((n + 1, factor, factor), np.float32)
+    values[:n] = (across.transpose(0, 2, 1).reshape(n * factor, 5) @ weights.T).reshape(n, factor, factor) \
+        .transpose(0, 2, 1)
+    values[n] = -np.inf
+    return _Blocks(values, index, part, y, x, maps, weights)
+
+
+_NEIGHBOURS = {4: ((-1, 0), (1, 0), (0, -1), (0, 1))}
+_NEIGHBOURS[8] = _NEIGHBOURS[4] + ((-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def find_peaks_numpy(maps: np.ndarray, stride: float, threshold: float, *, upsample: int = 1, neighbourhood: int = 8,
+                     refine: str = "none", refine_radius: int = 3,
+                     max_peaks: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~openpose_py.decode.peaks.find_peaks` (without blur) on float32 (K, h, w) maps (non-finite values
+    count as 0).
+
+    Returns:
+        part (M,) int64, xy (M, 2) float32 input pixels, score (M,) float32; sorted by part, then row, then column.
+    """
+    k, h, w = maps.shape
+    if refine not in ("none", "centroid", "quadratic", "gaussian"):
+        raise ValueError(f"unknown peak refinement {refine!r}")
+    magnitude = np.abs(maps)
+    if maps.size and not np.isfinite(magnitude.max()):  # NaN or infinity somewhere: count them as 0
+        maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
+        magnitude = np.abs(maps)
+    source = _Dense(maps) if upsample == 1 else _upsampled_blocks(maps, magnitude, upsample, threshold)
+    empty = np.zeros(0, np.int64), np.zeros((0, 2), np.float32), np.zeros(0, np.float32)
+    if source is None:
+        return empty
+    part, y, x = source.above(threshold)
+    height, width = h * upsample, w * upsample
+    dy, dx = np.array(_NEIGHBOURS[neighbourhood]).T
+    score = source.computed(part, y, x)
+    around = source.computed(part[:, None], np.minimum(np.maximum(y[:, None] + dy, 0), height - 1),
+                             np.minimum(np.maximum(x[:, None] + dx, 0), width - 1))
+    keep = (score[:, None] >= around).all(axis=1)
+    order = np.argsort((part[keep] * height + y[keep]) * width + x[keep])
+    part, y, x, score = part[keep][order], y[keep][order], x[keep][order], score[keep][order]
+    if max_peaks is not None and len(part) and np.bincount(part).max() > max_peaks:
+        best = _top_per_part(part, score, max_peaks)
+        part, y, x, score = part[best], y[best], x[best], score[best]
+    if refine == "centroid":
+        fx, fy = _centroid(source, part, y, x, refine_radius, height, width)
+    elif refine in ("quadratic", "gaussian"):
+        fx, fy = _quadratic(source, part, y, x, refine == "gaussian", height, width)
+    else:
+        fx, fy = x.astype(np.float32), y.astype(np.float32)
+    cell = np.float32(stride / upsample)
+    offset = np.float32((stride / upsample - 1) / 2.0)
+    xy = np.stack((fx * cell + offset, fy * cell + offset), axis=1)
+    return part.astype(np.int64), xy, score
+
+
+def _top_per_part(part: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Indices (in their order) of the ``k`` best-scoring peaks of each part (ties: the earlier first)."""
+    order = np.argsort(-score, kind="stable")
+    order = order[np.argsort(part[order], kind="stable")]
+    counts = np.bincount(part)
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(len(part)) - starts[part[order]]
+    return np.sort(order[rank < k])
+
+
+def _quadratic(source, part, y, x, log: bool, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-pixel offsets from a parabola through each peak and its two neighbours along each axis (or through
+    their logarithms), clamped to half a pixel."""
+    up, down = np.maximum(y - 1, 0), np.minimum(y + 1, height - 1)
+    left, right = np.maximum(x - 1, 0), np.minimum(x + 1, width - 1)
+    v = source.at(part[:, None], np.stack((y, y, up, y, down), 1), np.stack((x, left, x, right, x), 1))
+    if log:
+        v = np.log(np.maximum(v, np.float32(1e-4)))
+    centre, lo, hi = v[:, :1], v[:, 1:3], v[:, 3:5]  # lo: left, up; hi: right, down
+    curv = lo - 2 * centre + hi
+    off = np.where(curv < -1e-9, np.float32(0.5) * (lo - hi) / np.minimum(curv, np.float32(-1e-9)), 0)
+    off = np.minimum(np.maximum(off, np.float32(-0.5)), np.float32(0.5))
+    return x.astype(np.float32) + off[:, 0], y.astype(np.float32) + off[:, 1]
+
+
+def _centroid(source, part, y, x, radius: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Score-weighted centroid of each peak's (2r+1)^2 window, values clipped at 0, outside the map ignored."""
+    offs = np.arange(-radius, radius + 1)
+    wy, wx = y[:, None] + offs, x[:, None] + offs  # (M, S)
+    inside = ((wy >= 0) & (wy < height))[:, :, None] & ((wx >= 0) & (wx < width))[:, None, :]
+    wy, wx = np.clip(wy, 0, height - 1), np.clip(wx, 0, width - 1)
+    vals = np.maximum(source.at(part[:, None, None], wy[:, :, None], wx[:, None, :]), 0) * inside
+    wy, wx = wy.astype(np.float32), wx.astype(np.float32)
+    total = np.maximum(vals.sum(axis=(1, 2)), np.float32(1e-12))
+    fy = (vals.sum(axis=2) * wy).sum(axis=1) / total
+    fx = (vals.sum(axis=1) * wx).sum(axis=1) / total
+    return fx.astype(np.float32), fy.astype(np.float32)
