@@ -72,9 +72,10 @@ def score_limbs_numpy(part: np.ndarray, xy: np.ndarray, pafs: np.ndarray, stride
         return scores, index_a, index_b
     pa, pb = xy[ga], xy[gb]
     seg = pb - pa
-    length = np.sqrt((seg * seg).sum(axis=1))
+    length = np.sqrt(seg[:, 0] * seg[:, 0] + seg[:, 1] * seg[:, 1])
     if scoring.samples is None:
-        counts = np.clip(np.round(np.sqrt(np.float32(5.0) * np.abs(seg).max(axis=1))), 5, 25)
+        longer = np.maximum(np.abs(seg[:, 0]), np.abs(seg[:, 1]))
+        counts = np.minimum(np.maximum(np.round(np.sqrt(np.float32(5.0) * longer)), 5), 25)
         most = 25
     else:
         counts = np.full(len(limb), scoring.samples, np.float32)
@@ -82,7 +83,7 @@ def score_limbs_numpy(part: np.ndarray, xy: np.ndarray, pafs: np.ndarray, stride
     offset = np.float32((stride - 1) / 2.0)
     a, b = (pa - offset) / np.float32(stride), (pb - offset) / np.float32(stride)  # input pixels -> map cells
     vec = b - a
-    unit = vec / np.maximum(np.sqrt((vec * vec).sum(axis=1)), np.float32(1e-3))[:, None]
+    unit = vec / np.maximum(np.sqrt(vec[:, 0] * vec[:, 0] + vec[:, 1] * vec[:, 1]), np.float32(1e-3))[:, None]
     steps = np.arange(most, dtype=np.float32)
     t = steps / np.maximum(counts - 1, 1)[:, None]  # (P, S)
     valid = steps < counts[:, None]

@@ -20,6 +20,8 @@ import numpy as np
 __all__ = ["find_peaks_numpy", "cubic_block_weights"]
 
 _A = -0.75  # torch's (and OpenCV's) bicubic coefficient
+_NEIGHBOURS = {4: ((-1, 0), (1, 0), (0, -1), (0, 1))}
+_NEIGHBOURS[8] = _NEIGHBOURS[4] + ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
 def _cubic_weights(t: np.ndarray) -> np.ndarray:
@@ -53,31 +55,43 @@ def cubic_block_weights(factor: int) -> tuple[np.ndarray, float]:
 
 
 def _window(part: np.ndarray, y: np.ndarray, x: np.ndarray, h: int, w: int, radius: int) -> np.ndarray:
-    """(..., 2r+1, 2r+1) flat indices into (K, h, w) maps of the cells around (part, y, x), clamped to the map
-    (edge cells repeat: the clamped taps of torch's bicubic)."""
+    """(..., 2r+1, 2r+1) flat indices into (K, h, w) maps of the cells around (part, y, x), clamped to the map."""
     offsets = np.arange(-radius, radius + 1)
     rows = np.minimum(np.maximum(y[..., None] + offsets, 0), h - 1)
     cols = np.minimum(np.maximum(x[..., None] + offsets, 0), w - 1)
     return ((part * h)[..., None] + rows)[..., :, None] * w + cols[..., None, :]
 
 
+def _edge_padded(maps: np.ndarray) -> np.ndarray:
+    """(K, h + 4, w + 4): the maps with their edge cells repeated twice on every side (torch's clamped taps)."""
+    k, h, w = maps.shape
+    out = np.empty((k, h + 4, w + 4), np.float32)
+    out[:, 2:-2, 2:-2] = maps
+    out[:, 2:-2, :2] = maps[:, :, :1]
+    out[:, 2:-2, -2:] = maps[:, :, -1:]
+    out[:, :2] = out[:, 2:3]
+    out[:, -2:] = out[:, -3:-2]
+    return out
+
+
 class _Blocks(NamedTuple):
     """Upsampled values of the blocks of some source cells (block ``n``: the ``f x f`` upsampled pixels of source
-    cell ``part[n], y[n], x[n]``), and the source maps for values anywhere else."""
+    cell ``part[n], y[n], x[n]``), and the edge-padded source maps for values anywhere else."""
 
     values: np.ndarray  # (N + 1, f, f), the last block -inf
-    index: np.ndarray  # (K * h * w,) block of each source cell, -1 if not computed
+    index: np.ndarray  # (K * (h + 4) * (w + 4),) block of each padded cell, -1 if not computed (the padding never)
     part: np.ndarray
     y: np.ndarray
     x: np.ndarray
-    maps: np.ndarray  # (K, h, w)
+    padded: np.ndarray  # (K, h + 4, w + 4)
     weights: np.ndarray  # (f, 5), from cubic_block_weights
 
     def computed(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Values at upsampled pixels (in range) from the computed blocks; -inf elsewhere (at most the threshold)."""
+        """Values at upsampled pixels from the computed blocks; -inf elsewhere (at most the threshold), including
+        up to ``2 f`` pixels outside the map."""
         f = len(self.weights)
-        _, h, w = self.maps.shape
-        block = self.index[(part * h + y // f) * w + x // f]
+        _, hp, wp = self.padded.shape
+        block = self.index[(part * hp + y // f + 2) * wp + x // f + 2]
         return self.values.reshape(-1)[block * (f * f) + (y % f) * f + x % f]
 
     def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -88,36 +102,28 @@ class _Blocks(NamedTuple):
         if missing.any():
             part, y, x = (np.broadcast_to(v, values.shape)[missing] for v in (part, y, x))
             f = len(self.weights)
-            _, h, w = self.maps.shape
-            patch = self.maps.reshape(-1)[_window(part, y // f, x // f, h, w, 2)]  # (n, 5, 5)
+            patch = self.patches(part, y // f, x // f)
             across = (patch * self.weights[x % f][:, None, :]).sum(axis=-1)  # each row first, as torch
             values[missing] = (across * self.weights[y % f]).sum(axis=-1)
         return values
 
-    def above(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(part, y, x) of the computed upsampled pixels above ``threshold``, in no particular order."""
+    def patches(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """(n, 5, 5) source cells y-2..y+2, x-2..x+2 of source cells (part, y, x), edges repeated."""
+        _, hp, wp = self.padded.shape
+        window = (np.arange(5)[:, None] * wp + np.arange(5)).ravel()
+        return self.padded.reshape(-1)[((part * hp + y) * wp + x)[:, None] + window].reshape(-1, 5, 5)
+
+    def above(self, threshold: float, neighbourhood: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(part, y, x) of the computed upsampled pixels above ``threshold`` (the candidates for a peak), in no
+        particular order. At factor 2 with 8 neighbours, only each block's largest: the others neighbour it."""
         f = len(self.weights)
-        block, within = np.divmod(np.flatnonzero(self.values[:-1] > threshold), f * f)
+        v = self.values[:-1].reshape(-1, f * f)
+        ok = v > threshold
+        if f == 2 and neighbourhood == 8:  # (NumPy's max along a short axis is slow)
+            ok &= v >= np.maximum(np.maximum(v[:, 0], v[:, 1]), np.maximum(v[:, 2], v[:, 3]))[:, None]
+        block, within = np.divmod(np.flatnonzero(ok), f * f)
         j, i = np.divmod(within, f)
         return self.part[block], self.y[block] * f + j, self.x[block] * f + i
-
-
-class _Dense(NamedTuple):
-    """The maps themselves (no upsampling), with the same lookups as :class:`_Blocks`."""
-
-    maps: np.ndarray
-
-    def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        _, h, w = self.maps.shape
-        return self.maps.reshape(-1)[(part * h + y) * w + x]
-
-    computed = at
-
-    def above(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        _, h, w = self.maps.shape
-        py, x = np.divmod(np.flatnonzero(self.maps > threshold), w)
-        part, y = np.divmod(py, h)
-        return part, y, x
 
 
 def _upsampled_blocks(maps: np.ndarray, magnitude: np.ndarray, factor: int, threshold: float) -> _Blocks | None:
@@ -136,19 +142,41 @@ def _upsampled_blocks(maps: np.ndarray, magnitude: np.ndarray, factor: int, thre
     py, x = np.divmod(cells, w)
     part, y = np.divmod(py, h)
     n = len(cells)
-    index = np.full(k * h * w, -1, np.int32)
-    index[cells] = np.arange(n, dtype=np.int32)
-    patches = maps.reshape(-1)[_window(part, y, x, h, w, 2)]  # (N, 5, 5)
-    across = (patches.reshape(n * 5, 5) @ weights.T).reshape(n, 5, factor)  # each row first, as torch
-    values = np.empty((n + 1, factor, factor), np.float32)
-    values[:n] = (across.transpose(0, 2, 1).reshape(n * factor, 5) @ weights.T).reshape(n, factor, factor) \
+    padded = _edge_padded(maps)
+    index = np.full(padded.size, -1, np.int32)
+    index[(part * (h + 4) + y + 2) * (w + 4) + x + 2] = np.arange(n, dtype=np.int32)
+    blocks = _Blocks(np.empty((n + 1, factor, factor), np.float32), index, part, y, x, padded, weights)
+    across = (blocks.patches(part, y, x).reshape(n * 5, 5) @ weights.T).reshape(n, 5, factor)  # each row first
+    blocks.values[:n] = (across.transpose(0, 2, 1).reshape(n * factor, 5) @ weights.T).reshape(n, factor, factor) \
         .transpose(0, 2, 1)
-    values[n] = -np.inf
-    return _Blocks(values, index, part, y, x, maps, weights)
+    blocks.values[n] = -np.inf
+    return blocks
 
 
-_NEIGHBOURS = {4: ((-1, 0), (1, 0), (0, -1), (0, 1))}
-_NEIGHBOURS[8] = _NEIGHBOURS[4] + ((-1, -1), (-1, 1), (1, -1), (1, 1))
+class _Dense(NamedTuple):
+    """No upsampling: the maps themselves, padded with -inf, with the same lookups as :class:`_Blocks`."""
+
+    padded: np.ndarray  # (K, h + 2, w + 2)
+
+    @classmethod
+    def of(cls, maps: np.ndarray) -> "_Dense":
+        k, h, w = maps.shape
+        padded = np.full((k, h + 2, w + 2), -np.inf, np.float32)
+        padded[:, 1:-1, 1:-1] = maps
+        return cls(padded)
+
+    def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Values at cells (one outside the map: -inf)."""
+        _, hp, wp = self.padded.shape
+        return self.padded.reshape(-1)[(part * hp + y + 1) * wp + x + 1]
+
+    computed = at
+
+    def above(self, threshold: float, neighbourhood: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        _, hp, wp = self.padded.shape
+        py, x = np.divmod(np.flatnonzero(self.padded > threshold), wp)
+        part, y = np.divmod(py, hp)
+        return part, y - 1, x - 1
 
 
 def find_peaks_numpy(maps: np.ndarray, stride: float, threshold: float, *, upsample: int = 1, neighbourhood: int = 8,
@@ -167,16 +195,15 @@ def find_peaks_numpy(maps: np.ndarray, stride: float, threshold: float, *, upsam
     if maps.size and not np.isfinite(magnitude.max()):  # NaN or infinity somewhere: count them as 0
         maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
         magnitude = np.abs(maps)
-    source = _Dense(maps) if upsample == 1 else _upsampled_blocks(maps, magnitude, upsample, threshold)
+    source = _Dense.of(maps) if upsample == 1 else _upsampled_blocks(maps, magnitude, upsample, threshold)
     empty = np.zeros(0, np.int64), np.zeros((0, 2), np.float32), np.zeros(0, np.float32)
     if source is None:
         return empty
-    part, y, x = source.above(threshold)
+    part, y, x = source.above(threshold, neighbourhood)
     height, width = h * upsample, w * upsample
     dy, dx = np.array(_NEIGHBOURS[neighbourhood]).T
     score = source.computed(part, y, x)
-    around = source.computed(part[:, None], np.minimum(np.maximum(y[:, None] + dy, 0), height - 1),
-                             np.minimum(np.maximum(x[:, None] + dx, 0), width - 1))
+    around = source.computed(part[:, None], y[:, None] + dy, x[:, None] + dx)  # outside the map: -inf
     keep = (score[:, None] >= around).all(axis=1)
     order = np.argsort((part[keep] * height + y[keep]) * width + x[keep])
     part, y, x, score = part[keep][order], y[keep][order], x[keep][order], score[keep][order]
