@@ -116,16 +116,12 @@ def match_limbs_numpy(scores: np.ndarray, index_a: np.ndarray, index_b: np.ndarr
                       method: str = "greedy") -> tuple[list[float], list[int], list[int], list[float]]:
     """:func:`~openpose_py.decode.limbs.match_limbs` for arrays: the connections as lists (limb, peak A, peak B,
     score), grouped by limb, best first within a limb."""
-    num_limbs, max_a, max_b = scores.shape
-    if max_a == 0 or max_b == 0:
+    if scores.shape[1] == 0 or scores.shape[2] == 0:
         return [], [], [], []
-    if method == "greedy":
-        chosen = _greedy(scores)
-    elif method == "optimal":
-        chosen = optimal_choice(scores)
-    else:
+    choose = {"greedy": _greedy, "optimal": optimal_choice}.get(method)
+    if choose is None:
         raise ValueError(f"unknown matching method {method!r}")
-    limb, ia, ib = np.nonzero(chosen)
+    limb, ia, ib = np.nonzero(choose(scores))
     s = scores[limb, ia, ib]
     by_score = np.argsort(-s, kind="stable")
     order = by_score[np.argsort(limb[by_score], kind="stable")]

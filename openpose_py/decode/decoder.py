@@ -138,7 +138,7 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
         short = math.sqrt(content_size[0] * content_size[1]) * config.short_limb_fraction
     scoring = LimbScoring(config.paf_samples, config.paf_threshold, config.min_inlier_ratio, config.distance_prior,
                           config.inliers_only, short)
-    cpu = heatmaps.device.type == "cpu" and pafs.device.type == "cpu"
+    cpu = heatmaps.is_cpu and pafs.is_cpu
     if engine == "numpy" and not (cpu and config.blur_sigma == 0):
         raise ValueError("the numpy decoder needs CPU maps and blur_sigma 0")
     if engine == "numpy" or (engine == "auto" and cpu and config.blur_sigma == 0):
@@ -171,14 +171,20 @@ def _candidates_numpy(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: S
                       scoring: LimbScoring, content_size: tuple[float, float]) -> tuple[Peaks, list | None]:
     """:func:`_candidates_torch` with NumPy and OpenCV on CPU maps (no blur)."""
     part, xy, score = find_peaks_numpy(
-        heatmaps.detach().float().numpy(), stride, config.peak_threshold, upsample=config.upsample, neighbourhood=config.neighbourhood,
+        _as_array(heatmaps), stride, config.peak_threshold, upsample=config.upsample, neighbourhood=config.neighbourhood,
         refine=config.refine, refine_radius=config.refine_radius, max_peaks=config.max_peaks)
     peaks = Peaks(torch.from_numpy(part), torch.from_numpy(xy), torch.from_numpy(score))
     if len(part) == 0:
         return peaks, None
-    fields_ = pafs.detach().float().numpy()
-    scores, index_a, index_b = score_limbs_numpy(part, xy, fields_, stride, skeleton, scoring, content_size[1])
+    scores, index_a, index_b = score_limbs_numpy(part, xy, _as_array(pafs), stride, skeleton, scoring, content_size[1])
     return peaks, list(zip(*match_limbs_numpy(scores, index_a, index_b, config.matching)))
+
+
+def _as_array(maps: Tensor) -> np.ndarray:
+    """A CPU tensor as a float32 array (shared, not copied, when it already is float32 without a gradient)."""
+    if maps.requires_grad:
+        maps = maps.detach()
+    return (maps if maps.dtype == torch.float32 else maps.float()).numpy()
 
 
 def _kept_people(partial: list[PartialPerson], xy: list[list[float]], peak_scores: list[float], skeleton: Skeleton,

@@ -62,36 +62,26 @@ def _window(part: np.ndarray, y: np.ndarray, x: np.ndarray, h: int, w: int, radi
     return ((part * h)[..., None] + rows)[..., :, None] * w + cols[..., None, :]
 
 
-def _edge_padded(maps: np.ndarray) -> np.ndarray:
-    """(K, h + 4, w + 4): the maps with their edge cells repeated twice on every side (torch's clamped taps)."""
-    k, h, w = maps.shape
-    out = np.empty((k, h + 4, w + 4), np.float32)
-    out[:, 2:-2, 2:-2] = maps
-    out[:, 2:-2, :2] = maps[:, :, :1]
-    out[:, 2:-2, -2:] = maps[:, :, -1:]
-    out[:, :2] = out[:, 2:3]
-    out[:, -2:] = out[:, -3:-2]
-    return out
-
-
 class _Blocks(NamedTuple):
     """Upsampled values of the blocks of some source cells (block ``n``: the ``f x f`` upsampled pixels of source
-    cell ``part[n], y[n], x[n]``), and the edge-padded source maps for values anywhere else."""
+    cell ``part[n], y[n], x[n]``), and the source maps for values anywhere else."""
 
     values: np.ndarray  # (N + 1, f, f), the last block -inf
-    index: np.ndarray  # (K * (h + 4) * (w + 4),) block of each padded cell, -1 if not computed (the padding never)
+    cells: np.ndarray  # (N + 1,) ascending index of each block's cell in the maps padded by 2, then a sentinel
     part: np.ndarray
     y: np.ndarray
     x: np.ndarray
-    padded: np.ndarray  # (K, h + 4, w + 4)
+    maps: np.ndarray  # (K, h, w)
     weights: np.ndarray  # (f, 5), from cubic_block_weights
 
     def computed(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Values at upsampled pixels from the computed blocks; -inf elsewhere (at most the threshold), including
         up to ``2 f`` pixels outside the map."""
         f = len(self.weights)
-        _, hp, wp = self.padded.shape
-        block = self.index[(part * hp + y // f + 2) * wp + x // f + 2]
+        _, h, w = self.maps.shape
+        cell = (part * (h + 4) + y // f + 2) * (w + 4) + x // f + 2
+        block = np.searchsorted(self.cells, cell)
+        block = np.where(self.cells[block] == cell, block, len(self.cells) - 1)
         return self.values.reshape(-1)[block * (f * f) + (y % f) * f + x % f]
 
     def at(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -102,16 +92,11 @@ class _Blocks(NamedTuple):
         if missing.any():
             part, y, x = (np.broadcast_to(v, values.shape)[missing] for v in (part, y, x))
             f = len(self.weights)
-            patch = self.patches(part, y // f, x // f)
+            _, h, w = self.maps.shape
+            patch = self.maps.reshape(-1)[_window(part, y // f, x // f, h, w, 2)]
             across = (patch * self.weights[x % f][:, None, :]).sum(axis=-1)  # each row first, as torch
             values[missing] = (across * self.weights[y % f]).sum(axis=-1)
         return values
-
-    def patches(self, part: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """(n, 5, 5) source cells y-2..y+2, x-2..x+2 of source cells (part, y, x), edges repeated."""
-        _, hp, wp = self.padded.shape
-        window = (np.arange(5)[:, None] * wp + np.arange(5)).ravel()
-        return self.padded.reshape(-1)[((part * hp + y) * wp + x)[:, None] + window].reshape(-1, 5, 5)
 
     def above(self, threshold: float, neighbourhood: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(part, y, x) of the computed upsampled pixels above ``threshold`` (the candidates for a peak), in no
@@ -126,31 +111,34 @@ class _Blocks(NamedTuple):
         return self.part[block], self.y[block] * f + j, self.x[block] * f + i
 
 
-def _upsampled_blocks(maps: np.ndarray, magnitude: np.ndarray, factor: int, threshold: float) -> _Blocks | None:
+def _upsampled_blocks(maps: np.ndarray, factor: int, threshold: float, low: float, high: float) -> _Blocks | None:
     """The blocks that can hold an upsampled pixel above ``threshold``: those within 2 cells of a cell whose
-    ``magnitude`` (absolute value) is above ``threshold / S``."""
+    absolute value is above ``threshold / S``. ``low`` and ``high``: the maps' extremes."""
     k, h, w = maps.shape
     weights, bound = cubic_block_weights(factor)
-    strong = np.flatnonzero(magnitude > threshold / bound * (1 - 1e-4))
-    if len(strong) == 0:
+    strong_at = threshold / bound * (1 - 1e-4)
+    if high <= strong_at and low >= -strong_at:
         return None
-    py, sx = np.divmod(strong, w)
+    strong = maps > strong_at
+    if low < -strong_at:  # (rare: the networks' maps are barely negative)
+        strong |= maps < -strong_at
+    py, sx = np.divmod(np.flatnonzero(strong), w)
     sp, sy = np.divmod(py, h)
     near = np.zeros(k * h * w, bool)
     near[_window(sp, sy, sx, h, w, 2)] = True
-    cells = np.flatnonzero(near)
-    py, x = np.divmod(cells, w)
+    py, x = np.divmod(np.flatnonzero(near), w)
     part, y = np.divmod(py, h)
-    n = len(cells)
-    padded = _edge_padded(maps)
-    index = np.full(padded.size, -1, np.int32)
-    index[(part * (h + 4) + y + 2) * (w + 4) + x + 2] = np.arange(n, dtype=np.int32)
-    blocks = _Blocks(np.empty((n + 1, factor, factor), np.float32), index, part, y, x, padded, weights)
-    across = (blocks.patches(part, y, x).reshape(n * 5, 5) @ weights.T).reshape(n, 5, factor)  # each row first
-    blocks.values[:n] = (across.transpose(0, 2, 1).reshape(n * factor, 5) @ weights.T).reshape(n, factor, factor) \
+    n = len(part)
+    cells = np.empty(n + 1, np.intp)
+    cells[:n] = (part * (h + 4) + y + 2) * (w + 4) + x + 2
+    cells[n] = np.iinfo(np.intp).max
+    patches = maps.reshape(-1)[_window(part, y, x, h, w, 2)].reshape(n * 5, 5)
+    across = (patches @ weights.T).reshape(n, 5, factor)  # each row first, as torch
+    values = np.empty((n + 1, factor, factor), np.float32)
+    values[:n] = (across.transpose(0, 2, 1).reshape(n * factor, 5) @ weights.T).reshape(n, factor, factor) \
         .transpose(0, 2, 1)
-    blocks.values[n] = -np.inf
-    return blocks
+    values[n] = -np.inf
+    return _Blocks(values, cells, part, y, x, maps, weights)
 
 
 class _Dense(NamedTuple):
@@ -191,11 +179,14 @@ def find_peaks_numpy(maps: np.ndarray, stride: float, threshold: float, *, upsam
     k, h, w = maps.shape
     if refine not in ("none", "centroid", "quadratic", "gaussian"):
         raise ValueError(f"unknown peak refinement {refine!r}")
-    magnitude = np.abs(maps)
-    if maps.size and not np.isfinite(magnitude.max()):  # NaN or infinity somewhere: count them as 0
+    low, high = (maps.min(), maps.max()) if maps.size else (0.0, 0.0)
+    if not (np.isfinite(low) and np.isfinite(high)):  # NaN or infinity somewhere: count them as 0
         maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
-        magnitude = np.abs(maps)
-    source = _Dense.of(maps) if upsample == 1 else _upsampled_blocks(maps, magnitude, upsample, threshold)
+        low, high = maps.min(), maps.max()
+    if upsample == 1:
+        source = _Dense.of(maps) if high > threshold else None
+    else:
+        source = _upsampled_blocks(maps, upsample, threshold, low, high)
     empty = np.zeros(0, np.int64), np.zeros((0, 2), np.float32), np.zeros(0, np.float32)
     if source is None:
         return empty
