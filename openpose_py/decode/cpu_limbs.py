@@ -118,31 +118,33 @@ def match_limbs_numpy(scores: np.ndarray, index_a: np.ndarray, index_b: np.ndarr
     score), grouped by limb, best first within a limb."""
     if scores.shape[1] == 0 or scores.shape[2] == 0:
         return [], [], [], []
-    choose = {"greedy": _greedy, "optimal": optimal_choice}.get(method)
+    choose = {"greedy": _greedy, "optimal": lambda s: np.nonzero(optimal_choice(s))}.get(method)
     if choose is None:
         raise ValueError(f"unknown matching method {method!r}")
-    limb, ia, ib = np.nonzero(choose(scores))
+    limb, ia, ib = choose(scores)
     s = scores[limb, ia, ib]
-    by_score = np.argsort(-s, kind="stable")
-    order = by_score[np.argsort(limb[by_score], kind="stable")]
+    order = np.lexsort((ib, ia, -s, limb))  # by limb, best first; ties in (limb, A, B) order, as torch's
     limb, ia, ib, s = limb[order], ia[order], ib[order], s[order]
     return limb.tolist(), index_a[limb, ia].tolist(), index_b[limb, ib].tolist(), s.tolist()
 
 
-def _greedy(scores: np.ndarray) -> np.ndarray:
-    """Rounds of mutually-best pairs (the greedy set when scores are distinct), as ``limbs._greedy``."""
+def _greedy(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rounds of mutually-best pairs (the greedy set when scores are distinct), as ``limbs._greedy``: the chosen
+    pairs' limb, A and B positions."""
     work = scores.copy()
-    chosen = np.zeros(scores.shape, bool)
-    rows = np.arange(scores.shape[1])
+    limbs, rows = np.arange(len(scores))[:, None], np.arange(scores.shape[1])
+    found = []
     while True:
         row_arg = work.argmax(axis=2)  # (L, A)
-        row_best = np.take_along_axis(work, row_arg[:, :, None], axis=2)[:, :, 0]
-        col_arg = work.argmax(axis=1)  # (L, B)
-        mutual = (np.take_along_axis(col_arg, row_arg, axis=1) == rows) & np.isfinite(row_best)
-        li, ai = np.nonzero(mutual)
-        if len(li) == 0:
-            return chosen
+        li, ai = np.nonzero(work.argmax(axis=1)[limbs, row_arg] == rows)
         bi = row_arg[li, ai]
-        chosen[li, ai, bi] = True
+        finite = np.isfinite(work[li, ai, bi])
+        if not finite.any():
+            break
+        li, ai, bi = li[finite], ai[finite], bi[finite]
+        found.append((li, ai, bi))
         work[li, ai, :] = -np.inf
         work[li, :, bi] = -np.inf
+    if not found:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0, np.intp)
+    return tuple(np.concatenate(column) for column in zip(*found))

@@ -26,8 +26,8 @@ def test_cubic_blocks_are_torch_bicubic(upsample):
     dense = F.interpolate(maps[None], scale_factor=upsample, mode="bicubic", align_corners=False)[0].numpy()
     part, y, x = np.nonzero(np.ones_like(dense, bool))
     assert np.abs(blocks.computed(part, y, x) - dense[part, y, x]).max() < 1e-5  # (1/3 is not exact in float)
-    weights, bound = cubic_block_weights(upsample)
-    assert np.allclose(weights.sum(axis=1), 1.0) and bound > 1.0
+    weights, positive, negative = cubic_block_weights(upsample)
+    assert np.allclose(weights.sum(axis=1), 1.0) and positive > 1.0 and 0 < negative < 0.2
 
 
 def test_every_upsampled_pixel_above_the_threshold_is_computed():
