@@ -123,7 +123,7 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
         pafs: (2L, h, w) on the same grid.
         content_size: (width, height) in input pixels of the real image content (without padding), for the limb
             length priors; defaults to the map extent.
-        engine: ``numpy`` (CPU maps: NumPy and OpenCV, upsampling only near peaks; not with ``blur_sigma``),
+        engine: ``numpy`` (CPU maps; the upsampling computed only near possible peaks; not with ``blur_sigma``),
             ``torch`` (any device), or ``auto``: numpy where it applies. Both give the same people (to float rounding).
     """
     k = skeleton.num_keypoints
