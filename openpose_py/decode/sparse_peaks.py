@@ -2,15 +2,16 @@
 
 The same peaks as :func:`~openpose_py.decode.peaks.find_peaks` (torch's ``bicubic`` upsampling, ``align_corners=False``;
 8- or 4-neighbour maxima above the threshold; the same refinements and per-part cap), without upsampling whole maps.
-An upsampled pixel is a weighted sum of a 4x4 window of source cells (weights ``wy * wx``). Split the weights into
-positive ones (summing to at most ``P``) and negative ones (sizes summing to at most ``Q``; at factor 2, P = 1.32 and
-Q = 0.32): if no cell of the window exceeds ``a`` and none is below ``-m``, the pixel is at most ``P a + Q m``. With
-``m`` the maps' most negative value, only the blocks (the ``f x f`` upsampled pixels of one source cell) within two
-cells of a cell above ``a = (threshold - Q m) / P`` can hold a pixel above the threshold. Those blocks are computed
-from their 5x5 source patches (two small matrix products). A pixel of any other block is at most the threshold, so
-it can neither be a peak nor beat one: the neighbour test reads it as -inf. The refinements read the few values they
-need outside the blocks from the source patches. On the default network's maps of the 24 dev photos (height 368)
-this computes 1.2% of the upsampled pixels.
+An upsampled pixel is a weighted sum of a 4x4 window of source cells. Split by sign, the weights bound it: at factor
+2, positive weights of 1.31 on the cells within one cell of the pixel's own block cell and 0.009 on the others,
+negative ones of 0.32 in all. So where every nearby cell is at most ``a``, every cell at most the maps' maximum ``g``
+and at least ``-m``, the pixel is at most ``1.31 a + 0.009 g + 0.32 m``; only the blocks (the ``f x f`` upsampled
+pixels of one source cell) within one cell of a cell above the ``a`` that makes this the threshold can hold a pixel
+above it (:func:`_strong_cells`, with looser fallbacks for strongly negative maps). Those blocks are computed from
+their 5x5 source patches (two small matrix products). A pixel of any other block is at most the threshold, so it can
+neither be a peak nor beat one: the neighbour test reads it as -inf. The refinements read the few values they need
+outside the blocks from the source patches. On the default network's maps of the 24 dev photos (height 368) this
+computes 0.6% of the upsampled pixels.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def _cubic_weights(t: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def cubic_block_weights(factor: int) -> tuple[np.ndarray, float, float]:
+def cubic_block_weights(factor: int) -> np.ndarray:
     """The (f, 5) weights that turn a source cell's 5-cell neighbourhood (cells -2..2) into its ``f`` upsampled
-    pixels along one axis, and the largest sum of the positive and of the negative weights' sizes of one pixel."""
+    pixels along one axis."""
     scale = np.float32(1.0 / factor)
     real = scale * (np.arange(factor, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5)  # offset from the cell
     floor = np.floor(real)
@@ -55,9 +56,7 @@ def cubic_block_weights(factor: int) -> tuple[np.ndarray, float, float]:
     for j in range(factor):
         start = int(floor[j]) + 1  # tap floor - 1 sits at column floor - 1 + 2
         weights[j, start:start + 4] = taps[j]
-    positive = float(np.maximum(weights, 0).sum(axis=1).max())
-    negative = float(np.maximum(-weights, 0).sum(axis=1).max())
-    return weights, positive, negative
+    return weights
 
 
 def _window(part: np.ndarray, y: np.ndarray, x: np.ndarray, h: int, w: int, radius: int) -> np.ndarray:
@@ -117,28 +116,49 @@ class _Blocks(NamedTuple):
         return self.part[block], self.y[block] * f + j, self.x[block] * f + i
 
 
-def _upsampled_blocks(maps: np.ndarray, factor: int, threshold: float, low: float, high: float) -> _Blocks | None:
-    """The blocks that can hold an upsampled pixel above ``threshold``: those within 2 cells of a strong cell.
+@lru_cache(maxsize=16)
+def _weight_masses(factor: int) -> tuple[np.ndarray, ...]:
+    """Per upsampled pixel of a block (f^2 of them): the summed positive weights on the source cells within one cell
+    of the block's own and on the others, and the summed sizes of the negative weights."""
+    weights = cubic_block_weights(factor)
+    both = weights[:, None, :, None] * weights[None, :, None, :]  # (f, f, 5, 5): pixel (j, i), cell (dy, dx)
+    positive, negative = np.maximum(both, 0).reshape(factor * factor, 25), np.maximum(-both, 0)
+    inner = np.zeros((5, 5), bool)
+    inner[1:4, 1:4] = True
+    inner = inner.ravel()
+    return positive[:, inner].sum(1), positive[:, ~inner].sum(1), negative.reshape(factor * factor, 25).sum(1)
 
-    An upsampled pixel is at most ``P a + Q m`` (module docstring) when no cell of its window exceeds ``a`` and none
-    is below ``-m``; with ``m`` the maps' most negative value (``low``), cells above ``a = (threshold - Q m) / P`` are
-    strong. Maps so negative that ``Q m`` reaches the threshold fall back to ``|value| > threshold / (P + Q)``."""
+
+def _strong_cells(maps: np.ndarray, factor: int, threshold: float, low: float, high: float) -> tuple[np.ndarray, int]:
+    """The cells near which an upsampled pixel can exceed ``threshold``, and how near (in cells).
+
+    A pixel is a sum of source cells times weights (``_weight_masses``). With ``m = max(0, -low)`` and
+    ``g = max(0, high)``, a pixel whose cells within one cell of its block's cell are all at most ``a``, and all
+    its other cells at most ``g``, is at most ``a P1 + g P2 + m Q``: cells above ``a = (threshold - g P2 - m Q) / P1``
+    are strong (radius 1). Where that ``a`` is not positive: ``a = (threshold - m Q) / (P1 + P2)`` with radius 2; for
+    maps so negative that ``m Q`` reaches the threshold, ``|value| > threshold / (P1 + P2 + Q)``, radius 2."""
+    inner, outer, negative = _weight_masses(factor)
+    m, g = max(0.0, -float(low)), max(0.0, float(high))
+    room = threshold - g * outer - m * negative
+    if (room > 0).all():
+        return maps > float((room / inner).min()) * (1 - 1e-4), 1
+    room = threshold - m * negative
+    if (room > 0).all():
+        return maps > float((room / (inner + outer)).min()) * (1 - 1e-4), 2
+    return np.abs(maps) > threshold / float((inner + outer + negative).max()) * (1 - 1e-4), 2
+
+
+def _upsampled_blocks(maps: np.ndarray, factor: int, threshold: float, low: float, high: float) -> _Blocks | None:
+    """The blocks that can hold an upsampled pixel above ``threshold`` (``low``, ``high``: the maps' extremes)."""
     k, h, w = maps.shape
-    weights, positive, negative = cubic_block_weights(factor)
-    big, small = positive**2 + negative**2, 2 * positive * negative  # P, Q
-    margin = threshold - small * max(0.0, -float(low))
-    if margin > 0:
-        strong_at = margin / big * (1 - 1e-4)
-        if high <= strong_at:
-            return None
-        strong = maps > strong_at
-    else:
-        strong_at = threshold / (big + small) * (1 - 1e-4)
-        strong = np.abs(maps) > strong_at
+    weights = cubic_block_weights(factor)
+    strong, radius = _strong_cells(maps, factor, threshold, low, high)
+    if not strong.any():
+        return None
     py, sx = np.divmod(np.flatnonzero(strong), w)
     sp, sy = np.divmod(py, h)
     near = np.zeros(k * h * w, bool)
-    near[_window(sp, sy, sx, h, w, 2)] = True
+    near[_window(sp, sy, sx, h, w, radius)] = True
     py, x = np.divmod(np.flatnonzero(near), w)
     part, y = np.divmod(py, h)
     n = len(part)
