@@ -26,15 +26,14 @@ def sample_bilinear_numpy(flat: np.ndarray, h: int, w: int, channel: np.ndarray,
                           y: np.ndarray) -> np.ndarray:
     """Bilinear values of the (C, h, w) maps ``flat`` (raveled) at map coordinates (x, y) in the given channels;
     non-finite map values count as 0 (as :func:`~openpose_py.decode.limbs.sample_bilinear` after ``nan_to_num``)."""
-    x = np.clip(x, 0, w - 1)
-    y = np.clip(y, 0, h - 1)
-    x0 = np.minimum(np.floor(x), w - 2 if w > 1 else 0)
+    x = np.minimum(np.maximum(x, 0), w - 1)
+    y = np.minimum(np.maximum(y, 0), h - 1)
+    x0 = np.minimum(np.floor(x), w - 2 if w > 1 else 0)  # so that x0 + 1 is on the map (but for one column)
     y0 = np.minimum(np.floor(y), h - 2 if h > 1 else 0)
     fx, fy = x - x0, y - y0
-    x0, y0 = x0.astype(np.intp), y0.astype(np.intp)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    base = channel * (h * w)
-    v = flat[np.stack((base + y0 * w + x0, base + y0 * w + x1, base + y1 * w + x0, base + y1 * w + x1))]
+    i00 = channel * (h * w) + (y0.astype(np.intp) * w + x0.astype(np.intp))
+    right, down = int(w > 1), w * int(h > 1)
+    v = flat[np.stack((i00, i00 + right, i00 + down, i00 + (down + right)))]
     if not np.isfinite(v).all():
         v = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
     v00, v01, v10, v11 = v
@@ -73,28 +72,30 @@ def score_limbs_numpy(part: np.ndarray, xy: np.ndarray, pafs: np.ndarray, stride
     pa, pb = xy[ga], xy[gb]
     seg = pb - pa
     length = np.sqrt(seg[:, 0] * seg[:, 0] + seg[:, 1] * seg[:, 1])
+    steps = np.arange(scoring.samples or 25, dtype=np.float32)
     if scoring.samples is None:
         longer = np.maximum(np.abs(seg[:, 0]), np.abs(seg[:, 1]))
         counts = np.minimum(np.maximum(np.round(np.sqrt(np.float32(5.0) * longer)), 5), 25)
-        most = 25
+        valid = steps < counts[:, None]
     else:
         counts = np.full(len(limb), scoring.samples, np.float32)
-        most = scoring.samples
+        valid = None  # every segment has all the samples
     offset = np.float32((stride - 1) / 2.0)
     a, b = (pa - offset) / np.float32(stride), (pb - offset) / np.float32(stride)  # input pixels -> map cells
     vec = b - a
     unit = vec / np.maximum(np.sqrt(vec[:, 0] * vec[:, 0] + vec[:, 1] * vec[:, 1]), np.float32(1e-3))[:, None]
-    steps = np.arange(most, dtype=np.float32)
     t = steps / np.maximum(counts - 1, 1)[:, None]  # (P, S)
-    valid = steps < counts[:, None]
     mx = a[:, 0:1] + t * vec[:, 0:1]
     my = a[:, 1:2] + t * vec[:, 1:2]
     _, _, ch_x, ch_y = _limb_tables(skeleton)
     _, h, w = pafs.shape
     flat = pafs.reshape(-1)
     sampled = sample_bilinear_numpy(flat, h, w, np.stack((ch_x[limb], ch_y[limb]))[:, :, None], mx, my)
-    dots = (sampled[0] * unit[:, 0:1] + sampled[1] * unit[:, 1:2]) * valid
-    passing = (dots > scoring.threshold) & valid
+    dots = sampled[0] * unit[:, 0:1] + sampled[1] * unit[:, 1:2]
+    passing = dots > scoring.threshold
+    if valid is not None:  # past a segment's own count: not a sample
+        dots *= valid
+        passing &= valid
     n_pass = passing.sum(axis=1).astype(np.float32)
     if scoring.inliers_only:
         score = (dots * passing).sum(axis=1) / np.maximum(n_pass, 1)
