@@ -169,7 +169,7 @@ def _candidates_torch(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: S
 
 def _candidates_numpy(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: Skeleton, config: DecoderConfig,
                       scoring: LimbScoring, content_size: tuple[float, float]) -> tuple[Peaks, list | None]:
-    """:func:`_candidates_torch` with NumPy and OpenCV on CPU maps (no blur)."""
+    """:func:`_candidates_torch` with NumPy on CPU maps (no blur)."""
     part, xy, score = find_peaks_numpy(
         _as_array(heatmaps), stride, config.peak_threshold, upsample=config.upsample, neighbourhood=config.neighbourhood,
         refine=config.refine, refine_radius=config.refine_radius, max_peaks=config.max_peaks)
