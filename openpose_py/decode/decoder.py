@@ -171,8 +171,9 @@ def _candidates_numpy(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: S
                       scoring: LimbScoring, content_size: tuple[float, float]) -> tuple[Peaks, list | None]:
     """:func:`_candidates_torch` with NumPy on CPU maps (no blur)."""
     part, xy, score = find_peaks_numpy(
-        _as_array(heatmaps), stride, config.peak_threshold, upsample=config.upsample, neighbourhood=config.neighbourhood,
-        refine=config.refine, refine_radius=config.refine_radius, max_peaks=config.max_peaks)
+        _as_array(heatmaps), stride, config.peak_threshold, upsample=config.upsample,
+        neighbourhood=config.neighbourhood, refine=config.refine, refine_radius=config.refine_radius,
+        max_peaks=config.max_peaks)
     peaks = Peaks(torch.from_numpy(part), torch.from_numpy(xy), torch.from_numpy(score))
     if len(part) == 0:
         return peaks, None
