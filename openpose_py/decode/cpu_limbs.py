@@ -5,8 +5,6 @@ loop), which on the few hundred candidate pairs of a photo costs far less than t
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..skeleton import Skeleton
@@ -15,11 +13,17 @@ from .limbs import LimbScoring, optimal_choice
 __all__ = ["score_limbs_numpy", "match_limbs_numpy", "sample_bilinear_numpy"]
 
 
-@lru_cache(maxsize=8)
+_TABLES: dict[int, tuple] = {}
+
+
 def _limb_tables(skeleton: Skeleton) -> tuple[np.ndarray, ...]:
-    """A end, B end, PAF x channel and PAF y channel of every limb."""
-    return tuple(np.array(v, np.intp) for v in (skeleton.limb_a, skeleton.limb_b, skeleton.paf_x_channels,
-                                                skeleton.paf_y_channels))
+    """A end, B end, PAF x channel and PAF y channel of every limb (kept per skeleton object: hashing a Skeleton
+    would cost more than building them)."""
+    held = _TABLES.get(id(skeleton))
+    if held is None or held[0] is not skeleton:
+        held = _TABLES[id(skeleton)] = (skeleton, *(np.array(v, np.intp) for v in (
+            skeleton.limb_a, skeleton.limb_b, skeleton.paf_x_channels, skeleton.paf_y_channels)))
+    return held[1:]
 
 
 def sample_bilinear_numpy(flat: np.ndarray, h: int, w: int, channel: np.ndarray, x: np.ndarray,
