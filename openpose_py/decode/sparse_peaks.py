@@ -27,6 +27,7 @@ _A = -0.75  # torch's (and OpenCV's) bicubic coefficient
 # (dy, dx) of a pixel and its neighbours: the pixel, left, up, right, down (4), then the diagonals (8)
 _NEIGHBOURS = {4: ((0, 0), (0, -1), (-1, 0), (0, 1), (1, 0))}
 _NEIGHBOURS[8] = _NEIGHBOURS[4] + ((-1, -1), (-1, 1), (1, -1), (1, 1))
+_OFFSETS = {n: np.array(pairs).T for n, pairs in _NEIGHBOURS.items()}  # (dy row, dx row)
 _NO_CELL = np.iinfo(np.intp).max
 
 
@@ -225,7 +226,7 @@ def find_peaks_numpy(maps: np.ndarray, stride: float, threshold: float, *, upsam
         return empty
     part, y, x = source.above(threshold, neighbourhood)
     height, width = h * upsample, w * upsample
-    dy, dx = np.array(_NEIGHBOURS[neighbourhood]).T
+    dy, dx = _OFFSETS[neighbourhood]
     near = source.computed(part[:, None], y[:, None] + dy, x[:, None] + dx)  # (C, 1 + n); outside the map: -inf
     keep = np.flatnonzero((near[:, :1] >= near[:, 1:]).all(axis=1))
     keep = keep[np.argsort((part[keep] * height + y[keep]) * width + x[keep])]
@@ -262,7 +263,7 @@ def _quadratic(source, part, y, x, v: np.ndarray, log: bool, height: int, width:
     not known (outside the map, where the peak's own value is used as by torch, or outside the computed blocks)."""
     missing = np.isneginf(v)
     if missing.any():
-        (dy, dx), (m, j) = np.array(_NEIGHBOURS[4]).T, np.nonzero(missing)
+        (dy, dx), (m, j) = _OFFSETS[4], np.nonzero(missing)
         v = v.copy()
         v[m, j] = source.at(part[m], np.minimum(np.maximum(y[m] + dy[j], 0), height - 1),
                             np.minimum(np.maximum(x[m] + dx[j], 0), width - 1))
