@@ -7,20 +7,24 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal, NamedTuple, get_args
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from ..checks import check_choice, check_number
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
 from .assemble import PartialPerson, assemble
+from .cpu_limbs import match_limbs_numpy, score_limbs_numpy
 from .fields import DECODER_FIELDS
 from .limbs import LimbScoring, match_limbs, score_limbs
 from .peaks import Peaks, find_peaks
+from .sparse_peaks import find_peaks_numpy
 
 __all__ = ["DecoderConfig", "Decoded", "decode", "PRESETS"]
 
 PersonScore = Literal["sum", "mean", "part_mean", "sum_x_parts"]
 Refine = Literal["none", "centroid", "quadratic", "gaussian"]
+Engine = Literal["auto", "torch", "numpy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +115,7 @@ class Decoded(NamedTuple):
 
 
 def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderConfig, *, stride: float = 8.0,
-           content_size: tuple[float, float] | None = None) -> Decoded:
+           content_size: tuple[float, float] | None = None, engine: Engine = "auto") -> Decoded:
     """Decode one image's maps into people.
 
     Args:
@@ -119,36 +123,73 @@ def decode(heatmaps: Tensor, pafs: Tensor, skeleton: Skeleton, config: DecoderCo
         pafs: (2L, h, w) on the same grid.
         content_size: (width, height) in input pixels of the real image content (without padding), for the limb
             length priors; defaults to the map extent.
+        engine: ``numpy`` (CPU maps; the upsampling computed only near possible peaks; not with ``blur_sigma``),
+            ``torch`` (any device), or ``auto``: numpy where it applies. Both give the same people (to float rounding).
     """
     k = skeleton.num_keypoints
     if heatmaps.shape[0] not in (k, k + 1) or pafs.shape[0] != skeleton.num_pafs:
         raise ValueError(f"{skeleton.name} needs {k}(+1) heatmaps and {skeleton.num_pafs} PAFs, got "
                          f"{heatmaps.shape[0]} and {pafs.shape[0]}")
+    check_choice("engine", engine, get_args(Engine))
     if content_size is None:
         content_size = (heatmaps.shape[2] * stride, heatmaps.shape[1] * stride)
-    peaks = find_peaks(
-        heatmaps[:k], stride, config.peak_threshold, upsample=config.upsample, blur_sigma=config.blur_sigma,
-        neighbourhood=config.neighbourhood, refine=config.refine, refine_radius=config.refine_radius,
-        max_peaks=config.max_peaks,
-    )
-    if len(peaks.part) == 0:
-        return Decoded([], peaks)
     short = None
     if config.short_limb_fraction is not None:
         short = math.sqrt(content_size[0] * content_size[1]) * config.short_limb_fraction
     scoring = LimbScoring(config.paf_samples, config.paf_threshold, config.min_inlier_ratio, config.distance_prior,
                           config.inliers_only, short)
-    candidates = score_limbs(peaks, pafs, stride, skeleton, scoring, content_size[1])
-    connections = match_limbs(candidates, config.matching)
+    cpu = heatmaps.is_cpu and pafs.is_cpu
+    if engine == "numpy" and not (cpu and config.blur_sigma == 0):
+        raise ValueError("the numpy decoder needs CPU maps and blur_sigma 0")
+    if engine == "numpy" or (engine == "auto" and cpu and config.blur_sigma == 0):
+        peaks, connections = _candidates_numpy(heatmaps[:k], pafs, stride, skeleton, config, scoring, content_size)
+    else:
+        peaks, connections = _candidates_torch(heatmaps[:k], pafs, stride, skeleton, config, scoring, content_size)
+    if connections is None:
+        return Decoded([], peaks)
     peak_scores = peaks.score.tolist()
-    partial = assemble(connections.tolist(), peak_scores, skeleton)
-    people = _kept_people(partial, peaks, peak_scores, skeleton, config)
+    partial = assemble(connections, peak_scores, skeleton)
+    people = _kept_people(partial, peaks.xy.tolist(), peak_scores, skeleton, config)
     return Decoded(people, peaks)
 
 
-def _kept_people(partial: list[PartialPerson], peaks: Peaks, peak_scores: list[float], skeleton: Skeleton,
-            config: DecoderConfig) -> list[Person]:
-    xy = peaks.xy.tolist()
+def _candidates_torch(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: Skeleton, config: DecoderConfig,
+                      scoring: LimbScoring, content_size: tuple[float, float]) -> tuple[Peaks, list | None]:
+    """Peaks and matched connections (rows limb, peak A, peak B, score) with torch operations on the maps' device."""
+    peaks = find_peaks(
+        heatmaps, stride, config.peak_threshold, upsample=config.upsample, blur_sigma=config.blur_sigma,
+        neighbourhood=config.neighbourhood, refine=config.refine, refine_radius=config.refine_radius,
+        max_peaks=config.max_peaks,
+    )
+    if len(peaks.part) == 0:
+        return peaks, None
+    candidates = score_limbs(peaks, pafs, stride, skeleton, scoring, content_size[1])
+    return peaks, match_limbs(candidates, config.matching).tolist()
+
+
+def _candidates_numpy(heatmaps: Tensor, pafs: Tensor, stride: float, skeleton: Skeleton, config: DecoderConfig,
+                      scoring: LimbScoring, content_size: tuple[float, float]) -> tuple[Peaks, list | None]:
+    """:func:`_candidates_torch` with NumPy on CPU maps (no blur)."""
+    part, xy, score = find_peaks_numpy(
+        _as_array(heatmaps), stride, config.peak_threshold, upsample=config.upsample,
+        neighbourhood=config.neighbourhood, refine=config.refine, refine_radius=config.refine_radius,
+        max_peaks=config.max_peaks)
+    peaks = Peaks(torch.from_numpy(part), torch.from_numpy(xy), torch.from_numpy(score))
+    if len(part) == 0:
+        return peaks, None
+    scores, index_a, index_b = score_limbs_numpy(part, xy, _as_array(pafs), stride, skeleton, scoring, content_size[1])
+    return peaks, list(zip(*match_limbs_numpy(scores, index_a, index_b, config.matching)))
+
+
+def _as_array(maps: Tensor) -> np.ndarray:
+    """A CPU tensor as a float32 array (shared, not copied, when it already is float32 without a gradient)."""
+    if maps.requires_grad:
+        maps = maps.detach()
+    return (maps if maps.dtype == torch.float32 else maps.float()).numpy()
+
+
+def _kept_people(partial: list[PartialPerson], xy: list[list[float]], peak_scores: list[float], skeleton: Skeleton,
+                 config: DecoderConfig) -> list[Person]:
     counted = skeleton.counted
     kept: list[Person] = []
     for p in partial:

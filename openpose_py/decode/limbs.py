@@ -15,7 +15,8 @@ from ..grid import MapGrid
 from ..skeleton import Skeleton
 from .peaks import Peaks
 
-__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "paf_projections"]
+__all__ = ["LimbScoring", "LimbCandidates", "score_limbs", "match_limbs", "sample_bilinear", "paf_projections",
+           "optimal_choice"]
 
 
 class LimbScoring(NamedTuple):
@@ -216,16 +217,20 @@ def _greedy(scores: Tensor) -> Tensor:
 
 
 def _optimal(scores: Tensor) -> Tensor:
+    return torch.from_numpy(optimal_choice(scores.detach().cpu().numpy())).to(scores.device)
+
+
+def optimal_choice(scores: np.ndarray) -> np.ndarray:
+    """(L, A, B) bool: each limb's assignment of largest total score among its finite pairs (Hungarian algorithm)."""
     from scipy.optimize import linear_sum_assignment  # only this preset needs scipy; it costs 0.5 s to import
 
-    chosen = torch.zeros_like(scores, dtype=torch.bool)
-    s = scores.detach().cpu().numpy()
-    for li in range(s.shape[0]):
-        finite = np.isfinite(s[li])
+    chosen = np.zeros(scores.shape, bool)
+    for li in range(scores.shape[0]):
+        finite = np.isfinite(scores[li])
         if not finite.any():
             continue
-        cost = np.where(finite, -s[li], 1e9)
+        cost = np.where(finite, -scores[li], 1e9)
         r, c = linear_sum_assignment(cost)
         ok = finite[r, c]
-        chosen[li, torch.from_numpy(r[ok]), torch.from_numpy(c[ok])] = True
+        chosen[li, r[ok], c[ok]] = True
     return chosen

@@ -91,12 +91,16 @@ def _synthetic_crowd(rng: np.random.Generator, skeleton: Skeleton, people: int, 
     return torch.from_numpy(kp)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
 @pytest.mark.parametrize("preset", sorted(PRESETS))
-def test_synthetic_crowd_decodes_exactly(preset):
+def test_synthetic_crowd_decodes_exactly(preset, engine):
     rng = np.random.default_rng(1)
     kp = _synthetic_crowd(rng, COCO_18, people=6)
     size = (46, 62)
-    decoded = decode(encode_heatmaps(kp, size), encode_pafs(kp, COCO_18, size), COCO_18, PRESETS[preset])
+    if engine == "numpy" and PRESETS[preset].blur_sigma > 0:
+        engine = "auto"  # the numpy engine does not blur: auto takes torch
+    decoded = decode(encode_heatmaps(kp, size), encode_pafs(kp, COCO_18, size), COCO_18, PRESETS[preset],
+                     engine=engine)
     assert len(decoded.people) == 6
     truth = kp.numpy()
     for person in decoded.people:
@@ -128,8 +132,9 @@ def test_mpi_skeleton_decodes():
     assert len(people) == 1 and people[0].num_parts == 15
 
 
+@pytest.mark.parametrize("engine", ["auto", "torch"])
 @pytest.mark.parametrize("kind", ["zeros", "ones", "nan", "inf", "random", "negative", "tiny"])
-def test_fuzz_never_crashes(kind):
+def test_fuzz_never_crashes(kind, engine):
     rng = torch.Generator().manual_seed(0)
     shape = (1, 1) if kind == "tiny" else (23, 31)
     makers = {
@@ -142,13 +147,49 @@ def test_fuzz_never_crashes(kind):
         "tiny": lambda c: torch.rand(c, *shape, generator=rng),
     }
     for config in (DecoderConfig(), PRESETS["cvpr2017"], DecoderConfig(matching="optimal", max_people=3)):
-        out = decode(makers[kind](19), makers[kind](38), COCO_18, config)
+        out = decode(makers[kind](19), makers[kind](38), COCO_18, config, engine=engine)
         for person in out.people:
             assert np.isfinite(person.score)
             arr = person.as_array()
             assert np.all(np.isfinite(arr[~np.isnan(arr[:, 0])]))
         if config.max_people is not None:
             assert len(out.people) <= config.max_people
+
+
+def _people(decoded) -> list[tuple]:
+    return [(p.score, [None if k is None else (k.x, k.y, k.score) for k in p.keypoints]) for p in decoded.people]
+
+
+@pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(upsample=1, refine="centroid", neighbourhood=4),
+                                    PRESETS["openpose-cpp"], DecoderConfig(matching="optimal", paf_samples=None)])
+def test_numpy_and_torch_engines_find_the_same_people(config):
+    """The CPU engine (NumPy, upsampling only near peaks) and the torch one (any device) agree on noisy maps."""
+    rng = np.random.default_rng(4)
+    kp = _synthetic_crowd(rng, COCO_18, people=5)
+    size = (46, 62)
+    noise = torch.Generator().manual_seed(4)
+    heatmaps = encode_heatmaps(kp, size) * 0.8 + 0.02 * torch.randn(19, *size, generator=noise)
+    pafs = encode_pafs(kp, COCO_18, size) * 0.7 + 0.05 * torch.randn(38, *size, generator=noise)
+    fast = decode(heatmaps, pafs, COCO_18, config, content_size=(480, 360))
+    slow = decode(heatmaps, pafs, COCO_18, config, content_size=(480, 360), engine="torch")
+    assert torch.equal(fast.peaks.part, slow.peaks.part) and len(fast.people) >= 4
+    assert torch.allclose(fast.peaks.xy, slow.peaks.xy, atol=1e-3)
+    for (score_a, a), (score_b, b) in zip(_people(fast), _people(slow), strict=True):
+        assert abs(score_a - score_b) < 1e-4
+        for u, v in zip(a, b):
+            assert (u is None) == (v is None)
+            assert u is None or np.allclose(u, v, atol=1e-3)
+
+
+def test_the_numpy_engine_needs_cpu_maps_without_blur():
+    maps = torch.zeros(19, 8, 8), torch.zeros(38, 8, 8)
+    with pytest.raises(ValueError, match="numpy decoder needs CPU maps and blur_sigma 0"):
+        decode(*maps, COCO_18, PRESETS["cvpr2017"], engine="numpy")
+    with pytest.raises(ValueError, match="engine must be one of auto, torch, numpy"):
+        decode(*maps, COCO_18, DecoderConfig(), engine="fast")
+    # float16 maps and maps that need a gradient are read as float32
+    half = decode(maps[0].half(), maps[1].requires_grad_(), COCO_18, DecoderConfig(), engine="numpy")
+    assert half.people == [] and half.peaks.xy.dtype == torch.float32
 
 
 def test_wrong_channel_counts_are_rejected():
