@@ -11,9 +11,11 @@ and the default one (``appearance``: given the frames, tentative tracks, re-iden
 One JSON object on stdout: per clip and overall for each. It measures; it never asserts.
 
 ``--cache DIR`` keeps the network's detections, so that tracker settings can be compared without the network.
+``--scales``/``--flip`` give the estimator multi-scale and mirrored passes (a slower, more complete detector).
 
-Example:
+Examples:
   python scripts/track_eval.py --height 256 --cache /tmp/track_eval
+  python scripts/track_eval.py --backend openvino-int8 --height 368 --scales 1,1.5 --flip --cache /tmp/track_eval
 """
 
 from __future__ import annotations
@@ -52,13 +54,15 @@ def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     out: dict[str, list[np.ndarray]] = {}
     for clip in _clips(args):
-        path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}.npz" if args.cache else None
+        more = "" if args.scales == "1" and not args.flip else f"-s{args.scales.replace(',', '_')}{'-flip' if args.flip else ''}"
+        path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}{more}.npz" if args.cache else None
         if path is not None and path.is_file():
             data = np.load(path)
             out[clip.name] = [data[str(f)] for f in range(clip.frames)]
             continue
         if estimator is None:
-            estimator = PoseEstimator.from_pretrained(args.model, height=args.height, backend=args.backend)
+            estimator = PoseEstimator.from_pretrained(args.model, height=args.height, backend=args.backend,
+                                                      scales=[float(s) for s in args.scales.split(",")], flip=args.flip)
         frames, _ = track_clips.render_clip(clip, cutouts, back)
         started = time.perf_counter()
         out[clip.name] = [np.stack([p.as_array() for p in people]) if people else np.zeros((0, 18, 3), np.float32)
@@ -187,6 +191,9 @@ def main() -> None:
     parser.add_argument("--no-motion", action="store_true", help="ablation: no constant-velocity prediction")
     parser.add_argument("--pose-only", action="store_true",
                         help="only the first tracker (pose and motion, id at first sight, no re-identification)")
+    parser.add_argument("--scales", default="1", help="comma-separated input scales of the network (multi-scale)")
+    parser.add_argument("--flip", action="store_true", help="also run the mirrored frames (with --scales: the "
+                        "slower, more complete detector an offline user may choose)")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
     args = parser.parse_args()
