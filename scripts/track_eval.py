@@ -54,7 +54,8 @@ def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     out: dict[str, list[np.ndarray]] = {}
     for clip in _clips(args):
-        more = "" if args.scales == "1" and not args.flip else f"-s{args.scales.replace(',', '_')}{'-flip' if args.flip else ''}"
+        more = "" if args.scales == "1" and not args.flip else \
+            f"-s{args.scales.replace(',', '_')}{'-flip' if args.flip else ''}"
         path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}{more}.npz" if args.cache else None
         if path is not None and path.is_file():
             data = np.load(path)
