@@ -21,6 +21,7 @@ from ..checks import check_all
 from ..atomic import write_bytes_atomic
 from ..errors import DatasetError, TrainConfigError
 from ..skeleton import COCO_17_NAMES, COCO_18
+from .anchors import ANCHOR_ID_BASE, anchor_coco
 from .footage import FootageFrame, cache_frames, self_teacher_json
 from .teacher import TeacherConfig, match_teacher, read_teacher_json, teacher_annotations, teacher_files
 
@@ -47,6 +48,9 @@ class AdaptConfig:
         val_fraction: the last fraction of the frames (by index) held out for validation, never trained on (0:
             none).
         teacher: which keypoints and people teach (:class:`.teacher.TeacherConfig`).
+        anchors: a folder of photos of other scenes (not the ones you evaluate on) that only hold the network to its
+            start (:mod:`.anchors`), cut into tiles of ``anchor_side`` pixels that make up about ``anchor_share`` of
+            the training samples; None: none.
     """
 
     footage: Path
@@ -60,6 +64,9 @@ class AdaptConfig:
     max_side: int = 960
     val_fraction: float = 0.2
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    anchors: Path | None = None
+    anchor_share: float = 0.25
+    anchor_side: int = 320
 
     def __post_init__(self) -> None:
         check_all((
@@ -69,6 +76,9 @@ class AdaptConfig:
              "frame step must be >= 1, the frames' longer side and the teacher's height >= 16"),
             (bool(self.teacher_scales) and all(0 < s < math.inf for s in self.teacher_scales),
              f"teacher scales must be positive numbers, got {self.teacher_scales}"),
+            (0.0 < self.anchor_share < 1.0 and self.anchor_side >= 16,
+             f"anchor share must lie in (0, 1) and the anchor side be >= 16, got {self.anchor_share} and "
+             f"{self.anchor_side}"),
         ), error=TrainConfigError)
 
     @property
@@ -99,19 +109,34 @@ def split_frames(frames: Sequence[FootageFrame], fraction: float) -> tuple[list[
     return ordered[:len(ordered) - held], ordered[len(ordered) - held:]
 
 
-def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: AdaptConfig,
-          scaled: bool) -> dict[str, Any]:
+def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: AdaptConfig, scaled: bool,
+          skip_empty: bool) -> dict[str, Any]:
+    """COCO keypoint data of the frames; with ``skip_empty``, frames where the teacher saw nobody are left out (drawn
+    as negatives beside anchors, they would teach background where the teacher may just have missed people)."""
     images, annotations = [], []
     for frame in frames:
-        images.append({"id": frame.index, "file_name": frame.file_name, "width": frame.width,
-                       "height": frame.height})
         people = read_teacher_json(teacher[frame.index])
-        annotations += teacher_annotations(people, frame.index, len(annotations) + 1, config.teacher,
-                                           frame.scale if scaled else 1.0)
+        found = teacher_annotations(people, frame.index, len(annotations) + 1, config.teacher,
+                                    frame.scale if scaled else 1.0)
+        if found or not skip_empty:
+            images.append({"id": frame.index, "file_name": frame.file_name, "width": frame.width,
+                           "height": frame.height})
+            annotations += found
     category = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO_17_NAMES),
                 "skeleton": [[COCO_18.coco17.index(a) + 1, COCO_18.coco17.index(b) + 1] for a, b in
                              zip(COCO_18.limb_a, COCO_18.limb_b) if a in COCO_18.coco17 and b in COCO_18.coco17]}
     return {"images": images, "annotations": annotations, "categories": [category]}
+
+
+def _add_anchors(data: dict[str, Any], config: AdaptConfig) -> None:
+    """Append the anchor tiles (:mod:`.anchors`) to the training data, sized against its main people (those with at
+    least 5 taught keypoints and an area of 32 x 32 pixels, as the dataset's defaults pick them)."""
+    assert config.anchors is not None
+    samples = sum(1 for a in data["annotations"] if a["num_keypoints"] >= 5 and a["area"] >= 32 * 32)
+    images, annotations = anchor_coco(config.anchors, config.cache / "frames", config.anchor_side, max(samples, 1),
+                                      config.anchor_share, len(data["annotations"]) + 1)
+    data["images"] += images
+    data["annotations"] += annotations
 
 
 def _teacher_folder(config: AdaptConfig, frames: list[FootageFrame]) -> Path:
@@ -148,9 +173,12 @@ def prepare_footage(config: AdaptConfig) -> AdaptData:
     for part, part_frames in (("train", train_frames), ("val", val_frames)):
         if not part_frames:
             continue
-        data = _coco(part_frames, teacher, config, scaled)
+        data = _coco(part_frames, teacher, config, scaled, part == "train")
         counts[f"{part}_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] > 0)
         counts[f"{part}_masked_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] == 0)
+        if part == "train" and config.anchors is not None:
+            _add_anchors(data, config)
+            counts["anchor_images"] = sum(1 for im in data["images"] if im["id"] >= ANCHOR_ID_BASE)
         path = config.cache / (TRAIN_NAME if part == "train" else VAL_NAME)
         write_bytes_atomic(path, json.dumps(data).encode())
         paths[part] = path
