@@ -83,9 +83,29 @@ def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Pa
     out: dict[str, Any] = {"annotations": data.train, "images": data.images}
     if config.anchors is not None:  # the anchor tiles have no people: they are drawn as negatives
         out["data"] = {**dict(values.get("data") or {}), "negatives": True}
+    aug = dict(values.get("augment") or {})
+    if data.person_fraction is not None and "target_dist" not in aug:
+        out["augment"] = {**aug, "target_dist": _fitted_target_dist(data.person_fraction, values, aug)}
     if data.val is not None:
         out.update(val_images=data.images, val_annotations=data.val)
     return out
+
+
+def _fitted_target_dist(fraction: float, values: dict[str, Any], aug: dict[str, Any]) -> float:
+    """The training crops' person scale that matches the footage's people at the network's input height."""
+    from ..data.transforms import AugmentConfig
+    from ..errors import TrainConfigError
+    from ..train.adapt import fitted_target_dist
+    from ..weights import get_spec
+
+    try:
+        height = get_spec(values.get("model") or "lightweight").preprocess.height
+    except KeyError as exc:
+        raise TrainConfigError(str(exc.args[0])) from exc
+    default = AugmentConfig()
+    value = fitted_target_dist(fraction, height, int(aug.get("crop_size", default.crop_size)),
+                               tuple(aug.get("scale_range", default.scale_range)))
+    return round(value, 4)
 
 
 @click.command(context_settings={"show_default": True})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,7 +26,8 @@ from .anchors import ANCHOR_ID_BASE, anchor_coco
 from .footage import FootageFrame, cache_frames, self_teacher_json
 from .teacher import TeacherConfig, match_teacher, read_teacher_json, teacher_annotations, teacher_files
 
-__all__ = ["AdaptConfig", "AdaptData", "prepare_footage", "split_frames", "TRAIN_NAME", "VAL_NAME"]
+__all__ = ["AdaptConfig", "AdaptData", "prepare_footage", "split_frames", "fitted_target_dist", "TRAIN_NAME",
+           "VAL_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +93,30 @@ class AdaptConfig:
 @dataclass(frozen=True)
 class AdaptData:
     """What :func:`prepare_footage` made: the frames' folder, the two annotation files (``val`` None without a
-    held-out part), and counts: frames of each part, people taught and people masked."""
+    held-out part), counts (frames of each part, people taught and people masked, anchor images), and the median
+    height of the taught people in the training frames as a fraction of their frame's height (None without any)."""
 
     images: Path
     train: Path
     val: Path | None
     counts: dict[str, int]
+    person_fraction: float | None = None
+
+
+def fitted_target_dist(person_fraction: float, input_height: int, crop_size: int,
+                       scale_range: tuple[float, float]) -> float:
+    """The augmentation's ``target_dist`` (the main person's height over the crop side at scale multiplier 1) that
+    shows the footage's median person, at the middle of ``scale_range``, as tall as the network sees it when it runs
+    on a whole frame at ``input_height``: ``person_fraction * input_height / crop_size / middle``. Footage people
+    are often far smaller than COCO's reference (0.6 of the crop), and a network taught them large learns little
+    about them at their own size (docs/finetuning.md measures it)."""
+    return person_fraction * input_height / crop_size / ((scale_range[0] + scale_range[1]) / 2.0)
+
+
+def _person_fraction(data: dict[str, Any]) -> float | None:
+    heights = {im["id"]: im["height"] for im in data["images"]}
+    fractions = [a["bbox"][3] / heights[a["image_id"]] for a in data["annotations"] if a["num_keypoints"] > 0]
+    return float(statistics.median(fractions)) if fractions else None
 
 
 def split_frames(frames: Sequence[FootageFrame], fraction: float) -> tuple[list[FootageFrame], list[FootageFrame]]:
@@ -170,12 +190,15 @@ def prepare_footage(config: AdaptConfig) -> AdaptData:
     scaled = config.teacher_json is not None  # the self-teacher ran on the cached frames already
     counts = {"train_frames": len(train_frames), "val_frames": len(val_frames)}
     paths: dict[str, Path | None] = {"train": config.cache / TRAIN_NAME, "val": None}
+    fraction: float | None = None
     for part, part_frames in (("train", train_frames), ("val", val_frames)):
         if not part_frames:
             continue
         data = _coco(part_frames, teacher, config, scaled, part == "train")
         counts[f"{part}_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] > 0)
         counts[f"{part}_masked_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] == 0)
+        if part == "train":
+            fraction = _person_fraction(data)
         if part == "train" and config.anchors is not None:
             _add_anchors(data, config)
             counts["anchor_images"] = sum(1 for im in data["images"] if im["id"] >= ANCHOR_ID_BASE)
@@ -183,4 +206,4 @@ def prepare_footage(config: AdaptConfig) -> AdaptData:
         write_bytes_atomic(path, json.dumps(data).encode())
         paths[part] = path
     log.info("footage %s: %s", config.footage, counts)
-    return AdaptData(config.cache / "frames", paths["train"], paths["val"], counts)
+    return AdaptData(config.cache / "frames", paths["train"], paths["val"], counts, fraction)
