@@ -22,7 +22,7 @@ from ..checks import check_all
 from ..atomic import write_bytes_atomic
 from ..errors import DatasetError, TrainConfigError
 from ..skeleton import COCO_17_NAMES, COCO_18
-from .anchors import ANCHOR_ID_BASE, anchor_coco
+from .anchors import anchor_coco
 from .footage import FootageFrame, cache_frames, self_teacher_json
 from .teacher import TeacherConfig, match_teacher, read_teacher_json, teacher_annotations, teacher_files
 
@@ -148,15 +148,19 @@ def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: Adap
     return {"images": images, "annotations": annotations, "categories": [category]}
 
 
-def _add_anchors(data: dict[str, Any], config: AdaptConfig) -> None:
+def _add_anchors(data: dict[str, Any], config: AdaptConfig, counts: dict[str, int]) -> None:
     """Append the anchor tiles (:mod:`.anchors`) to the training data, sized against its main people (those with at
-    least 5 taught keypoints and an area of 32 x 32 pixels, as the dataset's defaults pick them)."""
-    assert config.anchors is not None
+    least 5 taught keypoints and an area of 32 x 32 pixels, as the dataset's defaults pick them); count them."""
+    if config.anchors is None:
+        log.warning("no anchor images: nothing holds the network to its start away from the footage, and it may "
+                    "lose accuracy on other pictures (docs/finetuning.md, 'Adapting to footage')")
+        return
     samples = sum(1 for a in data["annotations"] if a["num_keypoints"] >= 5 and a["area"] >= 32 * 32)
     images, annotations = anchor_coco(config.anchors, config.cache / "frames", config.anchor_side, max(samples, 1),
                                       config.anchor_share, len(data["annotations"]) + 1)
     data["images"] += images
     data["annotations"] += annotations
+    counts["anchor_images"] = len(images)
 
 
 def _teacher_folder(config: AdaptConfig, frames: list[FootageFrame]) -> Path:
@@ -199,9 +203,7 @@ def prepare_footage(config: AdaptConfig) -> AdaptData:
         counts[f"{part}_masked_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] == 0)
         if part == "train":
             fraction = _person_fraction(data)
-        if part == "train" and config.anchors is not None:
-            _add_anchors(data, config)
-            counts["anchor_images"] = sum(1 for im in data["images"] if im["id"] >= ANCHOR_ID_BASE)
+            _add_anchors(data, config, counts)
         path = config.cache / (TRAIN_NAME if part == "train" else VAL_NAME)
         write_bytes_atomic(path, json.dumps(data).encode())
         paths[part] = path

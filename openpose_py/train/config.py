@@ -35,12 +35,13 @@ FREEZE_CHOICES: tuple[str, ...] = ("bn", "backbone")
 #: Named option sets a run can start from (``--recipe``); a config file and explicit options override them.
 #: ``finetune``: adapt the pretrained network to a few hundred photos or fewer without losing what it knows
 #: (docs/finetuning.md gives the measurements behind each value). ``adapt``: distil a teacher's output on the user's
-#: footage into the network (``--teacher-json``/``--teacher self``, :mod:`openpose_py.train.adapt`).
+#: footage into the network (``--teacher-json``/``--teacher self``, :mod:`openpose_py.train.adapt`; its crops' person
+#: scale is fitted to the footage and ``--anchor-images`` holds it elsewhere, both set by the command, not here).
 RECIPES: dict[str, dict[str, Any]] = {
     "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-7, "refinement_lr_mult": 1.0,
                  "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 10.0, "batch_size": 4, "steps": 200,
                  "val_every": 50, "augment": {"crop_size": 256}},
-    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-6, "refinement_lr_mult": 1.0,
+    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 1e-5, "refinement_lr_mult": 1.0,
               "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 1.0, "mask_unlabelled": True,
               "batch_size": 4, "steps": 300, "val_every": 100, "augment": {"crop_size": 256}},
 }
