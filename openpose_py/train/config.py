@@ -41,7 +41,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-7, "refinement_lr_mult": 1.0,
                  "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 10.0, "batch_size": 4, "steps": 200,
                  "val_every": 50, "augment": {"crop_size": 256}},
-    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 1e-5, "refinement_lr_mult": 1.0,
+    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 5e-6, "refinement_lr_mult": 1.0,
               "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 1.0, "mask_unlabelled": True,
               "batch_size": 4, "steps": 300, "val_every": 100, "augment": {"crop_size": 256}},
 }
