@@ -23,7 +23,8 @@ __all__ = ["train", "RECIPE_NAMES"]
 RECIPE_NAMES = ("finetune", "adapt")
 #: The options of footage training (``--teacher-json``/``--teacher``), handed to :func:`_footage_options`.
 _FOOTAGE_OPTIONS = ("teacher_json", "teacher", "teacher_scales", "teacher_flip", "teacher_min_confidence",
-                    "teacher_min_height", "teacher_ignore", "frame_step", "frame_size", "footage_cache")
+                    "teacher_min_height", "teacher_ignore", "frame_step", "frame_size", "footage_cache",
+                    "anchor_images", "anchor_share")
 
 
 def _arch_option(values: tuple[str, ...]) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Pa
     adapt: dict[str, Any] = {"footage": Path(values["images"]), "teacher_json": footage["teacher_json"],
                              "cache": footage["footage_cache"] or output_dir / "footage"}
     for key, name in (("teacher_flip", "teacher_flip"), ("frame_step", "frame_step"), ("frame_size", "max_side"),
-                      ("val_fraction", "val_fraction")):
+                      ("val_fraction", "val_fraction"), ("anchor_images", "anchors"), ("anchor_share", "anchor_share")):
         value = values.get(key) if key == "val_fraction" else footage[key]
         if value is not None:
             adapt[name] = value
@@ -80,9 +81,31 @@ def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Pa
         raise TrainConfigError(str(exc)) from exc
     data = prepare_footage(config)
     out: dict[str, Any] = {"annotations": data.train, "images": data.images}
+    if config.anchors is not None:  # the anchor tiles have no people: they are drawn as negatives
+        out["data"] = {**dict(values.get("data") or {}), "negatives": True}
+    aug = dict(values.get("augment") or {})
+    if data.person_fraction is not None and "target_dist" not in aug:
+        out["augment"] = {**aug, "target_dist": _fitted_target_dist(data.person_fraction, values, aug)}
     if data.val is not None:
         out.update(val_images=data.images, val_annotations=data.val)
     return out
+
+
+def _fitted_target_dist(fraction: float, values: dict[str, Any], aug: dict[str, Any]) -> float:
+    """The training crops' person scale that matches the footage's people at the network's input height."""
+    from ..data.transforms import AugmentConfig
+    from ..errors import TrainConfigError
+    from ..train.adapt import fitted_target_dist
+    from ..weights import get_spec
+
+    try:
+        height = get_spec(values.get("model") or "lightweight").preprocess.height
+    except KeyError as exc:
+        raise TrainConfigError(str(exc.args[0])) from exc
+    default = AugmentConfig()
+    value = fitted_target_dist(fraction, height, int(aug.get("crop_size", default.crop_size)),
+                               tuple(aug.get("scale_range", default.scale_range)))
+    return round(value, 4)
 
 
 @click.command(context_settings={"show_default": True})
@@ -115,6 +138,11 @@ def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Pa
               help="Teacher people shorter than this (pixels of the cached frames) are masked [default: 32].")
 @click.option("--teacher-ignore", multiple=True,
               help="A COCO keypoint name never taught, e.g. left_hip (repeatable).")
+@click.option("--anchor-images", type=click.Path(path_type=Path),
+              help="A folder of photos of other scenes (not those you evaluate on) on which the run only holds the "
+                   "network to its start (the --distill term), so that it forgets less away from the footage.")
+@click.option("--anchor-share", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+              help="The share of training samples that are anchor tiles [default: 0.25].")
 @click.option("--frame-step", type=click.IntRange(min=1), help="Use every n-th video frame [default: 1].")
 @click.option("--frame-size", type=click.IntRange(min=16),
               help="Cache the frames with their longer side at most this many pixels [default: 960].")
@@ -136,6 +164,9 @@ def _prepare_footage(values: dict[str, Any], footage: dict[str, Any], resume: Pa
 @click.option("--distill", type=float,
               help="Weight of the distance to the initial network's outputs, which keeps what it knew when "
                    "fine-tuning on few photos (0: none) [default: 0].")
+@click.option("--distill-supervised", type=click.FloatRange(0.0, 1.0),
+              help="The --distill term's factor where the targets supervise (1: the same everywhere; 0: only where "
+                   "nothing is taught: masked parts, anchor photos) [default: 1].")
 @click.option("--mask-unlabelled/--no-mask-unlabelled", default=None,
               help="Leave the keypoints and limbs an annotated person has no label for out of the loss around "
                    "that person [default: no].")

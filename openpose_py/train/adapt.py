@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,10 +22,12 @@ from ..checks import check_all
 from ..atomic import write_bytes_atomic
 from ..errors import DatasetError, TrainConfigError
 from ..skeleton import COCO_17_NAMES, COCO_18
+from .anchors import anchor_coco
 from .footage import FootageFrame, cache_frames, self_teacher_json
 from .teacher import TeacherConfig, match_teacher, read_teacher_json, teacher_annotations, teacher_files
 
-__all__ = ["AdaptConfig", "AdaptData", "prepare_footage", "split_frames", "TRAIN_NAME", "VAL_NAME"]
+__all__ = ["AdaptConfig", "AdaptData", "prepare_footage", "split_frames", "fitted_target_dist", "TRAIN_NAME",
+           "VAL_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ class AdaptConfig:
         val_fraction: the last fraction of the frames (by index) held out for validation, never trained on (0:
             none).
         teacher: which keypoints and people teach (:class:`.teacher.TeacherConfig`).
+        anchors: a folder of photos of other scenes (not the ones you evaluate on) that only hold the network to its
+            start (:mod:`.anchors`), cut into tiles of ``anchor_side`` pixels that make up about ``anchor_share`` of
+            the training samples; None: none.
     """
 
     footage: Path
@@ -60,6 +66,9 @@ class AdaptConfig:
     max_side: int = 960
     val_fraction: float = 0.2
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    anchors: Path | None = None
+    anchor_share: float = 0.25
+    anchor_side: int = 320
 
     def __post_init__(self) -> None:
         check_all((
@@ -69,6 +78,9 @@ class AdaptConfig:
              "frame step must be >= 1, the frames' longer side and the teacher's height >= 16"),
             (bool(self.teacher_scales) and all(0 < s < math.inf for s in self.teacher_scales),
              f"teacher scales must be positive numbers, got {self.teacher_scales}"),
+            (0.0 < self.anchor_share < 1.0 and self.anchor_side >= 16,
+             f"anchor share must lie in (0, 1) and the anchor side be >= 16, got {self.anchor_share} and "
+             f"{self.anchor_side}"),
         ), error=TrainConfigError)
 
     @property
@@ -81,12 +93,30 @@ class AdaptConfig:
 @dataclass(frozen=True)
 class AdaptData:
     """What :func:`prepare_footage` made: the frames' folder, the two annotation files (``val`` None without a
-    held-out part), and counts: frames of each part, people taught and people masked."""
+    held-out part), counts (frames of each part, people taught and people masked, anchor images), and the median
+    height of the taught people in the training frames as a fraction of their frame's height (None without any)."""
 
     images: Path
     train: Path
     val: Path | None
     counts: dict[str, int]
+    person_fraction: float | None = None
+
+
+def fitted_target_dist(person_fraction: float, input_height: int, crop_size: int,
+                       scale_range: tuple[float, float]) -> float:
+    """The augmentation's ``target_dist`` (the main person's height over the crop side at scale multiplier 1) that
+    shows the footage's median person, at the middle of ``scale_range``, as tall as the network sees it when it runs
+    on a whole frame at ``input_height``: ``person_fraction * input_height / crop_size / middle``. Footage people
+    are often far smaller than COCO's reference (0.6 of the crop), and a network taught them large learns little
+    about them at their own size (docs/finetuning.md measures it)."""
+    return person_fraction * input_height / crop_size / ((scale_range[0] + scale_range[1]) / 2.0)
+
+
+def _person_fraction(data: dict[str, Any]) -> float | None:
+    heights = {im["id"]: im["height"] for im in data["images"]}
+    fractions = [a["bbox"][3] / heights[a["image_id"]] for a in data["annotations"] if a["num_keypoints"] > 0]
+    return float(statistics.median(fractions)) if fractions else None
 
 
 def split_frames(frames: Sequence[FootageFrame], fraction: float) -> tuple[list[FootageFrame], list[FootageFrame]]:
@@ -99,19 +129,38 @@ def split_frames(frames: Sequence[FootageFrame], fraction: float) -> tuple[list[
     return ordered[:len(ordered) - held], ordered[len(ordered) - held:]
 
 
-def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: AdaptConfig,
-          scaled: bool) -> dict[str, Any]:
+def _coco(frames: Sequence[FootageFrame], teacher: dict[int, Path], config: AdaptConfig, scaled: bool,
+          skip_empty: bool) -> dict[str, Any]:
+    """COCO keypoint data of the frames; with ``skip_empty``, frames where the teacher saw nobody are left out (drawn
+    as negatives beside anchors, they would teach background where the teacher may just have missed people)."""
     images, annotations = [], []
     for frame in frames:
-        images.append({"id": frame.index, "file_name": frame.file_name, "width": frame.width,
-                       "height": frame.height})
         people = read_teacher_json(teacher[frame.index])
-        annotations += teacher_annotations(people, frame.index, len(annotations) + 1, config.teacher,
-                                           frame.scale if scaled else 1.0)
+        found = teacher_annotations(people, frame.index, len(annotations) + 1, config.teacher,
+                                    frame.scale if scaled else 1.0)
+        if found or not skip_empty:
+            images.append({"id": frame.index, "file_name": frame.file_name, "width": frame.width,
+                           "height": frame.height})
+            annotations += found
     category = {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO_17_NAMES),
                 "skeleton": [[COCO_18.coco17.index(a) + 1, COCO_18.coco17.index(b) + 1] for a, b in
                              zip(COCO_18.limb_a, COCO_18.limb_b) if a in COCO_18.coco17 and b in COCO_18.coco17]}
     return {"images": images, "annotations": annotations, "categories": [category]}
+
+
+def _add_anchors(data: dict[str, Any], config: AdaptConfig, counts: dict[str, int]) -> None:
+    """Append the anchor tiles (:mod:`.anchors`) to the training data, sized against its main people (those with at
+    least 5 taught keypoints and an area of 32 x 32 pixels, as the dataset's defaults pick them); count them."""
+    if config.anchors is None:
+        log.warning("no anchor images: nothing holds the network to its start away from the footage, and it may "
+                    "lose accuracy on other pictures (docs/finetuning.md, 'Adapting to footage')")
+        return
+    samples = sum(1 for a in data["annotations"] if a["num_keypoints"] >= 5 and a["area"] >= 32 * 32)
+    images, annotations = anchor_coco(config.anchors, config.cache / "frames", config.anchor_side, max(samples, 1),
+                                      config.anchor_share, len(data["annotations"]) + 1)
+    data["images"] += images
+    data["annotations"] += annotations
+    counts["anchor_images"] = len(images)
 
 
 def _teacher_folder(config: AdaptConfig, frames: list[FootageFrame]) -> Path:
@@ -145,14 +194,18 @@ def prepare_footage(config: AdaptConfig) -> AdaptData:
     scaled = config.teacher_json is not None  # the self-teacher ran on the cached frames already
     counts = {"train_frames": len(train_frames), "val_frames": len(val_frames)}
     paths: dict[str, Path | None] = {"train": config.cache / TRAIN_NAME, "val": None}
+    fraction: float | None = None
     for part, part_frames in (("train", train_frames), ("val", val_frames)):
         if not part_frames:
             continue
-        data = _coco(part_frames, teacher, config, scaled)
+        data = _coco(part_frames, teacher, config, scaled, part == "train")
         counts[f"{part}_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] > 0)
         counts[f"{part}_masked_people"] = sum(1 for a in data["annotations"] if a["num_keypoints"] == 0)
+        if part == "train":
+            fraction = _person_fraction(data)
+            _add_anchors(data, config, counts)
         path = config.cache / (TRAIN_NAME if part == "train" else VAL_NAME)
         write_bytes_atomic(path, json.dumps(data).encode())
         paths[part] = path
     log.info("footage %s: %s", config.footage, counts)
-    return AdaptData(config.cache / "frames", paths["train"], paths["val"], counts)
+    return AdaptData(config.cache / "frames", paths["train"], paths["val"], counts, fraction)

@@ -26,7 +26,7 @@ DEVICE_PATTERN = r"cpu|cuda(:[0-9]+)?|mps"
 _FLOAT32_MAX = 3.4028234663852886e38
 #: Options that must be finite numbers.
 _FINITE = ("lr", "momentum", "weight_decay", "refinement_lr_mult", "lr_gamma", "distill", "val_fraction", "sigma",
-           "paf_width")
+           "paf_width", "distill_supervised")
 #: Named initialisations; anything else given as ``init`` is a path to a weights or training-checkpoint file.
 INIT_CHOICES: tuple[str, ...] = ("pretrained", "imagenet", "scratch")
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
@@ -35,12 +35,13 @@ FREEZE_CHOICES: tuple[str, ...] = ("bn", "backbone")
 #: Named option sets a run can start from (``--recipe``); a config file and explicit options override them.
 #: ``finetune``: adapt the pretrained network to a few hundred photos or fewer without losing what it knows
 #: (docs/finetuning.md gives the measurements behind each value). ``adapt``: distil a teacher's output on the user's
-#: footage into the network (``--teacher-json``/``--teacher self``, :mod:`openpose_py.train.adapt`).
+#: footage into the network (``--teacher-json``/``--teacher self``, :mod:`openpose_py.train.adapt`; its crops' person
+#: scale is fitted to the footage and ``--anchor-images`` holds it elsewhere, both set by the command, not here).
 RECIPES: dict[str, dict[str, Any]] = {
     "finetune": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-7, "refinement_lr_mult": 1.0,
                  "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 10.0, "batch_size": 4, "steps": 200,
                  "val_every": 50, "augment": {"crop_size": 256}},
-    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 3e-6, "refinement_lr_mult": 1.0,
+    "adapt": {"init": "pretrained", "optimizer": "sgd", "lr": 5e-6, "refinement_lr_mult": 1.0,
               "warmup_steps": 10, "freeze": ["backbone", "bn"], "distill": 1.0, "mask_unlabelled": True,
               "batch_size": 4, "steps": 300, "val_every": 100, "augment": {"crop_size": 256}},
 }
@@ -70,6 +71,9 @@ class TrainConfig:
         warmup_steps: raise the learning rate linearly over this many first steps (0: none).
         distill: weight of the distance of every stage's outputs to those of a frozen copy of the initial network
             (0: none); fine-tuning keeps what the network knew (:mod:`openpose_py.train.loss`).
+        distill_supervised: the distillation term's factor where the targets supervise (the loss mask is 1); 1 weighs
+            it the same everywhere, 0 keeps it only where nothing else is taught (masked regions, unlabelled parts,
+            anchor photos), so that a teacher's confident labels are taken in full.
         mask_unlabelled: leave out of the loss, around each annotated person, the heatmaps and limbs of the keypoints
             it has no label for (:mod:`openpose_py.train.masks`).
         freeze: parts that do not train: ``"bn"`` (batch-norm parameters and running statistics, which then stay in
@@ -114,6 +118,7 @@ class TrainConfig:
     warmup_steps: int = 0
     freeze: tuple[str, ...] = ()
     distill: float = 0.0
+    distill_supervised: float = 1.0
     mask_unlabelled: bool = False
     amp: bool = True
     checkpoint_every: int = 1000
@@ -174,6 +179,8 @@ class TrainConfig:
             (self.val_every == 0 or self.val_images is not None or self.val_fraction > 0,
              "val_every needs val_images and val_annotations, or a val_fraction"),
             (self.distill >= 0.0, f"distill must be >= 0, got {self.distill}"),
+            (0.0 <= self.distill_supervised <= 1.0,
+             f"distill_supervised must lie in [0, 1], got {self.distill_supervised}"),
             ((self.sigma is None or self.sigma > 0.0) and (self.paf_width is None or self.paf_width > 0.0),
              f"sigma and paf_width must be positive, got {self.sigma} and {self.paf_width}"),
             (self.distill == 0.0 or self.starts_trained,
@@ -183,6 +190,11 @@ class TrainConfig:
             (not (set(self.freeze) - set(FREEZE_CHOICES)),
              f"freeze takes {', '.join(FREEZE_CHOICES)}, got {', '.join(self.freeze)}"),
         ), error=TrainConfigError)
+
+    def loss_options(self) -> dict[str, Any]:
+        """The options of :func:`openpose_py.train.targets.batch_loss` this run sets."""
+        return {"distill": self.distill, "distill_supervised": self.distill_supervised,
+                "mask_unlabelled": self.mask_unlabelled}
 
     @property
     def starts_trained(self) -> bool:

@@ -7,7 +7,9 @@ data-parallel workers whose gradients are averaged, which the distributed test r
 Fine-tuning may add a distillation term: the same L2 between every stage's outputs and those of a frozen copy of the
 initial network (the teacher), unmasked, times a weight. It keeps the network close to what it knew where the new
 annotations say nothing (masked crowds, people and keypoints nobody labelled) and where a few photos would pull it
-away; with weight ``w`` each output's optimum is ``(target + w * teacher) / (1 + w)`` where the mask is 1.
+away; with weight ``w`` each output's optimum is ``(target + w * teacher) / (1 + w)`` where the mask is 1. The term
+may weigh less where the targets supervise (``distill_supervised``): then a confident teacher's labels are taken in
+full, and the term holds the network where nothing else is taught (masked regions, unlabelled parts, anchor photos).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch import Tensor
 
 from ..models.outputs import StageOutput
 
-__all__ = ["StageLoss", "LossReport", "masked_l2", "pose_loss"]
+__all__ = ["StageLoss", "LossReport", "masked_l2", "pose_loss", "distill_masks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +82,27 @@ def masked_l2(prediction: Tensor, target: Tensor, mask: Tensor | None) -> Tensor
     return diff.sum() / (2.0 * prediction.shape[0])
 
 
-def _distill(stage: StageOutput, teacher: StageOutput, weight: float) -> Tensor:
-    """``weight`` times the unmasked L2 of a stage's branches to the teacher's same stage."""
-    terms = [masked_l2(s, t.detach(), None) for s, t in ((stage.heatmaps, teacher.heatmaps),
-                                                         (stage.pafs, teacher.pafs)) if s is not None]
+def _distill(stage: StageOutput, teacher: StageOutput, weight: float,
+             masks: tuple[Tensor | None, Tensor | None] = (None, None)) -> Tensor:
+    """``weight`` times the L2 of a stage's branches to the teacher's same stage, weighed per pixel by ``masks``
+    (heatmaps', PAFs'; None: unmasked)."""
+    terms = [masked_l2(s, t.detach(), m) for s, t, m in ((stage.heatmaps, teacher.heatmaps, masks[0]),
+                                                         (stage.pafs, teacher.pafs, masks[1])) if s is not None]
     return weight * torch.stack(terms).sum()
+
+
+def distill_masks(mask: Tensor, paf_mask: Tensor | None, supervised: float) -> tuple[Tensor | None, Tensor | None]:
+    """The distillation term's weights: ``supervised`` where the loss ``mask`` supervises, 1 where it does not
+    (``supervised * m + 1 - m``); (None, None), unmasked, when ``supervised`` is 1."""
+    if supervised == 1.0:
+        return None, None
+    paf = mask if paf_mask is None else paf_mask
+    return tuple(1.0 - (1.0 - supervised) * m.float() for m in (mask, paf))  # type: ignore[return-value]
 
 
 def pose_loss(stages: Sequence[StageOutput], heatmaps: Tensor, pafs: Tensor, mask: Tensor,
               teacher: Sequence[StageOutput] | None = None, distill: float = 0.0, *,
-              paf_mask: Tensor | None = None) -> LossReport:
+              paf_mask: Tensor | None = None, distill_supervised: float = 1.0) -> LossReport:
     """Intermediate supervision: the masked L2 of every stage's heatmaps and PAFs, summed; with ``teacher`` (the
     frozen initial network's stages on the same input), plus ``distill`` times every stage's distance to them.
 
@@ -101,15 +114,18 @@ def pose_loss(stages: Sequence[StageOutput], heatmaps: Tensor, pafs: Tensor, mas
             instead when given.
         teacher: stages of the same architecture, or None (no distillation term).
         distill: the term's weight (>= 0).
+        distill_supervised: the term's factor where ``mask`` supervises (1 where it does not;
+            :func:`distill_masks`).
     """
     if teacher is not None and len(teacher) != len(stages):
         raise ValueError(f"the teacher has {len(teacher)} stages, the network {len(stages)}")
     parts: list[StageLoss] = []
     terms: list[Tensor] = []
+    kd_masks = distill_masks(mask, paf_mask, distill_supervised) if teacher is not None else (None, None)
     for i, stage in enumerate(stages):
         hm = None if stage.heatmaps is None else masked_l2(stage.heatmaps, heatmaps, mask)
         pf = None if stage.pafs is None else masked_l2(stage.pafs, pafs, mask if paf_mask is None else paf_mask)
-        kd = None if teacher is None else _distill(stage, teacher[i], distill)
+        kd = None if teacher is None else _distill(stage, teacher[i], distill, kd_masks)
         terms += [t for t in (hm, pf, kd) if t is not None]
         parts.append(StageLoss(hm, pf, kd))
     if not terms:

@@ -52,12 +52,14 @@ def _loss_inputs(batch: Batch, spec: WeightsSpec,
 
 
 def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, *, amp: bool = False,
-               teacher: nn.Module | None = None, distill: float = 0.0, mask_unlabelled: bool = False) -> LossReport:
+               teacher: nn.Module | None = None, distill: float = 0.0, mask_unlabelled: bool = False,
+               distill_supervised: float = 1.0) -> LossReport:
     """The network's masked loss on one batch (normalised as at inference, targets by ``spec.codec``): what a
     training step optimises and what the step-0 check reports. ``amp`` runs the networks (not the loss) under float16
     autocast; ``teacher`` (a frozen network of the same architecture) adds the ``distill``-weighted distance of every
-    stage to the teacher's (:func:`pose_loss`); ``mask_unlabelled`` leaves the parts annotated people lack out of the
-    loss (:func:`openpose_py.train.masks.unlabelled_part_masks`)."""
+    stage to the teacher's (:func:`pose_loss`; times ``distill_supervised`` where the targets supervise);
+    ``mask_unlabelled`` leaves the parts annotated people lack out of the loss
+    (:func:`openpose_py.train.masks.unlabelled_part_masks`)."""
     x, heatmaps, pafs, mask, paf_mask = _loss_inputs(batch, spec, mask_unlabelled)
     with torch.autocast(x.device.type, dtype=torch.float16, enabled=amp):
         stages = network(x)
@@ -65,7 +67,7 @@ def batch_loss(network: nn.Module, batch: Batch, spec: WeightsSpec, *, amp: bool
             with torch.no_grad():
                 taught = teacher(x)
     return pose_loss(stages, heatmaps, pafs, mask, taught if teacher is not None else None, distill,
-                     paf_mask=paf_mask)
+                     paf_mask=paf_mask, distill_supervised=distill_supervised)
 
 
 def target_scales(stages: Sequence[StageOutput], heatmaps: Tensor, pafs: Tensor, mask: Tensor,

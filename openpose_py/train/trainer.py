@@ -181,7 +181,7 @@ class Trainer:
         """One optimiser step on a (local) batch; returns its loss report."""
         batch = batch.to(self.device, non_blocking=True)
         report = batch_loss(self.network, batch, self.spec, amp=self.amp, teacher=self.teacher,
-                            distill=self.config.distill, mask_unlabelled=self.config.mask_unlabelled)
+                            **self.config.loss_options())
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(report.total).backward()
         self.scaler.step(self.optimizer)

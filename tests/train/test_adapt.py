@@ -53,6 +53,8 @@ def test_prepared_footage_never_trains_on_the_held_out_frames(tmp_path: Path) ->
     assert {a["image_id"] for a in train["annotations"]} <= train_ids
     assert data.counts == {"train_frames": 8, "val_frames": 3, "train_people": 8, "train_masked_people": 0,
                            "val_people": 3, "val_masked_people": 0}
+    # the teacher person spans 22.5 of the 48 source rows (its 17 COCO points; BODY_25 feet left out)
+    assert data.person_fraction == pytest.approx(22.5 / 48, abs=1e-3)
     # the teacher's pixels are mapped onto the cached half-size frames
     nose = train["annotations"][0]["keypoints"][:2]
     assert nose == pytest.approx([10.0, 4.0], abs=0.01)

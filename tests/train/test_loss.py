@@ -84,6 +84,32 @@ def test_distillation_pulls_every_stage_toward_the_teacher_everywhere() -> None:
         pose_loss(teacher, hm, pf, mask, teacher[:1], distill=1.0)
 
 
+def test_distillation_can_keep_to_where_nothing_is_taught() -> None:
+    """With ``distill_supervised`` s, the term weighs s where the mask supervises and 1 where it does not (per
+    channel when the mask is), so at s = 0 the targets are taken in full where they teach."""
+    torch.manual_seed(3)
+    hm, pf = torch.rand(2, 4, 6, 6), torch.rand(2, 8, 6, 6)
+    mask = torch.ones(2, 4, 6, 6)
+    mask[:, 1, :3] = 0  # one channel unsupervised in the upper half
+    teacher = [StageOutput(torch.rand_like(hm), torch.rand_like(pf))]
+    stage = [StageOutput(torch.zeros_like(hm), torch.zeros_like(pf))]
+    sq_hm, sq_pf = teacher[0].heatmaps ** 2, teacher[0].pafs ** 2
+    for s in (0.0, 0.25, 1.0):
+        kd = pose_loss(stage, hm, pf, mask, teacher, distill=2.0, paf_mask=torch.ones(2, 1, 6, 6),
+                       distill_supervised=s).stages[0].distill
+        weight = torch.where(mask.bool(), s, 1.0)
+        expected = 2.0 * (float((weight * sq_hm).sum()) + s * float(sq_pf.sum())) / 4
+        assert float(kd) == pytest.approx(expected, rel=1e-5)
+    pred = torch.zeros_like(hm, requires_grad=True)
+    opt = torch.optim.SGD([pred], lr=0.4)
+    for _ in range(200):
+        opt.zero_grad()
+        pose_loss([StageOutput(pred, None)], hm, pf, mask, [StageOutput(teacher[0].heatmaps, None)], 3.0,
+                  paf_mask=torch.ones(2, 1, 6, 6), distill_supervised=0.0).total.backward()
+        opt.step()
+    assert torch.allclose(pred.detach(), torch.where(mask.bool(), hm, teacher[0].heatmaps), atol=1e-4)
+
+
 @pytest.mark.slow
 def test_pretrained_network_agrees_with_the_targets(dev_set: tuple[Path, Path]) -> None:
     """On the dev images (augmented as in training), the pretrained Lightweight network's loss against our targets is
