@@ -66,7 +66,8 @@ def calibration_images(folder: Path, video_frames: int) -> list[np.ndarray]:
 
 
 def quantised_convolutions(ir: Path) -> list[tuple[str, float]]:
-    """(name, GMACs at a 256x456 input) of every convolution of the IR whose input is quantised, in graph order."""
+    """(name, GMACs at a 256x456 input) of every convolution of the IR (in hpe-0001's each one is quantised), in
+    graph order."""
     from openpose_py.backends import openvino_core
 
     model = openvino_core().read_model(str(ir))
@@ -95,11 +96,12 @@ class Variants:
         self.ir = find_int8_ir(self.spec)
         self.threads, self.cache = threads, cache
         self.float32 = make_runner("openvino", self.model, self.spec, threads=threads, cache=cache)
-        self._make_runner = make_runner
 
     def int8(self, layers):
-        return self._make_runner("openvino-int8", self.model, self.spec, threads=self.threads, cache=self.cache,
-                                 int8_float_layers=tuple(layers))
+        from openpose_py.backends import make_runner
+
+        return make_runner("openvino-int8", self.model, self.spec, threads=self.threads, cache=self.cache,
+                           int8_float_layers=tuple(layers))
 
     def estimator(self, runner, height: int):
         from openpose_py import PoseEstimator
@@ -121,13 +123,13 @@ def map_error(variants: Variants, runner, images, heights, reference) -> float:
 
 
 def rank_layers(variants: Variants, images, heights, rank_by: str) -> list[dict]:
-    from openpose_py.backends import INT8_FLOAT_LAYERS
+    from openpose_py.backends.openvino import INT8_STEM
 
     reference = {}
     for height in heights:
         est = variants.estimator(variants.float32, height)
         reference[height] = [(g.heatmaps, g.pafs) for g in (est.network_grid(im) for im in images)]
-    stem = tuple(INT8_FLOAT_LAYERS)
+    stem = INT8_STEM
     base = map_error(variants, variants.int8(stem), images, heights, reference)
     _log(f"stem in float: map error {base:.5f}")
     rows = []
@@ -236,9 +238,9 @@ def main(argv=None) -> int:
     shifts = SHIFTS[:max(1, args.shifts)]
     calib = calibration_images(args.calib, args.video_frames)[:args.max_calib]
     _log(f"{len(calib)} calibration images")
-    from openpose_py.backends import INT8_FLOAT_LAYERS
+    from openpose_py.backends.openvino import INT8_STEM
 
-    stem = tuple(INT8_FLOAT_LAYERS[:3])
+    stem = INT8_STEM
     with tempfile.TemporaryDirectory() as cache:
         variants = Variants(args.threads, Path(cache))
         ranked = [] if args.candidate else rank_layers(variants, calib, args.heights, args.rank_by)

@@ -22,8 +22,8 @@ from ..skeleton import Skeleton
 from .registry import RunnerOptions
 from .torch_runner import as_numpy
 
-__all__ = ["INT8_FLOAT_LAYERS", "STREAMS", "OpenVinoRunner", "openvino_core", "find_int8_ir", "build_openvino",
-           "build_openvino_int8", "import_openvino"]
+__all__ = ["INT8_FLOAT_LAYERS", "INT8_STEM", "STREAMS", "OpenVinoRunner", "openvino_core", "find_int8_ir",
+           "build_openvino", "build_openvino_int8", "import_openvino"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ INT8_FLOAT_LAYERS: tuple[str, ...] = (
     "Mconv6_stage2_L1/WithoutBiases", "Mconv7_stage2_L1/WithoutBiases",
     "Mconv6_stage2_L2/WithoutBiases", "Mconv7_stage2_L2/WithoutBiases",
 )
+#: The stem alone (the first three of :data:`INT8_FLOAT_LAYERS`), the float layers of the default before the output
+#: layers joined them: what scripts/int8_layers.py ranks the other layers against.
+INT8_STEM: tuple[str, ...] = INT8_FLOAT_LAYERS[:3]
 #: Inputs an OpenVINO runner runs side by side once its calls overlap (see :class:`OpenVinoRunner`).
 STREAMS = 2
 
