@@ -12,6 +12,10 @@ One JSON object on stdout: per clip and overall for each. It measures; it never 
 
 ``--cache DIR`` keeps the network's detections, so that tracker settings can be compared without the network.
 ``--scales``/``--flip`` give the estimator multi-scale and mirrored passes (a slower, more complete detector).
+``--peer DIR`` (a checkout of Lightweight OpenPose) adds a third tracker on the same detections: that project's own
+demo tracker (``modules.pose.track_poses``, greedy, by count of similar keypoints, integer pixels), imported from the
+checkout and run as its demo runs it: ``peer`` with the demo's default One-Euro smoothing, ``peer_unsmoothed``
+without (``--smooth 0``).
 
 Examples:
   python scripts/track_eval.py --height 256 --cache /tmp/track_eval
@@ -27,7 +31,7 @@ import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -96,6 +100,32 @@ def track_clip(detections: list[np.ndarray], frames: list[np.ndarray] | None,
     return preds
 
 
+def track_clip_peer(detections: list[np.ndarray], peer: Path, smooth: bool) -> list[FramePrediction]:
+    """The peer's demo tracker over the same detections, as its ``demo.run_demo`` calls it: a ``Pose`` per person
+    (integer pixels, -1 where missing; confidence: the sum of its keypoint scores, which orders the greedy
+    matching as the peer's pose-entry score does), ``track_poses(previous, current, smooth=smooth)``."""
+    if str(peer) not in sys.path:
+        sys.path.insert(0, str(peer))
+    from modules.pose import Pose, track_poses  # the peer's code, from its checkout
+
+    Pose.last_id = -1
+    previous: list = []
+    preds = []
+    for dets in detections:
+        current = []
+        for person in dets:
+            found = np.isfinite(person[:, 2])
+            kps = np.full((18, 2), -1, np.int32)
+            kps[found] = person[found, :2].astype(np.int32)
+            current.append(Pose(kps, float(np.nansum(person[:, 2]))))
+        track_poses(previous, current, smooth=smooth)
+        previous = current
+        xy = np.array([p.keypoints for p in current], np.float64).reshape(-1, 18, 2)
+        preds.append(FramePrediction(np.array([p.id for p in current], np.int64), np.where(xy < 0, 0.0, xy),
+                                     xy[..., 0] >= 0))
+    return preds
+
+
 def _as_predictions(detections: list[np.ndarray]) -> list[FramePrediction]:
     """The network's own people, each with an id of its own (for detection figures, not identity ones)."""
     out, start = [], 0
@@ -113,41 +143,51 @@ def pieces(detections: list[np.ndarray]) -> int:
                    for d, ok in zip(detections, found)))
 
 
+def missed_people(truth: list[FrameTruth], preds: list[FramePrediction]) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(frame, truth row, OKS scale) of every counted true person that no output person matches (OKS < 0.5)."""
+    for f, (t, p) in enumerate(zip(truth, preds)):
+        area = keypoint_box_area(t.xy, t.visible)
+        got = oks_matrix(t.xy, t.visible, p.xy, p.present, COCO_18.oks_sigmas, area, over_a=True)
+        for g in np.flatnonzero(t.counted):
+            if not (got.shape[1] and got[g].max() >= 0.5):
+                yield f, int(g), area[g]
+
+
 def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: list[FrameTruth],
            preds: list[FramePrediction], detections: list[np.ndarray]) -> dict[str, int]:
     """Counted true people the tracked output misses (OKS < 0.5 with every output person), by how much of them can be
     seen (``full``; ``edge``: some labelled keypoints outside the frame; ``behind``: some hidden by someone in front,
     more of them than outside) and by what the network gave (``found``: a detection with OKS >= 0.5 that the output
     lacks; ``poor``: its best detection has OKS 0.3-0.5, a piece or a mix of people; ``none``)."""
-    sigmas, (width, height) = COCO_18.oks_sigmas, track_clips.SIZE
+    width, height = track_clips.SIZE
     counts: Counter = Counter()
-    for t, p, d in zip(truth, preds, detections):
-        got = oks_matrix(t.xy, t.visible, p.xy, p.present, sigmas, keypoint_box_area(t.xy, t.visible), over_a=True)
-        net = oks_matrix(t.xy, t.visible, np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2]), sigmas,
-                         keypoint_box_area(t.xy, t.visible), over_a=True)
-        for g in np.flatnonzero(t.counted):
-            if got.shape[1] and got[g].max() >= 0.5:
-                continue
-            labelled = cutouts[clip.walkers[t.ids[g]].person].keypoints[:, 2] > 0
-            x, y = t.xy[g, :, 0], t.xy[g, :, 1]
-            outside = int((labelled & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))).sum())
-            hidden = int(labelled.sum()) - outside - int(t.visible[g].sum())
-            seen = "full" if outside + hidden == 0 else ("edge" if outside >= hidden else "behind")
-            best = net[g].max() if net.shape[1] else 0.0
-            counts[f"{seen}/{'found' if best >= 0.5 else 'poor' if best >= 0.3 else 'none'}"] += 1
+    for f, g, area in missed_people(truth, preds):
+        t, d = truth[f], detections[f]
+        net = oks_matrix(t.xy[g:g + 1], t.visible[g:g + 1], np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2]),
+                         COCO_18.oks_sigmas, area[None], over_a=True)[0]
+        labelled = cutouts[clip.walkers[t.ids[g]].person].keypoints[:, 2] > 0
+        x, y = t.xy[g, :, 0], t.xy[g, :, 1]
+        outside = int((labelled & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))).sum())
+        hidden = int(labelled.sum()) - outside - int(t.visible[g].sum())
+        seen = "full" if outside + hidden == 0 else ("edge" if outside >= hidden else "behind")
+        best = net.max() if len(net) else 0.0
+        counts[f"{seen}/{'found' if best >= 0.5 else 'poor' if best >= 0.3 else 'none'}"] += 1
     return dict(sorted(counts.items()))
 
 
-def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], config: TrackerConfig,
-          appearance: bool) -> dict[str, Any]:
-    """Per clip and overall identity metrics of one tracker setting (``appearance``: it is given the frames)."""
+def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], config: TrackerConfig | None,
+          appearance: bool, peer_smooth: bool = True) -> dict[str, Any]:
+    """Per clip and overall identity metrics of one tracker setting (``appearance``: it is given the frames; no
+    ``config``: the peer's tracker from ``args.peer``, ``peer_smooth`` as its demo's ``--smooth``)."""
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
-    report: dict[str, Any] = {"tracker": asdict(config), "frames_given": appearance, "clips": {}}
+    report: dict[str, Any] = {"tracker": asdict(config) if config else f"peer: {args.peer}, smooth {peer_smooth}",
+                              "frames_given": appearance, "clips": {}}
     idtp = truths = predictions = switches = matches = 0
     whole_sums = np.zeros(2, np.int64)  # identity true positives, truths + predictions: the second reading
     for clip in _clips(args):
         frames, truth = track_clips.render_clip(clip, cutouts, back)
-        preds = track_clip(detections[clip.name], frames if appearance else None, config)
+        preds = (track_clip(detections[clip.name], frames if appearance else None, config) if config else
+                 track_clip_peer(detections[clip.name], args.peer, peer_smooth))
         m: IdentityMetrics = identity_metrics(zip(truth, preds), COCO_18.oks_sigmas)
         lengths = Counter(i for p in preds for i in p.ids.tolist())
         net = identity_metrics(zip(truth, _as_predictions(detections[clip.name])), COCO_18.oks_sigmas)
@@ -196,6 +236,8 @@ def main() -> None:
     parser.add_argument("--flip", action="store_true", help="also run the mirrored frames (with --scales: the "
                         "slower, more complete detector an offline user may choose)")
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--peer", type=Path, default=None,
+                        help="a checkout of Lightweight OpenPose: also score its demo tracker on the same detections")
     parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
     args = parser.parse_args()
     detections = detect(args)
@@ -205,6 +247,9 @@ def main() -> None:
     if not args.pose_only:
         report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap,
                                                                      drop_duplicates=not args.keep_duplicates), True)
+    if args.peer is not None:
+        report["peer"] = score(args, detections, None, False)
+        report["peer_unsmoothed"] = score(args, detections, None, False, peer_smooth=False)
     print(json.dumps(report))
 
 

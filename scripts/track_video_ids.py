@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """Distinct track ids on a real video: the network runs once (``--cache DIR`` keeps its detections), then the first
 tracker (``pose_only``) and the default one (``appearance``, given the frames) link them, and the report says how
-many ids each gave and for how many frames each id labelled someone. One JSON object on stdout; it measures, it
-never asserts.
+many ids each gave and for how many frames each id labelled someone (people filled in over short gaps, ``max_gap``,
+are put back; the video pipeline writes them to files). ``--peer DIR`` adds Lightweight OpenPose's demo tracker on the
+same detections, as ``scripts/track_eval.py --peer`` runs it. One JSON object on stdout; it measures, it never
+asserts.
 
 Example:
   python scripts/track_video_ids.py ../shared/data/openpose-media/video.avi --cache /tmp/trk29
@@ -61,11 +63,21 @@ def run(video: Path, dets: list[np.ndarray], config: TrackerConfig, appearance: 
             out += [done for done, _ in relabeller.push(people)]
     out += [done for done, _ in relabeller.flush()]
     lengths = Counter(p.track_id for people in out for p in people if p.track_id >= 0)
+    return _spans(lengths) | {"people_filled_in": sum(len(people) for people in out) - sum(len(d) for d in dets),
+                              "people_without_id": sum(p.track_id < 0 for people in out for p in people)}
+
+
+def run_peer(dets: list[np.ndarray], peer: Path) -> dict:
+    """The same counts for the peer's demo tracker (it gives every detection an id at once)."""
+    preds = track_eval.track_clip_peer(dets, peer, smooth=True)
+    return _spans(Counter(i for frame in preds for i in frame.ids.tolist()))
+
+
+def _spans(lengths: Counter) -> dict:
+    """Distinct ids, and for how many frames each labelled someone."""
     spans = sorted(lengths.values(), reverse=True)
-    filled = sum(len(people) for people in out) - sum(len(d) for d in dets)  # put back in short gaps (files)
-    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans), "people_filled_in": filled,
-            "ids_under_5_frames": sum(n < 5 for n in spans), "people_without_id": sum(
-                p.track_id < 0 for people in out for p in people), "frames_per_id": spans}
+    return {"distinct_ids": len(spans), "ids_over_30_frames": sum(n > 30 for n in spans),
+            "ids_under_5_frames": sum(n < 5 for n in spans), "frames_per_id": spans}
 
 
 def main() -> None:
@@ -76,6 +88,8 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=None)
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--detect-only", action="store_true")
+    parser.add_argument("--peer", type=Path, default=None,
+                        help="a checkout of Lightweight OpenPose: also count its demo tracker's ids")
     args = parser.parse_args()
     dets = detections(args.video, args.model, args.backend, args.height, args.cache)
     report = {"video": str(args.video), "frames": len(dets), "detections": int(sum(len(d) for d in dets)),
@@ -83,6 +97,8 @@ def main() -> None:
     if not args.detect_only:
         report["pose_only"] = run(args.video, dets, TrackerConfig.pose_only(), appearance=False)
         report["appearance"] = run(args.video, dets, TrackerConfig(), appearance=True)
+        if args.peer is not None:
+            report["peer"] = run_peer(dets, args.peer)
     print(json.dumps(report))
 
 
