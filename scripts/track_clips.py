@@ -26,7 +26,7 @@ from openpose_py.skeleton import COCO_18
 from openpose_py.track.metrics import FrameTruth
 from openpose_py.track.similarity import keypoint_box_area
 
-__all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip"]
+__all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip", "ghost_poses"]
 
 SIZE = (640, 360)  # canvas width, height
 FPS = 30.0
@@ -157,6 +157,27 @@ def _body_centre(cut: Cutout) -> float:
     return float((cols * np.arange(len(cols))).sum() / max(cols.sum(), 1e-6))
 
 
+def _placement(clip: Clip, walker: Walker, cut: Cutout, f: int) -> tuple[int, int]:
+    """(left, top) pixel of a walker's scaled cutout in frame ``f``."""
+    centre = _body_centre(cut) if clip.body_centred else cut.image.shape[1] / 2
+    return int(round(walker.x(f) - centre)), int(round(walker.foot - cut.image.shape[0]))
+
+
+def ghost_poses(clip: Clip, cutouts: list[Cutout]) -> dict[int, list[np.ndarray]]:
+    """{frame: the (18, 3) keypoints (x, y, labelled) of each ghost drawn in it}: the people a detector finds there
+    that are no one (they are not in the ground truth)."""
+    out: dict[int, list[np.ndarray]] = {}
+    for walker in clip.walkers:
+        if not walker.ghost:
+            continue
+        cut = _scaled(cutouts[walker.person], walker.height)
+        for f in range(walker.first, walker.last + 1):
+            kps = cut.keypoints.copy()
+            kps[:, :2] += _placement(clip, walker, cut, f)
+            out.setdefault(f, []).append(kps)
+    return out
+
+
 def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[list[np.ndarray], list[FrameTruth]]:
     """The clip's frames (BGR, :data:`SIZE`) and per-frame ground truth (ids = index of the walker in the clip)."""
     width, height = SIZE
@@ -170,9 +191,7 @@ def render_clip(clip: Clip, cutouts: list[Cutout], back: np.ndarray) -> tuple[li
             if not walker.first <= f <= walker.last:
                 continue
             h, w = cut.image.shape[:2]
-            centre = _body_centre(cut) if clip.body_centred else w / 2
-            left = int(round(walker.x(f) - centre))
-            top = int(round(walker.foot - h))
+            left, top = _placement(clip, walker, cut, f)
             xa, ya, xb, yb = max(left, 0), max(top, 0), min(left + w, width), min(top + h, height)
             if xa < xb and ya < yb:
                 a = cut.alpha[ya - top:yb - top, xa - left:xb - left, None]

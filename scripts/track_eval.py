@@ -12,6 +12,10 @@ One JSON object on stdout: per clip and overall for each. It measures; it never 
 
 ``--cache DIR`` keeps the network's detections, so that tracker settings can be compared without the network.
 ``--scales``/``--flip`` give the estimator multi-scale and mirrored passes (a slower, more complete detector).
+``--detector truth`` replaces the network by a detector that finds every counted person: each counted true person's
+visible keypoints with ``--truth-noise`` pixels of Gaussian noise per axis (seeded), and the hiding clips' one-frame
+flash (a false detection), nothing else (no piece, no mix): the tracker's own identity errors, with the network's
+misses taken away.
 ``--peer DIR`` (a checkout of Lightweight OpenPose) adds a third tracker on the same detections: that project's own
 demo tracker (``modules.pose.track_poses``, greedy, by count of similar keypoints, integer pixels), imported from the
 checkout and run as its demo runs it: ``peer`` with the demo's default One-Euro smoothing, ``peer_unsmoothed``
@@ -51,6 +55,29 @@ def _clips(args: argparse.Namespace) -> list[track_clips.Clip]:
     return [c for c in track_clips.CLIPS if args.clips is None or c.name in args.clips.split(",")]
 
 
+def truth_detections(truth: list[FrameTruth], ghosts: dict[int, list[np.ndarray]], noise_px: float,
+                     seed: int = 0) -> list[np.ndarray]:
+    """Per frame (P, 18, 3): every counted true person's visible keypoints, and every ghost's labelled keypoints in
+    the frame (the one-frame flash: a false detection), moved by Gaussian noise of ``noise_px`` pixels, score 0.8,
+    NaN elsewhere (a detector that finds every counted person)."""
+    rng = np.random.default_rng(seed)
+    width, height = track_clips.SIZE
+    out = []
+    for f, t in enumerate(truth):
+        rows = np.flatnonzero(t.counted)
+        xy, ok = list(t.xy[rows]), list(t.visible[rows])
+        for kps in ghosts.get(f, []):
+            xy.append(kps[:, :2])
+            inside = (kps[:, 0] >= 0) & (kps[:, 0] < width) & (kps[:, 1] >= 0) & (kps[:, 1] < height)
+            ok.append((kps[:, 2] > 0) & inside)
+        k = COCO_18.num_keypoints
+        xy_arr = np.asarray(xy, np.float64).reshape(-1, k, 2)
+        d = np.concatenate([xy_arr + rng.normal(0.0, noise_px, xy_arr.shape), np.full((len(xy), k, 1), 0.8)], -1)
+        d[~np.asarray(ok, bool).reshape(-1, k)] = np.nan
+        out.append(d.astype(np.float32))
+    return out
+
+
 def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     """{clip name: per frame (P, 18, 3) detections}; with ``--cache DIR`` each clip's are kept in
     ``DIR/<clip>-<model>-<height>.npz`` and reused."""
@@ -58,6 +85,10 @@ def detect(args: argparse.Namespace) -> dict[str, list[np.ndarray]]:
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     out: dict[str, list[np.ndarray]] = {}
     for clip in _clips(args):
+        if args.detector == "truth":
+            truth = track_clips.render_clip(clip, cutouts, back)[1]
+            out[clip.name] = truth_detections(truth, track_clips.ghost_poses(clip, cutouts), args.truth_noise)
+            continue
         more = "" if args.scales == "1" and not args.flip else \
             f"-s{args.scales.replace(',', '_')}{'-flip' if args.flip else ''}"
         path = args.cache / f"{clip.name}-{args.model}-{args.backend}-{args.height}{more}.npz" if args.cache else None
@@ -216,13 +247,20 @@ def score(args: argparse.Namespace, detections: dict[str, list[np.ndarray]], con
     return report
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def clip_arguments(parser: argparse.ArgumentParser, backend: str, height: int) -> None:
+    """The options that say which clips and which detections (shared with scripts/track_misses.py)."""
     parser.add_argument("--dev-set", type=Path,
                         default=Path(__file__).resolve().parents[1].parent / "shared/data/coco-val2017-dev")
     parser.add_argument("--model", default="lightweight")
-    parser.add_argument("--height", type=int, default=256)
-    parser.add_argument("--backend", default="torch", help="torch, onnxruntime, openvino or openvino-int8")
+    parser.add_argument("--height", type=int, default=height)
+    parser.add_argument("--backend", default=backend, help="torch, onnxruntime, openvino or openvino-int8")
+    parser.add_argument("--cache", type=Path, default=None, help="keep (and reuse) the network's detections here")
+    parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    clip_arguments(parser, "torch", 256)
     parser.add_argument("--max-age", type=float, default=TrackerConfig().max_age)
     parser.add_argument("--min-similarity", type=float, default=TrackerConfig().min_similarity)
     parser.add_argument("--max-gap", type=float, default=TrackerConfig().max_gap,
@@ -235,14 +273,18 @@ def main() -> None:
     parser.add_argument("--scales", default="1", help="comma-separated input scales of the network (multi-scale)")
     parser.add_argument("--flip", action="store_true", help="also run the mirrored frames (with --scales: the "
                         "slower, more complete detector an offline user may choose)")
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--detector", choices=("network", "truth"), default="network",
+                        help="truth: every counted person's visible keypoints and the flash, with --truth-noise "
+                        "(no network)")
+    parser.add_argument("--truth-noise", type=float, default=2.0, help="pixels of noise (per axis) of --detector truth")
     parser.add_argument("--peer", type=Path, default=None,
                         help="a checkout of Lightweight OpenPose: also score its demo tracker on the same detections")
-    parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
     args = parser.parse_args()
     detections = detect(args)
     common = dict(max_age=args.max_age, min_similarity=args.min_similarity, motion=not args.no_motion)
     report: dict[str, Any] = {"model": args.model, "backend": args.backend, "height": args.height,
+                              "detector": args.detector if args.detector == "network" else
+                              f"truth, {args.truth_noise} px noise",
                               "pose_only": score(args, detections, TrackerConfig.pose_only(**common), False)}
     if not args.pose_only:
         report["appearance"] = score(args, detections, TrackerConfig(**common, max_gap=args.max_gap,

@@ -85,18 +85,14 @@ def from_crop(estimator: PoseEstimator, frame: np.ndarray, truth: FrameTruth, g:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dev-set", type=Path,
-                        default=Path(__file__).resolve().parents[1].parent / "shared/data/coco-val2017-dev")
-    parser.add_argument("--model", default="lightweight")
-    parser.add_argument("--backend", default="openvino-int8")
-    parser.add_argument("--height", type=int, default=368, help="the network height the cached detections used")
-    parser.add_argument("--cache", type=Path, required=True, help="track_eval.py's --cache (the detections)")
-    parser.add_argument("--clips", default=None, help="comma-separated clip names (default: all)")
+    track_eval.clip_arguments(parser, "openvino-int8", 368)
     parser.add_argument("--probe", choices=("peaks", "crop"), required=True)
     parser.add_argument("--peak-threshold", type=float, default=None, help="peaks: the decoder's (default: its own)")
     parser.add_argument("--crop-height", type=int, default=256, help="crop: the network height for the crop")
     args = parser.parse_args()
-    args.scales, args.flip = "1", False
+    args.scales, args.flip, args.detector = "1", False, "network"
+    if args.cache is None:
+        parser.error("--cache is needed: the detections scripts/track_eval.py keeps there")
     detections = track_eval.detect(args)
     cutouts, back = track_clips.load_cutouts(args.dev_set), track_clips.backdrop(args.dev_set)
     height = args.crop_height if args.probe == "crop" else args.height

@@ -4,8 +4,8 @@
   predicted pose (a pair below ``min_similarity`` never matches) blended with limb-colour similarity (a pair below
   ``min_appearance`` never matches), one-to-one by the Hungarian method.
 - :func:`match_lost`: tracks about to be confirmed against lost tracks (unseen now, within ``reid_time``), by limb
-  colour alone, near where the lost person was last seen: a returning person gets its id back; :func:`near_lost`
-  says which new tracks could be a lost person (their confirmation waits until their appearance is known).
+  colour alone, near where the lost person was last seen: a returning person gets its id back; :func:`undecided`
+  says which of the others could still be a lost person (their confirmation waits until their colours tell).
 
 Shapes: T tracks, D detections, K keypoints, L limbs.
 """
@@ -21,12 +21,15 @@ from .motion import predict
 from .similarity import keypoint_box_area, oks_matrix
 from .state import Tracks
 
-__all__ = ["MIN_LIMBS", "match_live", "near_lost", "match_lost"]
+__all__ = ["MIN_LIMBS", "DOUBT", "match_live", "undecided", "match_lost"]
 
 #: Limbs two people must both show for their colours to count (fewer: appearance is unknown, neutral).
 MIN_LIMBS = 3
 #: Appearance similarity given to a pair whose appearance is unknown (no frame, too few trusted limbs in common).
 NEUTRAL = 0.5
+#: Share of ``reid_similarity`` from which a new track's colours are in doubt against a lost track near it: it waits
+#: for more frames (at most ``APPEARANCE_WAIT``) before it is told apart.
+DOUBT = 0.8
 _EMPTY = np.zeros(0, np.int64)
 
 
@@ -64,13 +67,19 @@ def _centre_and_height(xy: np.ndarray, present: np.ndarray) -> tuple[np.ndarray,
     return 0.5 * (lo + hi), np.maximum(hi[:, 1] - lo[:, 1], 1.0)
 
 
-def near_lost(new: Tracks, lost: Tracks, t: float) -> np.ndarray:
-    """(rows of ``new``,) bool: some lost track with a known appearance is near enough to be this person."""
+def undecided(new: Tracks, lost: Tracks, t: float, config: TrackerConfig) -> np.ndarray:
+    """(rows of ``new``,) bool: some lost track with a known appearance is near enough to be this person and their
+    colours cannot tell yet: the new track shows too few trusted limbs, or its colours are alike but less than
+    ``config.reid_similarity`` (at least :data:`DOUBT` of it: a few frames more average out keypoint noise)."""
     known = (lost.colour_n > 0).sum(axis=1) >= MIN_LIMBS
     if len(new.ids) == 0 or not known.any():
         return np.zeros(len(new.ids), bool)
     lost = lost.select(np.flatnonzero(known))
-    return (_distances(new, lost) <= _reach(lost, t)[:, None]).any(axis=0)
+    near = _distances(new, lost) <= _reach(lost, t)[:, None]  # (lost, new)
+    looks, count = colour_similarity(lost.colour, lost.colour_n > 0, new.colour, new.colour_n > 0)
+    few = (new.colour_n > 0).sum(axis=1) < MIN_LIMBS
+    doubt = (count >= MIN_LIMBS) & (looks >= DOUBT * config.reid_similarity) & (looks < config.reid_similarity)
+    return (near & (few[None] | doubt)).any(axis=0)
 
 
 def _distances(new: Tracks, lost: Tracks) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 from ..results import Keypoint, Person
 from ..skeleton import Skeleton
 from .appearance import limb_colours
-from .association import MIN_LIMBS, match_live, match_lost, near_lost
+from .association import match_live, match_lost, undecided
 from .motion import observe
 from .one_euro import FilterState, SmoothingConfig, smooth
 from .similarity import duplicates
@@ -38,8 +38,8 @@ __all__ = ["TrackerConfig", "PoseTracker", "VELOCITY_DT"]
 #: a millisecond apart) moves the track but leaves its velocity, so that a pixel of noise over a millisecond is not
 #: taken as a thousand pixels per second (every frame rate up to 100 frames/s measures at every frame).
 VELOCITY_DT = 0.01
-#: Seconds a new track near a lost one waits for its appearance (hidden limbs: its colours cannot be trusted yet)
-#: before it is confirmed without re-identification.
+#: Seconds a new track near a lost one waits for its appearance (hidden limbs, or colours in doubt: see
+#: :func:`.association.undecided`) before it is confirmed without re-identification.
 APPEARANCE_WAIT = 1.0
 #: How much a new clean observation of a limb's colour counts against the track's running colour.
 COLOUR_WEIGHT = 0.2
@@ -219,13 +219,13 @@ class PoseTracker:
         lost = np.flatnonzero((tracks.ids >= 0) & (tracks.t < t) & (t - tracks.t <= self.config.reid_time))
         drop = np.zeros(0, np.int64)
         if self.config.reid_time > 0 and len(lost):
-            # a new track that could be a lost person but shows too few trusted limbs yet stays tentative a while
-            unknown = (((tracks.colour_n[ready] > 0).sum(axis=1) < MIN_LIMBS)
-                       & (t - tracks.since[ready] < APPEARANCE_WAIT))
-            if unknown.any():
-                ready = ready[~(unknown & near_lost(tracks.select(ready), tracks.select(lost), t))]
             new_rows, lost_rows = match_lost(tracks.select(ready), tracks.select(lost), t, self.config)
             new_rows, lost_rows = ready[new_rows], lost[lost_rows]
+            # a new track that could be a lost person, but whose colours cannot tell yet, stays tentative a while
+            rest = np.setdiff1d(ready, new_rows)
+            wait = rest[(t - tracks.since[rest] < APPEARANCE_WAIT)
+                        & undecided(tracks.select(rest), tracks.select(lost), t, self.config)]
+            ready = np.setdiff1d(ready, wait)
             tracks.ids[new_rows] = tracks.ids[lost_rows]
             n_new, n_old = tracks.colour_n[new_rows][..., None], tracks.colour_n[lost_rows][..., None]
             tracks.colour[new_rows] = (n_new * tracks.colour[new_rows] + n_old * tracks.colour[lost_rows]) / \

@@ -25,3 +25,23 @@ def test_a_hiding_clip_hides_b_for_a_second_and_keeps_the_flash_out_of_the_truth
     a_last = max(f for f, t in enumerate(truth) if 1 in t.ids)
     d_first = min(f for f, t in enumerate(truth) if 2 in t.ids)
     assert 0 < d_first - a_last < 30, "D enters within a second of A leaving"
+
+
+def test_the_complete_detector_gives_every_counted_person_and_the_flash(dev_set, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "scripts"))
+    clips, evaluate = importlib.import_module("track_clips"), importlib.import_module("track_eval")
+    dev = dev_set[1].parent
+    clip = next(c for c in clips.CLIPS if c.name == "hide0")
+    cutouts = clips.load_cutouts(dev)
+    _, truth = clips.render_clip(clip, cutouts, clips.backdrop(dev))
+    ghosts = clips.ghost_poses(clip, cutouts)
+    assert list(ghosts) == [60] and len(ghosts[60]) == 1
+    exact = evaluate.truth_detections(truth, ghosts, 0.0)
+    for f, (t, d) in enumerate(zip(truth, exact)):
+        assert len(d) == t.counted.sum() + (f == 60), f
+        shown = np.isfinite(d[: len(d) - (f == 60), :, 2])
+        assert (shown == t.visible[t.counted]).all()
+        assert np.allclose(d[: len(d) - (f == 60)][shown][:, :2], t.xy[t.counted][t.visible[t.counted]])
+    noisy = evaluate.truth_detections(truth, ghosts, 5.0)
+    moved = np.concatenate([np.hypot(*(n - e)[..., :2].reshape(-1, 2).T) for n, e in zip(noisy, exact)])
+    assert 4.0 < np.nanmedian(moved) < 8.0, "5 px per axis: a median move of about 5.9 px"

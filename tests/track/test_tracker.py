@@ -169,6 +169,24 @@ def test_a_person_hidden_longer_than_max_age_gets_its_id_back_by_appearance():
     assert len(ids["x"]) == len(ids["y"]) == 1 and ids["x"] != ids["y"], ids
 
 
+def test_a_returning_person_whose_first_frames_look_a_little_off_waits_and_gets_its_id_back():
+    """As above, but X comes back out in shadow for its first 4 frames (every colour 20 darker: alike, less than
+    ``reid_similarity``): its new track waits for more frames rather than take a new id at once, and gets X's back."""
+    dark = lambda c: tuple(v - 20 for v in c)  # noqa: E731
+    tracker = PoseTracker(COCO_18, TrackerConfig(max_age=1.0, reid_time=3.0))
+    ids: dict[str, set] = {"x": set(), "y": set()}
+    for f in range(120):
+        x = person(COCO_18, 0, 200 + 5 * min(f, 30) - 5 * max(f - 75, 0), 240, height=180)
+        y = person(COCO_18, 1, 450, 260, height=220)
+        shown = [(y, GREEN, GREEN)] if 30 <= f < 75 else \
+            [(x, dark(RED), dark(BLUE)) if f < 79 and f >= 75 else (x, RED, BLUE), (y, GREEN, GREEN)]
+        out = tracker.update([p for p, *_ in shown], f / FPS, image=painted(SIZE, shown[::-1]))
+        for (p, *_), q in zip(shown, out):
+            ids["x" if p is x else "y"].add(q.track_id)
+    ids = {k: v - {-1} for k, v in ids.items()}
+    assert len(ids["x"]) == len(ids["y"]) == 1 and ids["x"] != ids["y"], ids
+
+
 def test_a_stranger_entering_where_someone_left_gets_a_new_id():
     """X (red and blue) walks off at the right; 0.3 s later Z (yellow) appears where X was last seen."""
     tracker = PoseTracker(COCO_18, TrackerConfig(max_age=1.0, reid_time=3.0))
