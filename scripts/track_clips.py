@@ -16,7 +16,7 @@ Used by scripts/track_eval.py; importable, no side effects.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -26,7 +26,7 @@ from openpose_py.skeleton import COCO_18
 from openpose_py.track.metrics import FrameTruth
 from openpose_py.track.similarity import keypoint_box_area
 
-__all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip", "ghost_poses"]
+__all__ = ["Cutout", "Walker", "Clip", "CLIPS", "load_cutouts", "render_clip", "ghost_poses", "smaller"]
 
 SIZE = (640, 360)  # canvas width, height
 FPS = 30.0
@@ -108,6 +108,13 @@ CLIPS = (
     _hiding("hide1", 4, 0, 3, 1),
     _hiding("hide2", 4, 2, 5, 3),
 )
+
+
+def smaller(clip: Clip, factor: float) -> Clip:
+    """The same clip with every person ``factor`` times as tall (feet where they were, paths unchanged): people
+    tens of pixels tall, far from the camera; named ``<name>-x<factor>``."""
+    walkers = tuple(replace(w, height=w.height * factor) for w in clip.walkers)
+    return replace(clip, name=f"{clip.name}-x{factor:g}", walkers=walkers)
 
 
 def load_cutouts(dev_dir: Path) -> list[Cutout]:

@@ -45,3 +45,15 @@ def test_the_complete_detector_gives_every_counted_person_and_the_flash(dev_set,
     noisy = evaluate.truth_detections(truth, ghosts, 5.0)
     moved = np.concatenate([np.hypot(*(n - e)[..., :2].reshape(-1, 2).T) for n, e in zip(noisy, exact)])
     assert 4.0 < np.nanmedian(moved) < 8.0, "5 px per axis: a median move of about 5.9 px"
+
+
+def test_a_smaller_clip_has_the_same_paths_with_people_that_much_shorter(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "scripts"))
+    clips = importlib.import_module("track_clips")
+    clip = clips.CLIPS[4]
+    small = clips.smaller(clip, 0.35)
+    assert small.name == f"{clip.name}-x0.35" and small.frames == clip.frames
+    for big, little in zip(clip.walkers, small.walkers):
+        assert little.height == big.height * 0.35
+        assert (little.path, little.foot, little.first, little.last, little.ghost) == \
+            (big.path, big.foot, big.first, big.last, big.ghost)
