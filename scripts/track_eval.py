@@ -176,14 +176,14 @@ def pieces(detections: list[np.ndarray]) -> int:
                    for d, ok in zip(detections, found)))
 
 
-def missed_people(truth: list[FrameTruth], preds: list[FramePrediction]) -> Iterator[tuple[int, int, np.ndarray]]:
+def missed_people(truth: list[FrameTruth], preds: list[FramePrediction]) -> Iterator[tuple[int, int, float]]:
     """(frame, truth row, OKS scale) of every counted true person that no output person matches (OKS < 0.5)."""
     for f, (t, p) in enumerate(zip(truth, preds)):
         area = keypoint_box_area(t.xy, t.visible)
         got = oks_matrix(t.xy, t.visible, p.xy, p.present, COCO_18.oks_sigmas, area, over_a=True)
         for g in np.flatnonzero(t.counted):
             if not (got.shape[1] and got[g].max() >= 0.5):
-                yield f, int(g), area[g]
+                yield f, int(g), float(area[g])
 
 
 def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: list[FrameTruth],
@@ -197,7 +197,7 @@ def misses(clip: track_clips.Clip, cutouts: list[track_clips.Cutout], truth: lis
     for f, g, area in missed_people(truth, preds):
         t, d = truth[f], detections[f]
         net = oks_matrix(t.xy[g:g + 1], t.visible[g:g + 1], np.nan_to_num(d[..., :2]), np.isfinite(d[..., 2]),
-                         COCO_18.oks_sigmas, area[None], over_a=True)[0]
+                         COCO_18.oks_sigmas, np.array([area]), over_a=True)[0]
         labelled = cutouts[clip.walkers[t.ids[g]].person].keypoints[:, 2] > 0
         x, y = t.xy[g, :, 0], t.xy[g, :, 1]
         outside = int((labelled & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))).sum())
