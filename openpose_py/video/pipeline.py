@@ -68,11 +68,27 @@ class _Pipeline:
     people: int = 0
     signalled: bool = False  # a stop signal came (a plain flag: set from a signal handler, which may not take locks)
     ended: bool = False  # the source gave its last frame
+    skipped: bool = False  # frames were taken from the reader but not inferred (the run halted): the input is not done
     launched: list[threading.Thread] = field(default_factory=list)  # appended before start(): see _infer_all
 
     def halted(self) -> bool:
         """The writer failed, the caller asked to stop, or a stop signal came."""
         return self.stop.is_set() or self.requested.is_set() or self.signalled
+
+    def hand_over(self, result: FrameResult) -> None:
+        """Give an inferred frame to the writer, whatever is stopping the run: a frame inferred is a frame written,
+        so the outputs never miss a frame before one that was written. It only waits for room, which the writer
+        makes until its very end (it drains the queue even after a failure of its own); a writer that never began
+        in 5 s takes nothing."""
+        waited = 0.0
+        while not self.writer_done.is_set():
+            try:
+                self.results.put(result, timeout=0.1)
+                return
+            except queue.Full:
+                waited = 0.0 if self.writer_began.is_set() else waited + 0.1
+                if waited > 5.0:
+                    return
 
     def put(self, q: queue.Queue, item: object) -> bool:
         """Put unless the run is stopping; a full queue is retried so that a stop request is noticed."""
@@ -220,10 +236,13 @@ def _infer_all(pipe: _Pipeline, inference: Overlap, threads: Sequence[threading.
         thread.start()
     while not pipe.ended and not pipe.halted():
         batch, pipe.ended = _next_batch(pipe, batch_size)
-        for result in inference.submit(batch) if batch and not pipe.halted() else ():
-            pipe.put(pipe.results, result)
+        if batch and pipe.halted():
+            pipe.skipped = True
+            break
+        for result in inference.submit(batch) if batch else ():
+            pipe.hand_over(result)
     for result in inference.drain():
-        pipe.put(pipe.results, result)
+        pipe.hand_over(result)
 
 
 def _wind_down(pipe: _Pipeline, stage: "ResultStage | None", writer: threading.Thread, reader: threading.Thread,
@@ -306,7 +325,7 @@ def run_pipeline(
     with _SignalsAsFlag(pipe):
         try:
             _infer_all(pipe, inference, (writer, reader), batch_size)
-            interrupted = not pipe.ended and pipe.halted()
+            interrupted = (not pipe.ended or pipe.skipped) and pipe.halted()
         except KeyboardInterrupt:  # raised by code in this thread (the estimator, say): signals only set the flag
             interrupted = True
             log.info("interrupted; closing outputs")
@@ -314,12 +333,12 @@ def run_pipeline(
             failure = exc
         finally:
             for result in inference.close():  # batches in flight when an error came: their finished frames
-                pipe.put(pipe.results, result)
+                pipe.hand_over(result)
             # a stop signal (Ctrl-C, SIGTERM) while the outputs are finished cannot cut that short (it only sets the
             # flag); it makes the run interrupted only if input was left
             signalled = pipe.signalled
             _wind_down(pipe, stage, writer, reader, src if owned else None)
-            interrupted = interrupted or (pipe.signalled and not signalled and not pipe.ended)
+            interrupted = interrupted or (pipe.signalled and not signalled and (not pipe.ended or pipe.skipped))
     failure = failure if failure is not None else pipe.writer_error
     if failure is not None:
         raise failure

@@ -111,6 +111,38 @@ def test_a_stop_event_ends_the_run_early_and_cleanly(tmp_path):
 
 
 @needs_shared
+def test_frames_inferred_before_ctrl_c_are_all_written_with_no_hole(tmp_path):
+    """A stage that holds each result two frames (as tracking's relabelling and gap filling do), and Ctrl-C as it lets
+    frame 1 go: frame 1 is written like the frames the stage still held (2 and 3), so the outputs have no hole, and
+    the run says it was interrupted (frames were left)."""
+
+    class HoldTwo:
+        def __init__(self):
+            self.held = []
+
+        def open(self, info):
+            pass
+
+        def __call__(self, result):
+            self.held.append(result)
+            if len(self.held) <= 2:
+                return []
+            out = self.held.pop(0)
+            if out.frame.index == 1:
+                os.kill(os.getpid(), signal.SIGINT)  # handled in this (the main) thread before the result goes on
+            return [out]
+
+        def flush(self):
+            out, self.held = self.held, []
+            return out
+
+    report = run_pipeline(FakeEstimator(), SELFIE, [JsonSink(tmp_path)], stage=HoldTwo())
+    names = file_names(tmp_path)
+    assert names == [f"selfie_upper_body_{i:012d}_keypoints.json" for i in range(len(names))], "no frame missing"
+    assert len(names) == report.frames == 4 and report.interrupted
+
+
+@needs_shared
 def test_ctrl_c_while_the_outputs_are_closed_waits_for_them(tmp_path):
     """Ctrl-C pressed twice while the writer thread finishes a slow output: the run returns only once that output is
     done (a retried Thread.join returns at once on CPython 3.11, bpo-45274: a killed torchrun run published a video
